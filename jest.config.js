@@ -1,0 +1,12 @@
+/** Jest runs the TypeScript sources through ts-jest; @noble/hashes 2.x is ESM-only, so Jest must transform it too. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/tests"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.tsx?$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }],
+    "^.+\\.m?js$": ["ts-jest", { tsconfig: { allowJs: true }, isolatedModules: true }],
+  },
+  transformIgnorePatterns: ["node_modules/(?!@noble/)"],
+  testTimeout: 60000,
+};

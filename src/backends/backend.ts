@@ -1,0 +1,116 @@
+import type { Administrator, CurrentRegister, NewRegister, Thresholds, UnitType } from "../model/registers";
+import type { SignatureKey } from "../model/signature-key-file";
+import type { Vp } from "../model/vp";
+
+/** A crypto unit as `ibmcloud tke cryptounits` lists it. */
+export interface UnitRef {
+  /** The HSM id (a UUID). */
+  readonly id: string;
+  readonly type: UnitType;
+  /** `[region].[zone].[module].[domain]`, e.g. `[us-south].[AZ3-CS3].[02].[03]`. */
+  readonly location: string;
+}
+
+/** One unit's full status: the `cryptounit-mk` registers and the `cryptounit-compare` thresholds and admins. */
+export interface UnitStatus extends UnitRef {
+  /** Whether the workstation selection includes this unit (`cryptounit-add` / `cryptounit-rm`). */
+  readonly selected: boolean;
+  readonly current: CurrentRegister;
+  readonly new: NewRegister;
+  readonly thresholds: Thresholds;
+  readonly admins: readonly Administrator[];
+}
+
+/**
+ * The key storage rewrap job inside `cryptounit-mk-rotate` (research §4.2, §4.4).
+ * - `none`: no rewrap has ever started for this instance's key storage, as far as the service reports.
+ * - `inProgress`: a job to `targetVp` started and has not finished; records are split between the two keys.
+ * - `complete`: every record is under `targetVp` ("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.").
+ * - `unknown`: the backend cannot tell (the TKE CLI has no status query); the engine must assume it may have started.
+ */
+export type RewrapStatus =
+  | { readonly state: "none"; readonly records: number }
+  | { readonly state: "inProgress"; readonly targetVp: Vp; readonly done: number; readonly total: number }
+  | { readonly state: "complete"; readonly targetVp: Vp; readonly records: number }
+  | { readonly state: "unknown" };
+
+/** Decrypted ceremony material, opened once per run and zeroed by whoever opened it. */
+export interface KeyPartMaterial {
+  readonly file: string;
+  readonly value: Uint8Array;
+}
+
+export interface Signers {
+  readonly keys: readonly SignatureKey[];
+}
+
+export interface LoadNewRequest {
+  readonly unit: string;
+  readonly keyParts: readonly KeyPartMaterial[];
+  /** The VP the parts make; the load is refused if the combined key does not produce it. */
+  readonly expectedVp: Vp;
+}
+
+export interface UnitCommand {
+  readonly unit: string;
+  /** The VP the register must hold for the command to act (EP11 commit and finalize carry it). */
+  readonly expectedVp: Vp;
+}
+
+export interface RewrapProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface Lease {
+  release(): Promise<void>;
+}
+
+/**
+ * Backend — one method per TKE command equivalent (DESIGN §5).
+ *
+ * Contract:
+ * - Read methods (`listUnits`, `queryUnit`, `rewrapStatus`) never mutate.
+ * - A mutating method acts only on selected units and only when the register holds `expectedVp`; called again after
+ *   it took effect with the same `expectedVp` it returns success, so a lost response can be retried safely.
+ * - Errors are the typed errors of `./errors`; `isTransient` tells which may be retried.
+ */
+export interface Backend {
+  /** A short human name, e.g. `simulator (./.hpcs-sim)`, for progress output. */
+  readonly description: string;
+
+  /** cryptounits — every crypto unit of the instance, operational, recovery and failover. */
+  listUnits(): Promise<readonly UnitRef[]>;
+  /** cryptounit-mk + cryptounit-compare for one unit, in one round trip. */
+  queryUnit(unit: string): Promise<UnitStatus>;
+  /** The key storage rewrap job's status (the `/key_roll` status query). */
+  rewrapStatus(): Promise<RewrapStatus>;
+
+  /** cryptounit-add — adds units to the workstation selection. No HSM command. */
+  select(units: readonly string[]): Promise<void>;
+  /** cryptounit-rm — removes units from the workstation selection. No HSM command. */
+  deselect(units: readonly string[]): Promise<void>;
+
+  /** cryptounit-mk-load — loads the new register with the key the parts make. Requires new Empty (or already holding expectedVp). */
+  loadNew(request: LoadNewRequest, signers: Signers): Promise<void>;
+  /** cryptounit-mk-commit — Full Uncommitted → Full Committed, bound to expectedVp (EP11 3-101-48 otherwise). */
+  commitNew(command: UnitCommand, signers: Signers): Promise<void>;
+  /** cryptounit-mk-clrnew — empties the new register if it holds expectedVp. */
+  clearNew(command: UnitCommand, signers: Signers): Promise<void>;
+  /**
+   * The key storage step of cryptounit-mk-rotate: rewraps every record from the current key to the committed new
+   * key `targetVp`. Runs the rotate pre-check first (all units selected, no imprint mode, equal thresholds, a
+   * common admin set, current all Valid and equal, new all Full Committed and equal). Resumable: records already
+   * under `targetVp` are skipped.
+   */
+  rewrap(targetVp: Vp, signers: Signers, onProgress?: (progress: RewrapProgress) => void): Promise<void>;
+  /** cryptounit-mk-setimm — promotes the committed new register to current and empties new. Irreversible. */
+  setImmediate(command: UnitCommand, signers: Signers): Promise<void>;
+
+  /** One rotation per instance at a time, where the backend can enforce it (the simulator can). */
+  acquireLease?(owner: string, ttlMs: number): Promise<Lease>;
+}
+
+export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "setImmediate";
+export type ReadCommand = "listUnits" | "queryUnit" | "rewrapStatus";
+export type BackendCommand = MutatingCommand | ReadCommand;

@@ -1,0 +1,99 @@
+import { HpcsError } from "../model/errors";
+
+/**
+ * Typed backend errors (DESIGN §5). Messages carry the exact values a person needs; `cause` keeps the chain.
+ * `retryable` says whether the executor may simply try the same call again after re-observing.
+ */
+
+/** An EP11 error from a crypto unit, with IBM's return/reason code and message text (research §2.4, §3). */
+export class Ep11Error extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly unit: string,
+    readonly returnCode: number,
+    readonly reasonCode: number | undefined,
+    readonly ibmText: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Error reported by EP11 crypto module on crypto unit ${unit}. Return code: ${returnCode}${reasonCode === undefined ? "" : `, reason code: ${reasonCode}`}. ${ibmText}`,
+      options,
+    );
+  }
+}
+
+/** The IAM token expired or lacks permission (HTTP 401). Nothing changed; log in again and re-run. */
+export class AuthExpiredError extends HpcsError {
+  readonly retryable = false;
+  constructor(options?: { cause?: unknown }) {
+    super(
+      "Your access token is invalid, expired, or does not have the necessary permissions to access this instance. Log in again (ibmcloud login, or a fresh hpcs:apiKey) and re-run; nothing was changed by this call.",
+      options,
+    );
+  }
+}
+
+/** A transient service error (HTTP 500, a lost response). The call may or may not have taken effect. */
+export class TransientError extends HpcsError {
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+export class UnitUnavailableError extends HpcsError {
+  readonly retryable = true;
+  constructor(
+    readonly unit: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`crypto unit ${unit} is not available right now; IBM Hyper Protect Crypto Services is currently unavailable for it. Try again later.`, options);
+  }
+}
+
+/** A cryptounit-mk-rotate pre-check failed (research §4.1). Nothing changed. */
+export class PrecheckFailedError extends HpcsError {
+  readonly retryable = false;
+  constructor(readonly reasons: readonly string[]) {
+    super(`the master key rotation pre-check failed: ${reasons.join("; ")}`);
+  }
+}
+
+/** A workstation-side refusal: the command targets a unit that is not selected, or not in this instance. */
+export class SelectionError extends HpcsError {
+  readonly retryable = false;
+}
+
+/** A register did not hold what the command was bound to; the command did nothing. */
+export class RegisterMismatchError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly unit: string,
+    detail: string,
+  ) {
+    super(`crypto unit ${unit}: ${detail}`);
+  }
+}
+
+export class UnknownInstanceError extends HpcsError {
+  readonly retryable = false;
+  constructor(readonly instanceId: string, hint: string) {
+    super(`service instance ${instanceId} was not found. ${hint}`);
+  }
+}
+
+/** Another rotation holds the instance's lease. */
+export class LeaseHeldError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly holder: string,
+    readonly expiresAt: string,
+  ) {
+    super(`another rotation (${holder}) is working on this instance until ${expiresAt}; wait for it to finish, or let the lease expire if that process died`);
+  }
+}
+
+/** True when re-observing and retrying the same call is safe and may succeed. Works across module copies. */
+export function isTransient(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { retryable?: unknown }).retryable === true;
+}

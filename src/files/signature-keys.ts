@@ -1,0 +1,24 @@
+import { InputError, SignatureKeyFileError } from "../model/errors";
+import { openSignatureKey, parseSignatureKeyFile, type SignatureKey } from "../model/signature-key-file";
+import type { Signers } from "../backends/backend";
+import { readTextFile } from "./read-file";
+
+export interface SignatureKeyRef {
+  readonly file: string;
+  readonly password: string;
+}
+
+/** openSigners — decrypts the signature key files; each must hold a distinct key. */
+export function openSigners(refs: readonly SignatureKeyRef[]): Signers {
+  if (refs.length === 0) throw new InputError("signatureKeys: at least one administrator signature key is needed", "signatureKeys");
+  const keys: SignatureKey[] = [];
+  refs.forEach((ref, index) => {
+    const text = readTextFile(ref.file, (detail, cause) => new SignatureKeyFileError(ref.file, "unreadable", detail, { cause }));
+    const key = openSignatureKey(parseSignatureKeyFile(text, ref.file), ref.password, ref.file);
+    if (keys.some((k) => k.ski === key.ski)) {
+      throw new InputError(`signatureKeys[${index}]: ${ref.file} holds the same signature key as an earlier entry (Signature keys are not unique)`, `signatureKeys[${index}]`);
+    }
+    keys.push(key);
+  });
+  return { keys };
+}
