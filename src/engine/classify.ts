@@ -1,0 +1,198 @@
+import type { UnitStatus } from "../backends/backend";
+import { inImprintMode } from "../model/registers";
+import { sameVp, shortVp, type Vp } from "../model/vp";
+import type { Observation } from "./observation";
+import type { DivergenceReason, Phase, PhaseName, UnitRole } from "./phases";
+
+// NOTE: classify must stay total and pure; add a row to tests/engine/classify.test.ts before adding a branch.
+
+/** Groups VPs by their significant 28 bytes, keeping the first spelling seen. */
+function distinctVps(vps: readonly Vp[]): Vp[] {
+  const out: Vp[] = [];
+  for (const vp of vps) if (!out.some((seen) => sameVp(seen, vp))) out.push(vp);
+  return out;
+}
+
+const ids = (units: readonly UnitStatus[]) => units.map((u) => u.id);
+const holds = (unit: UnitStatus, vp: Vp) =>
+  (unit.current.status === "Valid" && sameVp(unit.current.vp, vp)) || (unit.new.status !== "Empty" && sameVp(unit.new.vp, vp));
+
+/** Thresholds, imprint mode and administrators: the configuration every unit must share (research §1.1, §4.1). */
+function configurationReasons(units: readonly UnitStatus[]): DivergenceReason[] {
+  const reasons: DivergenceReason[] = [];
+  const imprinted = units.filter((u) => inImprintMode(u.thresholds));
+  if (imprinted.length > 0) {
+    reasons.push({
+      code: "ImprintMode",
+      units: ids(imprinted),
+      message: `crypto units ${ids(imprinted).join(", ")} are in imprint mode (signature threshold 0); master key commands are not allowed there`,
+    });
+  }
+  const thresholdText = (u: UnitStatus) => `${u.thresholds.signature}/${u.thresholds.revocation}`;
+  if (new Set(units.map(thresholdText)).size > 1) {
+    reasons.push({
+      code: "ThresholdsDiffer",
+      units: ids(units),
+      message: `signature/revocation thresholds differ between units: ${units.map((u) => `${u.id} ${thresholdText(u)}`).join(", ")}`,
+    });
+  }
+  const adminText = (u: UnitStatus) =>
+    u.admins
+      .map((a) => a.ski)
+      .sort()
+      .join(",");
+  if (new Set(units.map(adminText)).size > 1) {
+    reasons.push({
+      code: "AdministratorsDiffer",
+      units: ids(units),
+      message: `installed administrators differ between units: ${units.map((u) => `${u.id} [${u.admins.map((a) => a.name).join(", ")}]`).join("; ")}`,
+    });
+  }
+  return reasons;
+}
+
+interface RegisterPhase {
+  readonly name: PhaseName;
+  readonly currentVp?: Vp;
+  readonly pendingVp?: Vp;
+  readonly roles: Record<string, UnitRole>;
+  readonly reasons: DivergenceReason[];
+}
+
+const inconsistent = (units: readonly UnitStatus[], reasons: DivergenceReason[]): RegisterPhase => ({
+  name: "Diverged",
+  roles: Object.fromEntries(units.map((u) => [u.id, "inconsistent" as UnitRole])),
+  reasons,
+});
+
+const pendingRole = (u: UnitStatus): UnitRole =>
+  u.new.status === "Empty" ? "pendingEmpty" : u.new.status === "Full Uncommitted" ? "pendingUncommitted" : "pendingCommitted";
+
+function recordsExist(obs: Observation): boolean {
+  const r = obs.rewrap;
+  return (r.state === "none" && r.records > 0) || (r.state === "complete" && r.records > 0) || r.state === "inProgress";
+}
+
+/** Every unit agrees on its current register (all Empty, or all Valid with one VP). */
+function classifyUniform(obs: Observation, currentVp: Vp | undefined): RegisterPhase {
+  const { units } = obs;
+  const pendings = distinctVps(units.filter((u) => u.new.status !== "Empty").map((u) => u.new.vp));
+  if (currentVp === undefined && recordsExist(obs)) {
+    return inconsistent(units, [
+      {
+        code: "KeyStorageWithoutKey",
+        units: ids(units),
+        message: "key storage holds records but no crypto unit has a current master key; do not load a key: recover the master key (ibmcloud tke auto-mk-recover) or contact IBM support",
+      },
+    ]);
+  }
+  if (pendings.length > 1) {
+    return inconsistent(units, [
+      {
+        code: "NewRegistersDiffer",
+        units: ids(units.filter((u) => u.new.status !== "Empty")),
+        message: `new master key registers hold different keys: ${units
+          .filter((u) => u.new.status !== "Empty")
+          .map((u) => `${u.id} ${shortVp(u.new.vp)}`)
+          .join(", ")}`,
+      },
+    ]);
+  }
+  if (pendings.length === 0) {
+    const name: PhaseName = currentVp === undefined ? "Uninitialized" : "Active";
+    const role: UnitRole = currentVp === undefined ? "uninitialized" : "active";
+    return { name, currentVp, roles: Object.fromEntries(units.map((u) => [u.id, role])), reasons: [] };
+  }
+  const pendingVp = pendings[0];
+  if (currentVp !== undefined && sameVp(pendingVp, currentVp)) {
+    return inconsistent(units, [
+      { code: "PendingEqualsCurrent", units: ids(units), message: `the new master key registers hold the current key ${shortVp(currentVp)}` },
+    ]);
+  }
+  const statuses = new Set(units.map((u) => u.new.status));
+  const roles = Object.fromEntries(units.map((u) => [u.id, pendingRole(u)]));
+  const name: PhaseName = statuses.has("Empty")
+    ? "Loading"
+    : !statuses.has("Full Committed")
+      ? "Loaded"
+      : statuses.has("Full Uncommitted")
+        ? "Committing"
+        : rewrapPhase(obs, pendingVp);
+  return { name, currentVp, pendingVp, roles, reasons: [] };
+}
+
+/** All new registers are Full Committed with the pending key: how far has key storage come? */
+function rewrapPhase(obs: Observation, pendingVp: Vp): PhaseName {
+  const r = obs.rewrap;
+  if (r.state === "complete" && sameVp(r.targetVp, pendingVp)) return "Rewrapped";
+  if (r.state === "inProgress" && sameVp(r.targetVp, pendingVp)) return "Rewrapping";
+  return "Committed";
+}
+
+/**
+ * HalfPromoted (research §4.4): units split into {current = T, new Empty} (promoted) and
+ * {current = old, new = Full Committed T} (lagging), with one old value on every lagging unit.
+ */
+function classifySplit(obs: Observation): RegisterPhase {
+  const { units } = obs;
+  const committed = units.filter((u) => u.new.status === "Full Committed");
+  const targets = distinctVps(committed.map((u) => u.new.vp));
+  const diverged = inconsistent(units, [
+    {
+      code: "CurrentRegistersDiffer",
+      units: ids(units),
+      message: `current master key registers differ and do not match a half-promoted rotation: ${units
+        .map((u) => `${u.id} ${u.current.status === "Valid" ? shortVp(u.current.vp) : "Empty"}`)
+        .join(", ")}`,
+    },
+  ]);
+  if (targets.length !== 1) return diverged;
+  const target = targets[0];
+  const promoted = units.filter((u) => u.current.status === "Valid" && sameVp(u.current.vp, target) && u.new.status === "Empty");
+  const lagging = units.filter((u) => u.new.status === "Full Committed" && !(u.current.status === "Valid" && sameVp(u.current.vp, target)));
+  const oldValues = new Set(lagging.map((u) => (u.current.status === "Valid" ? u.current.vp.slice(0, 56) : "Empty")));
+  if (promoted.length === 0 || lagging.length === 0 || promoted.length + lagging.length !== units.length || oldValues.size !== 1) return diverged;
+  const first = lagging[0];
+  return {
+    name: "HalfPromoted",
+    currentVp: first.current.status === "Valid" ? first.current.vp : undefined,
+    pendingVp: target,
+    roles: Object.fromEntries(units.map((u) => [u.id, (promoted.includes(u) ? "promoted" : "lagging") as UnitRole])),
+    reasons: [],
+  };
+}
+
+/** Records moved to a key that some unit no longer holds are unreadable by that unit: never auto-fix that. */
+function missingKeyReasons(obs: Observation): DivergenceReason[] {
+  const r = obs.rewrap;
+  const moved = (r.state === "inProgress" && r.done > 0) || (r.state === "complete" && r.records > 0);
+  if (!moved) return [];
+  const lacking = obs.units.filter((u) => !holds(u, r.targetVp));
+  if (lacking.length === 0) return [];
+  return [
+    {
+      code: "KeyStorageUnderMissingKey",
+      units: ids(lacking),
+      message: `key storage is ${r.state === "complete" ? "" : "partly "}wrapped under ${shortVp(r.targetVp)}, which crypto units ${ids(lacking).join(", ")} hold in neither register; contact IBM support before any other master key command`,
+    },
+  ];
+}
+
+function classifyRegisters(obs: Observation): RegisterPhase {
+  const currents = distinctVps(obs.units.filter((u) => u.current.status === "Valid").map((u) => u.current.vp));
+  const anyEmpty = obs.units.some((u) => u.current.status === "Empty");
+  if (currents.length === 0) return classifyUniform(obs, undefined);
+  if (currents.length === 1 && !anyEmpty) return classifyUniform(obs, currents[0]);
+  return classifySplit(obs);
+}
+
+/** classify — the instance phase of DESIGN §4 from one observation, with every divergence reason found. */
+export function classify(obs: Observation): Phase {
+  if (obs.units.length === 0) {
+    return { name: "Diverged", roles: {}, reasons: [{ code: "NoUnits", units: [], message: "the instance has no crypto units" }] };
+  }
+  const registers = classifyRegisters(obs);
+  const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs)];
+  if (reasons.length === 0) return registers;
+  return { ...inconsistent(obs.units, []), currentVp: registers.currentVp, pendingVp: registers.pendingVp, reasons };
+}

@@ -1,0 +1,75 @@
+import type { Vp } from "../model/vp";
+
+/**
+ * Action — the next single safe step `plan` chooses. Every action carries `vp`: the key of the ceremony it belongs
+ * to, which binds it (the executor refuses if a register no longer holds what the action expects) and tells the
+ * journal which rotation it is part of. Names are the Backend's, one word per concept in every layer.
+ */
+export type Action =
+  /** cryptounit-add */
+  | { readonly kind: "select"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-rm */
+  | { readonly kind: "deselect"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-mk-load */
+  | { readonly kind: "loadNew"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-mk-commit */
+  | { readonly kind: "commitNew"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-mk-clrnew */
+  | { readonly kind: "clearNew"; readonly units: readonly string[]; readonly vp: Vp }
+  /** the key storage step of cryptounit-mk-rotate */
+  | { readonly kind: "rewrap"; readonly units: readonly string[]; readonly vp: Vp }
+  /** journal only: records that rewrap to `vp` is complete, durably, before any promotion */
+  | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-mk-setimm */
+  | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp };
+
+export type ActionKind = Action["kind"];
+export const ACTION_KINDS = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "recordRewrap", "setImmediate"] as const satisfies readonly ActionKind[];
+
+/** Why the engine will not act. Each code has its own manual steps (manual-steps.ts). */
+export type RefusalCode =
+  | "Diverged"
+  | "PrecheckFailed"
+  | "ForeignPendingKey"
+  | "CannotFinishRotation"
+  | "StepLimitExceeded";
+
+export interface Act {
+  readonly kind: "act";
+  readonly action: Action;
+  /** One sentence for progress output and the preview: why this step is the safe one now. */
+  readonly reason: string;
+}
+
+export interface Done {
+  readonly kind: "done";
+  readonly vp: Vp;
+}
+
+export interface Refusal {
+  readonly kind: "refuse";
+  readonly code: RefusalCode;
+  readonly message: string;
+  readonly units: readonly string[];
+  /** What a person would do with the TKE CLI, as real `ibmcloud tke …` commands in order. */
+  readonly manualSteps: readonly string[];
+}
+
+export type Decision = Act | Done | Refusal;
+
+/** True for a refusal from this package, also when it crossed module copies. */
+export function isRefusal(value: unknown): value is Refusal {
+  return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "refuse" && typeof (value as { code?: unknown }).code === "string";
+}
+
+/** Signatures each command needs (research §1.3): `threshold` means the unit's signature threshold. */
+export const SIGNATURES_NEEDED: Readonly<Record<ActionKind, number | "threshold">> = {
+  select: 0,
+  deselect: 0,
+  loadNew: 1,
+  commitNew: "threshold",
+  clearNew: 1,
+  rewrap: 1,
+  recordRewrap: 0,
+  setImmediate: 1,
+};

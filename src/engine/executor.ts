@@ -1,0 +1,225 @@
+import type { Backend, KeyPartMaterial, Lease, Signers } from "../backends/backend";
+import { isTransient } from "../backends/errors";
+import { HpcsError } from "../model/errors";
+import { classify } from "./classify";
+import { systemClock, type Clock } from "./clock";
+import type { Action, Refusal } from "./decision";
+import { beginStep, completeJournal, endStep, type Journal } from "./journal";
+import type { Observation } from "./observation";
+import { observe } from "./observe";
+import type { Phase } from "./phases";
+import { plan, type Desired } from "./plan";
+import type { ProgressListener } from "./progress";
+
+/** The decrypted material a run needs; the caller opens it and zeroes it after the run. */
+export interface Material {
+  readonly keyParts: readonly KeyPartMaterial[];
+  readonly signers: Signers;
+}
+
+export interface ExecutorOptions {
+  readonly backend: Backend;
+  readonly desired: Desired;
+  readonly material: Material;
+  readonly journal?: Journal;
+  /** Called after every step with the new journal; a run fails if it throws (the step is not trusted unrecorded). */
+  readonly persist?: (journal: Journal) => void | Promise<void>;
+  readonly clock?: Clock;
+  readonly newRotationId?: () => string;
+  readonly onProgress?: ProgressListener;
+  /** The whole run's budget (Pulumi gives dynamic providers no timeout). Default 30 minutes. */
+  readonly deadlineMs?: number;
+  /** One backend step's budget. Default 10 minutes (a rewrap of large key storage is one step). */
+  readonly stepTimeoutMs?: number;
+  /** Consecutive transient failures tolerated before giving up. Default 5. */
+  readonly retries?: number;
+  /** Steps one run may take; a sound plan converges far sooner. Default 64. */
+  readonly maxSteps?: number;
+  /** Who holds the lease, for the message another run sees. */
+  readonly owner?: string;
+}
+
+export interface RunResult {
+  readonly outcome: "done" | "refused";
+  readonly phase: Phase;
+  readonly observation: Observation;
+  readonly journal: Journal | undefined;
+  readonly refusal?: Refusal;
+  readonly steps: number;
+}
+
+/** A run stopped by an error after it may have changed something; carries what the provider needs for partial state. */
+export class ExecutionError extends HpcsError {
+  constructor(
+    message: string,
+    readonly journal: Journal | undefined,
+    readonly lastObservation: Observation | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export class DeadlineExceededError extends HpcsError {
+  readonly retryable = false;
+}
+
+const DEFAULTS = { deadlineMs: 30 * 60_000, stepTimeoutMs: 10 * 60_000, retries: 5, maxSteps: 64 };
+
+function randomId(): string {
+  return `rot-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * Executor — loops observe → classify → plan → act until done or refused. Every mutating step follows a fresh
+ * observation; per-unit commands run in parallel; the journal is persisted after every step.
+ */
+export class Executor {
+  private journal: Journal | undefined;
+  private readonly clock: Clock;
+  private readonly started: number;
+  private lastObservation: Observation | undefined;
+
+  constructor(private readonly options: ExecutorOptions) {
+    this.journal = options.journal;
+    this.clock = options.clock ?? systemClock;
+    this.started = this.clock.now();
+  }
+
+  private get elapsedMs(): number {
+    return this.clock.now() - this.started;
+  }
+
+  private emit: ProgressListener = (event) => this.options.onProgress?.(event);
+
+  async run(): Promise<RunResult> {
+    const lease = await this.acquireLease();
+    try {
+      return await this.loop();
+    } finally {
+      await lease?.release().catch(() => undefined);
+    }
+  }
+
+  private async acquireLease(): Promise<Lease | undefined> {
+    const { backend, owner } = this.options;
+    return backend.acquireLease?.(owner ?? `pid ${process.pid}`, this.options.deadlineMs ?? DEFAULTS.deadlineMs);
+  }
+
+  private async loop(): Promise<RunResult> {
+    const { maxSteps = DEFAULTS.maxSteps, retries = DEFAULTS.retries } = this.options;
+    let failures = 0;
+    for (let steps = 0; ; ) {
+      this.checkDeadline();
+      let observation: Observation;
+      let phase: Phase;
+      try {
+        observation = await this.withTimeout(observe(this.options.backend), "observe the instance");
+        this.lastObservation = observation;
+        phase = classify(observation);
+        this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });
+        const decision = plan({ phase, observation, journal: this.journal, desired: this.options.desired });
+        if (decision.kind === "done") {
+          await this.save(completeJournal(this.journal, decision.vp, new Date(this.clock.now()).toISOString()));
+          this.emit({ type: "done", vp: decision.vp, elapsedMs: this.elapsedMs });
+          return { outcome: "done", phase, observation, journal: this.journal, steps };
+        }
+        if (decision.kind === "refuse") {
+          this.emit({ type: "refused", refusal: decision, elapsedMs: this.elapsedMs });
+          return { outcome: "refused", phase, observation, journal: this.journal, refusal: decision, steps };
+        }
+        if (steps >= maxSteps) {
+          throw new ExecutionError(`the rotation did not converge within ${maxSteps} steps (last phase ${phase.name}); this is a bug, please report it`, this.journal, observation);
+        }
+        this.emit({ type: "step", action: decision.action.kind, units: decision.action.units, vp: decision.action.vp, reason: decision.reason, elapsedMs: this.elapsedMs });
+        await this.perform(decision.action, phase);
+        steps++;
+        failures = 0;
+      } catch (error) {
+        if (!isTransient(error) || ++failures > retries) throw this.wrap(error);
+        const delayMs = Math.min(200 * 2 ** (failures - 1), 5_000);
+        this.emit({ type: "retry", attempt: failures, message: (error as Error).message, delayMs, elapsedMs: this.elapsedMs });
+        await this.clock.sleep(delayMs);
+      }
+    }
+  }
+
+  /** Journals the step as started, runs it, journals the outcome. The journal is written before and after. */
+  private async perform(action: Action, phase: Phase): Promise<void> {
+    const now = () => new Date(this.clock.now()).toISOString();
+    const began = this.clock.now();
+    await this.save(beginStep(this.journal, action, { now: now(), newRotationId: this.options.newRotationId ?? randomId, currentVp: phase.currentVp }));
+    try {
+      await this.withTimeout(this.dispatch(action), `${action.kind} on ${action.units.join(", ") || "the instance"}`);
+    } catch (error) {
+      // Best effort: a crashed process would not get here, and the registers stay the evidence either way.
+      await this.save(endStep(this.journal as Journal, "failed", now(), (error as Error).message)).catch(() => undefined);
+      throw error;
+    }
+    await this.save(endStep(this.journal as Journal, "ok", now()));
+    this.emit({ type: "stepDone", action: action.kind, units: action.units, elapsedMs: this.elapsedMs, durationMs: this.clock.now() - began });
+  }
+
+  private async dispatch(action: Action): Promise<void> {
+    const { backend, material } = this.options;
+    const { signers, keyParts } = material;
+    const perUnit = (run: (unit: string) => Promise<void>) => allUnits(action.units.map(run));
+    switch (action.kind) {
+      case "select":
+        return backend.select(action.units);
+      case "deselect":
+        return backend.deselect(action.units);
+      case "loadNew":
+        return perUnit((unit) => backend.loadNew({ unit, keyParts, expectedVp: action.vp }, signers));
+      case "commitNew":
+        return perUnit((unit) => backend.commitNew({ unit, expectedVp: action.vp }, signers));
+      case "clearNew":
+        return perUnit((unit) => backend.clearNew({ unit, expectedVp: action.vp }, signers));
+      case "setImmediate":
+        return perUnit((unit) => backend.setImmediate({ unit, expectedVp: action.vp }, signers));
+      case "rewrap":
+        return backend.rewrap(action.vp, signers, ({ done, total }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs }));
+      case "recordRewrap":
+        return; // journal only: endStep records rewrapCompletedFor
+    }
+  }
+
+  private async save(journal: Journal | undefined): Promise<void> {
+    if (journal === undefined || journal === this.journal) return;
+    this.journal = journal;
+    await this.options.persist?.(journal);
+  }
+
+  private checkDeadline(): void {
+    const deadlineMs = this.options.deadlineMs ?? DEFAULTS.deadlineMs;
+    if (this.elapsedMs > deadlineMs) {
+      throw this.wrap(new DeadlineExceededError(`the run exceeded its deadline of ${Math.round(deadlineMs / 1000)} s; run again to resume from where it stopped`));
+    }
+  }
+
+  private async withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+    const ms = this.options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+    const settled = new AbortController();
+    const timeout = this.clock.sleep(ms, settled.signal).then(() => {
+      if (settled.signal.aborted) return undefined as never;
+      throw new DeadlineExceededError(`could not ${what} within ${Math.round(ms / 1000)} s; the call may still complete: run again to resume`);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      settled.abort();
+    }
+  }
+
+  private wrap(error: unknown): ExecutionError {
+    if (error instanceof ExecutionError) return error;
+    return new ExecutionError((error as Error)?.message ?? String(error), this.journal, this.lastObservation, { cause: error });
+  }
+}
+
+/** Waits for every per-unit call (so the state is settled), then fails with the first error if any failed. */
+async function allUnits(calls: readonly Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(calls);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+}

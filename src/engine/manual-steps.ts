@@ -1,0 +1,50 @@
+import type { DivergenceCode } from "./phases";
+
+/**
+ * The manual TKE procedure for each situation the engine refuses to automate, in the words of IBM's CLI.
+ * A person reading a refusal should be able to follow these lines one by one.
+ */
+const INSPECT = ["ibmcloud tke cryptounits", "ibmcloud tke cryptounit-compare", "ibmcloud tke cryptounit-mk"];
+
+export const DIVERGENCE_STEPS: Readonly<Record<DivergenceCode, readonly string[]>> = {
+  NoUnits: ["ibmcloud tke cryptounits   # check the instance id and the resource group (ibmcloud target -g <group>)"],
+  ImprintMode: [
+    ...INSPECT,
+    "ibmcloud tke cryptounit-admin-add   # install the same administrators in every unit",
+    "ibmcloud tke cryptounit-thrhld-set   # leave imprint mode on all units at the same time",
+  ],
+  ThresholdsDiffer: [...INSPECT, "ibmcloud tke cryptounit-thrhld-set   # set the same signature and revocation thresholds on every unit"],
+  AdministratorsDiffer: [...INSPECT, "ibmcloud tke cryptounit-admin-add / cryptounit-admin-rm   # install the same administrators in every unit"],
+  CurrentRegistersDiffer: [
+    ...INSPECT,
+    "do not run cryptounit-mk-load, -clrnew, -clrcur or auto-mk-rotate on this instance",
+    "open an IBM support case with the cryptounit-mk output: current master keys differ and no rotation explains it",
+  ],
+  NewRegistersDiffer: [
+    ...INSPECT,
+    "ibmcloud tke sigkey-sel; ibmcloud tke cryptounit-add   # select the units whose new register holds the key to discard",
+    "ibmcloud tke cryptounit-mk-clrnew   # only if no cryptounit-mk-rotate ran since the keys were loaded",
+  ],
+  PendingEqualsCurrent: [...INSPECT, "ibmcloud tke cryptounit-mk-clrnew   # the new register holds the current key; clear it, then load a different key"],
+  KeyStorageWithoutKey: [...INSPECT, "do not load or set a master key", "ibmcloud tke auto-mk-recover   # or open an IBM support case"],
+  KeyStorageUnderMissingKey: [...INSPECT, "stop: do not run any master key command", "open an IBM support case with the cryptounit-mk output"],
+};
+
+export const FOREIGN_PENDING_STEPS: readonly string[] = [
+  ...INSPECT,
+  "find who loaded the pending key; if it belongs to a rotation in progress, let that rotation finish",
+  "if it is yours to discard and no cryptounit-mk-rotate ran since it was loaded: ibmcloud tke cryptounit-mk-clrnew",
+  "then run pulumi up (or hpcs-mk rotate) again",
+];
+
+export const PRECHECK_SIGNERS_STEPS: readonly string[] = [
+  "ibmcloud tke cryptounit-admins   # the administrators installed in every unit",
+  "ibmcloud tke sigkeys; ibmcloud tke sigkey-sel   # select signature keys of installed administrators",
+  "add those signature key files to signatureKeys (enough to meet the signature threshold), then run again",
+];
+
+export const CANNOT_FINISH_STEPS: readonly string[] = [
+  ...INSPECT,
+  "a key storage rewrap to the pending key may have started, but not every unit holds it committed",
+  "do not run cryptounit-mk-clrnew; open an IBM support case with the cryptounit-mk output",
+];

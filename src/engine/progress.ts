@@ -1,0 +1,15 @@
+import type { Vp } from "../model/vp";
+import type { ActionKind, Refusal } from "./decision";
+import type { PhaseName } from "./phases";
+
+/** Progress events the executor reports; the provider and the CLI print them. Never carry secrets. */
+export type ProgressEvent =
+  | { readonly type: "observed"; readonly phase: PhaseName; readonly elapsedMs: number }
+  | { readonly type: "step"; readonly action: ActionKind; readonly units: readonly string[]; readonly vp: Vp; readonly reason: string; readonly elapsedMs: number }
+  | { readonly type: "stepDone"; readonly action: ActionKind; readonly units: readonly string[]; readonly elapsedMs: number; readonly durationMs: number }
+  | { readonly type: "rewrapProgress"; readonly done: number; readonly total: number; readonly elapsedMs: number }
+  | { readonly type: "retry"; readonly attempt: number; readonly message: string; readonly delayMs: number; readonly elapsedMs: number }
+  | { readonly type: "done"; readonly vp: Vp; readonly elapsedMs: number }
+  | { readonly type: "refused"; readonly refusal: Refusal; readonly elapsedMs: number };
+
+export type ProgressListener = (event: ProgressEvent) => void;

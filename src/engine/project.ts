@@ -1,0 +1,34 @@
+import type { UnitStatus } from "../backends/backend";
+import { EMPTY_VP } from "../model/vp";
+import type { Action } from "./decision";
+import type { Observation } from "./observation";
+
+/**
+ * project — what an action does to an observation if it succeeds: the register transitions of research §3.
+ * Pure; used to preview a whole ceremony (`pulumi preview`, `hpcs-mk plan`) without touching the instance.
+ */
+export function project(obs: Observation, action: Action): Observation {
+  const touches = (u: UnitStatus) => action.units.includes(u.id);
+  const units = obs.units.map((u): UnitStatus => {
+    if (!touches(u)) return u;
+    switch (action.kind) {
+      case "select":
+        return { ...u, selected: true };
+      case "deselect":
+        return { ...u, selected: false };
+      case "loadNew":
+        return u.new.status === "Empty" ? { ...u, new: { status: "Full Uncommitted", vp: action.vp } } : u;
+      case "commitNew":
+        return { ...u, new: { status: "Full Committed", vp: action.vp } };
+      case "clearNew":
+        return { ...u, new: { status: "Empty", vp: EMPTY_VP } };
+      case "setImmediate":
+        return { ...u, current: { status: "Valid", vp: action.vp }, new: { status: "Empty", vp: EMPTY_VP } };
+      default:
+        return u;
+    }
+  });
+  const records = obs.rewrap.state === "none" || obs.rewrap.state === "complete" ? obs.rewrap.records : obs.rewrap.state === "inProgress" ? obs.rewrap.total : 0;
+  const rewrap = action.kind === "rewrap" ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  return { units, rewrap };
+}
