@@ -1,0 +1,25 @@
+import { shortVp } from "../model/vp";
+import type { ProgressEvent } from "../engine/progress";
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** One human line per progress event, or undefined for events not worth a line. Identifiers and counts only. */
+export function renderProgress(event: ProgressEvent): string | undefined {
+  const at = `[${seconds(event.elapsedMs)}]`;
+  switch (event.type) {
+    case "observed":
+      return `${at} phase ${event.phase}`;
+    case "step":
+      return `${at} ${event.action}${event.units.length ? ` on ${event.units.join(", ")}` : ""}: ${event.reason}`;
+    case "stepDone":
+      return `${at} ${event.action} ok (${seconds(event.durationMs)})`;
+    case "rewrapProgress":
+      return event.done === event.total || event.done % Math.max(1, Math.floor(event.total / 10)) === 0 ? `${at} rewrap ${event.done}/${event.total} records` : undefined;
+    case "retry":
+      return `${at} transient error, retry ${event.attempt} in ${seconds(event.delayMs)}: ${event.message}`;
+    case "done":
+      return `${at} done: every unit is on ${shortVp(event.vp)}`;
+    case "refused":
+      return `${at} refused (${event.refusal.code}): ${event.refusal.message}`;
+  }
+}

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { InputError } from "../model/errors";
+
+/**
+ * Provider configuration: stack config read in `configure` (namespace `hpcs:`), with environment fallbacks.
+ * Credentials live here, never in resource inputs or the serialized provider.
+ */
+export const providerConfigSchema = z.object({
+  backend: z.enum(["simulator"]).default("simulator"),
+  simulatorDir: z.string().min(1).default(".hpcs-sim"),
+  /** Simulated per-call latency, for rehearsals that feel like the real service. */
+  simulatorLatencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  /** For real backends (IBM Cloud IAM). Unused by the simulator. */
+  apiKey: z.string().optional(),
+});
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+
+export interface ConfigSource {
+  get(key: string): string | undefined;
+}
+
+const KEYS = {
+  backend: { config: "hpcs:backend", env: "HPCS_BACKEND" },
+  simulatorDir: { config: "hpcs:simulatorDir", env: "HPCS_SIMULATOR_DIR" },
+  simulatorLatencyMs: { config: "hpcs:simulatorLatencyMs", env: "HPCS_SIMULATOR_LATENCY_MS" },
+  apiKey: { config: "hpcs:apiKey", env: "IBMCLOUD_API_KEY" },
+} as const;
+
+/** readProviderConfig — stack config first, then the environment, then defaults. Errors name the key to fix. */
+export function readProviderConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderConfig {
+  const raw: Record<string, string> = {};
+  for (const [field, key] of Object.entries(KEYS)) {
+    const value = source?.get(key.config) ?? env[key.env];
+    if (value !== undefined && value !== "") raw[field] = value;
+  }
+  const parsed = providerConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = KEYS[issue.path[0] as keyof typeof KEYS];
+    const where = key ? `stack config ${key.config} (or ${key.env})` : "provider configuration";
+    if (issue.path[0] === "backend") {
+      throw new InputError(`${where}: "${raw.backend}" is not available in this release; use "simulator" (the TKE CLI and TKE API backends are planned)`, "backend");
+    }
+    throw new InputError(`${where}: ${issue.message}`, String(issue.path[0] ?? "config"));
+  }
+  return parsed.data;
+}

@@ -1,0 +1,180 @@
+import type { Backend } from "../backends/backend";
+import { UnknownInstanceError } from "../backends/errors";
+import { openBackend } from "../backends/open";
+import { classify } from "../engine/classify";
+import type { Refusal } from "../engine/decision";
+import { Executor, ExecutionError } from "../engine/executor";
+import { parseJournal, type Journal } from "../engine/journal";
+import { observe } from "../engine/observe";
+import { previewCeremony } from "../engine/preview";
+import { openKeyParts } from "../files/key-parts";
+import { openSigners } from "../files/signature-keys";
+import { renderProgress } from "../format/progress";
+import { isVp, sameVp, shortVp } from "../model/vp";
+import type { ProviderConfig } from "./config";
+import { containsUnknown, type CheckedInputs } from "./inputs";
+import { shapeOutputs, type LastStep, type MasterKeyOutputs } from "./outputs";
+
+export interface LifecycleContext {
+  readonly config: ProviderConfig;
+  /** Where progress lines go: the provider's stdout, which `pulumi up` shows. */
+  readonly log: (line: string) => void;
+}
+
+type Props = Record<string, unknown>;
+
+export interface DiffResult {
+  readonly changes: boolean;
+  readonly replaces: string[];
+  readonly deleteBeforeReplace: boolean;
+}
+
+/** The error shape the dynamic provider host turns into Pulumi partial state (research/pulumi.md §1.3). */
+export interface PartialStateError extends Error {
+  id: string;
+  properties: Props;
+  reasons: string[];
+}
+
+function partialStateError(message: string, id: string, outputs: MasterKeyOutputs, providerCode: unknown): PartialStateError {
+  const properties: Props = { ...(JSON.parse(JSON.stringify(outputs)) as Props), __provider: providerCode };
+  return Object.assign(new Error(message), { id, properties, reasons: [message] });
+}
+
+function refusalText(refusal: Refusal): string {
+  return [`refused (${refusal.code}): ${refusal.message}`, "manual steps:", ...refusal.manualSteps.map((s) => `  ${s}`)].join("\n");
+}
+
+/** diff — what `up` would change and, on refresh, whether the instance drifted (DESIGN §6). Prints the ceremony. */
+export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<DiffResult> {
+  const replaces = olds.instanceId !== news.instanceId ? ["instanceId"] : [];
+  const desired = news.desiredVerificationPattern;
+  const observed = olds.verificationPattern;
+  const changes =
+    replaces.length > 0 ||
+    containsUnknown(news) ||
+    olds.__provider !== news.__provider ||
+    olds.phase !== "Active" ||
+    !(isVp(desired) && isVp(observed) && sameVp(desired, observed));
+  if (changes && replaces.length === 0 && isVp(desired)) await printCeremony(ctx, news as unknown as CheckedInputs, olds);
+  return { changes, replaces, deleteBeforeReplace: false };
+}
+
+/** Prints the steps `up` would take, so a reviewer sees the ceremony in `pulumi preview`. Never fails the diff. */
+async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds: Props): Promise<void> {
+  try {
+    const backend = await openBackend(ctx.config, inputs.instanceId);
+    const observation = await observe(backend);
+    const preview = previewCeremony(observation, parseJournal(olds.rotation), { vp: inputs.desiredVerificationPattern, signerSkis: inputs.signerSkis });
+    const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
+    ctx.log(`planned ceremony for ${inputs.instanceId} → ${shortVp(inputs.desiredVerificationPattern)} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`);
+    preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
+    if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
+    else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
+  } catch (error) {
+    ctx.log(`planned ceremony unavailable: ${(error as Error).message}`);
+  }
+}
+
+interface Prior {
+  readonly journal: Journal | undefined;
+  readonly lastRotatedAt: string | null;
+}
+
+/** converge — runs the engine to convergence; create and update differ only in what they start from. */
+async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
+  const backend = await openBackend(ctx.config, inputs.instanceId);
+  const keyParts = openKeyParts(inputs.keyParts);
+  try {
+    const signers = openSigners(inputs.signatureKeys);
+    const context = (journal: Journal | undefined, lastStep: LastStep) => ({
+      instanceId: inputs.instanceId,
+      backend: backend.description,
+      desiredVp: keyParts.vp,
+      keyPartFiles: inputs.keyParts.map((p) => p.file),
+      journal,
+      previousLastRotatedAt: prior.lastRotatedAt,
+      lastStep,
+    });
+    const executor = new Executor({
+      backend,
+      desired: { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski) },
+      material: { keyParts: keyParts.parts, signers },
+      journal: prior.journal,
+      onProgress: (event) => {
+        const line = renderProgress(event);
+        if (line) ctx.log(`hpcs ${inputs.instanceId}: ${line}`);
+      },
+      deadlineMs: inputs.deadlines?.runSeconds === undefined ? undefined : inputs.deadlines.runSeconds * 1000,
+      stepTimeoutMs: inputs.deadlines?.stepSeconds === undefined ? undefined : inputs.deadlines.stepSeconds * 1000,
+      owner: `pulumi (pid ${process.pid})`,
+    });
+    try {
+      const result = await executor.run();
+      if (result.outcome === "done") {
+        return shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${keyParts.vp}` }));
+      }
+      const refusal = result.refusal as Refusal;
+      const message = refusalText(refusal);
+      if (result.steps === 0 && !alwaysPartial) throw new Error(message);
+      const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "refused", reason: refusal.code, message: refusal.message }));
+      throw result.steps === 0 ? new Error(message) : partialStateError(message, inputs.instanceId, outputs, inputs.__provider);
+    } catch (error) {
+      if (!(error instanceof ExecutionError)) throw error;
+      const outputs = await observeOutputs(backend, error, (journal) => context(journal, { outcome: "failed", reason: error.cause instanceof Error ? error.cause.name : "Error", message: error.message }));
+      const changed = (error.journal?.steps.length ?? 0) > (prior.journal?.steps.length ?? 0);
+      if (!outputs || (!changed && !alwaysPartial)) throw new Error(`${error.message}\nnothing was changed; fix the cause and run pulumi up again`, { cause: error });
+      throw partialStateError(`${error.message}\nthe rotation journal is saved in the stack state: run pulumi up again to resume`, inputs.instanceId, outputs, inputs.__provider);
+    }
+  } finally {
+    keyParts.close();
+  }
+}
+
+/** The outputs after a failure: re-observed when possible, else from the last observation the executor made. */
+async function observeOutputs(backend: Backend, error: ExecutionError, context: (journal: Journal | undefined) => Parameters<typeof shapeOutputs>[2]): Promise<MasterKeyOutputs | undefined> {
+  const observation = await observe(backend).catch(() => error.lastObservation);
+  if (!observation) return undefined;
+  return shapeOutputs(observation, classify(observation), context(error.journal));
+}
+
+export async function createMasterKey(ctx: LifecycleContext, inputs: Props): Promise<{ id: string; outs: MasterKeyOutputs }> {
+  const checked = inputs as unknown as CheckedInputs;
+  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null }, false);
+  return { id: checked.instanceId, outs };
+}
+
+export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<{ outs: MasterKeyOutputs }> {
+  const prior = { journal: parseJournal(olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null };
+  return { outs: await converge(ctx, news as unknown as CheckedInputs, prior, true) };
+}
+
+/** read — refresh: observes every unit, recomputes phase and VP. A vanished instance reads as deleted. */
+export async function readMasterKey(ctx: LifecycleContext, id: string, props: Props): Promise<{ id?: string; props?: Props }> {
+  const instanceId = typeof props.instanceId === "string" ? props.instanceId : id;
+  let backend: Backend;
+  try {
+    backend = await openBackend(ctx.config, instanceId);
+  } catch (error) {
+    if (error instanceof UnknownInstanceError) return {};
+    throw error;
+  }
+  const observation = await observe(backend);
+  const phase = classify(observation);
+  const journal = parseJournal(props.rotation);
+  const outputs = shapeOutputs(observation, phase, {
+    instanceId,
+    backend: backend.description,
+    desiredVp: String(props.desiredVerificationPattern),
+    keyPartFiles: Array.isArray(props.keyPartFiles) ? props.keyPartFiles.map(String) : [],
+    journal,
+    previousLastRotatedAt: typeof props.lastRotatedAt === "string" ? props.lastRotatedAt : null,
+    lastStep: (props.lastStep as LastStep | undefined) ?? { outcome: "ok", reason: "Refreshed", message: "" },
+  });
+  return { id, props: JSON.parse(JSON.stringify(outputs)) as Props };
+}
+
+/** delete — forgets the resource. A master key cannot be "deleted": registers and key storage are left alone. */
+export async function deleteMasterKey(ctx: LifecycleContext, id: string): Promise<void> {
+  ctx.log(`hpcs ${id}: removed from the stack only; the crypto units' master key registers and key storage were not touched (zeroizing is a manual TKE ceremony: ibmcloud tke cryptounit-zeroize)`);
+}

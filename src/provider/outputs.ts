@@ -1,0 +1,85 @@
+import type { UnitStatus } from "../backends/backend";
+import type { Journal } from "../engine/journal";
+import type { Observation } from "../engine/observation";
+import type { Phase, PhaseName } from "../engine/phases";
+import type { Vp } from "../model/vp";
+
+/** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
+export interface UnitOutput {
+  readonly id: string;
+  readonly type: string;
+  readonly location: string;
+  readonly selected: boolean;
+  readonly currentStatus: string;
+  readonly currentVerificationPattern: string;
+  readonly newStatus: string;
+  readonly newVerificationPattern: string;
+}
+
+/** Whether the last run worked, separate from what the instance is (`phase`). */
+export interface LastStep {
+  readonly outcome: "ok" | "refused" | "failed";
+  readonly reason: string;
+  readonly message: string;
+}
+
+/**
+ * MasterKeyOutputs — plain JSON only (Pulumi fails on undefined, Buffer, Date): absent values are null.
+ * Only ids, paths, VPs and statuses: never a key, a password or file contents.
+ */
+export interface MasterKeyOutputs {
+  readonly instanceId: string;
+  readonly backend: string;
+  /** The VP every unit's current register holds; null when they disagree or are Empty. */
+  readonly verificationPattern: Vp | null;
+  readonly desiredVerificationPattern: Vp;
+  readonly phase: PhaseName;
+  readonly units: readonly UnitOutput[];
+  readonly rotation: Journal | null;
+  readonly lastRotatedAt: string | null;
+  readonly driftReasons: readonly string[];
+  readonly keyPartFiles: readonly string[];
+  readonly lastStep: LastStep;
+}
+
+function unitOutput(u: UnitStatus): UnitOutput {
+  return {
+    id: u.id,
+    type: u.type,
+    location: u.location,
+    selected: u.selected,
+    currentStatus: u.current.status,
+    currentVerificationPattern: u.current.vp,
+    newStatus: u.new.status,
+    newVerificationPattern: u.new.vp,
+  };
+}
+
+export interface OutputContext {
+  readonly instanceId: string;
+  readonly backend: string;
+  readonly desiredVp: Vp;
+  readonly keyPartFiles: readonly string[];
+  readonly journal: Journal | undefined;
+  readonly previousLastRotatedAt: string | null;
+  readonly lastStep: LastStep;
+}
+
+/** shapeOutputs — outputs from an observation and its phase. */
+export function shapeOutputs(observation: Observation, phase: Phase, ctx: OutputContext): MasterKeyOutputs {
+  const driftReasons = phase.reasons.map((r) => r.message);
+  if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(`a rotation is unfinished: phase ${phase.name}; the next pulumi up resumes it`);
+  return {
+    instanceId: ctx.instanceId,
+    backend: ctx.backend,
+    verificationPattern: phase.name === "HalfPromoted" || phase.name === "Diverged" ? null : (phase.currentVp ?? null),
+    desiredVerificationPattern: ctx.desiredVp,
+    phase: phase.name,
+    units: observation.units.map(unitOutput),
+    rotation: ctx.journal ?? null,
+    lastRotatedAt: ctx.journal?.completedAt ?? ctx.previousLastRotatedAt,
+    driftReasons,
+    keyPartFiles: [...ctx.keyPartFiles],
+    lastStep: ctx.lastStep,
+  };
+}

@@ -1,0 +1,69 @@
+import * as pulumi from "@pulumi/pulumi";
+import type { Journal } from "./engine/journal";
+import type { PhaseName } from "./engine/phases";
+import type { LastStep, UnitOutput } from "./provider/outputs";
+import { MasterKeyProvider } from "./provider/provider";
+
+/** One provider object for every MasterKey: Pulumi caches its serialization per object. */
+const provider = new MasterKeyProvider();
+
+export interface SecretFileArgs {
+  /** Path of the file, relative to the Pulumi project directory. */
+  readonly file: pulumi.Input<string>;
+  /** Its password. Always stored as a Pulumi secret, even when given as plain text. */
+  readonly password: pulumi.Input<string>;
+}
+
+export interface MasterKeyArgs {
+  /** The HPCS service instance id (GUID). Changing it replaces the resource. */
+  readonly instanceId: pulumi.Input<string>;
+  /** The 2 or 3 key part files whose XOR is the master key (`hpcs-mk keypart create`). */
+  readonly keyParts: pulumi.Input<[pulumi.Input<SecretFileArgs>, pulumi.Input<SecretFileArgs>, ...pulumi.Input<SecretFileArgs>[]]>;
+  /** TKE signature key files (`N.sigkey`) of installed administrators: enough to meet the signature threshold. */
+  readonly signatureKeys: pulumi.Input<pulumi.Input<SecretFileArgs>[]>;
+  /** When set, `check` refuses key parts that do not make this verification pattern. */
+  readonly expectedVerificationPattern?: pulumi.Input<string>;
+  /** The provider's own deadlines (Pulumi gives dynamic providers none). */
+  readonly deadlines?: pulumi.Input<{ runSeconds?: number; stepSeconds?: number }>;
+}
+
+/**
+ * MasterKey — the master key of one HPCS instance, declared by its key parts. `pulumi up` rotates to it (and
+ * resumes an interrupted rotation); `pulumi refresh` shows drift, including half-promoted instances.
+ */
+export class MasterKey extends pulumi.dynamic.Resource {
+  declare readonly instanceId: pulumi.Output<string>;
+  /** The VP every unit's current register holds; null while units disagree. */
+  declare readonly verificationPattern: pulumi.Output<string | null>;
+  declare readonly desiredVerificationPattern: pulumi.Output<string>;
+  declare readonly phase: pulumi.Output<PhaseName>;
+  declare readonly units: pulumi.Output<UnitOutput[]>;
+  declare readonly rotation: pulumi.Output<Journal | null>;
+  declare readonly lastRotatedAt: pulumi.Output<string | null>;
+  declare readonly driftReasons: pulumi.Output<string[]>;
+  declare readonly keyPartFiles: pulumi.Output<string[]>;
+  declare readonly lastStep: pulumi.Output<LastStep>;
+  declare readonly backend: pulumi.Output<string>;
+
+  constructor(name: string, args: MasterKeyArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      instanceId: args.instanceId,
+      // Passwords must never be stored in plain text: the whole list becomes a secret.
+      keyParts: pulumi.secret(args.keyParts),
+      signatureKeys: pulumi.secret(args.signatureKeys),
+      expectedVerificationPattern: args.expectedVerificationPattern,
+      deadlines: args.deadlines,
+      verificationPattern: undefined,
+      desiredVerificationPattern: undefined,
+      phase: undefined,
+      units: undefined,
+      rotation: undefined,
+      lastRotatedAt: undefined,
+      driftReasons: undefined,
+      keyPartFiles: undefined,
+      lastStep: undefined,
+      backend: undefined,
+    };
+    super(provider, name, props, opts, "hpcs", "MasterKey");
+  }
+}
