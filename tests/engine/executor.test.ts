@@ -1,0 +1,153 @@
+import { Ep11Error, TransientError } from "../../src/backends/errors";
+import type { Clock } from "../../src/engine/clock";
+import { Executor, ExecutionError, type ExecutorOptions } from "../../src/engine/executor";
+import type { Journal } from "../../src/engine/journal";
+import type { ProgressEvent } from "../../src/engine/progress";
+import { fakeBackend } from "../helpers/fake-backend";
+import { DESIRED, obs, unit, VP } from "./observations";
+
+const { X, D } = VP;
+
+/** A clock under the test's control: back-off sleeps return at once and advance time; timeouts fire only when told. */
+function testClock(): Clock & { advance(ms: number): void } {
+  let now = 0;
+  const timers: { at: number; fire: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise((resolve) => {
+        if (!signal) {
+          now += ms;
+          return resolve();
+        }
+        timers.push({ at: now + ms, fire: resolve });
+        signal.addEventListener("abort", () => resolve());
+      }),
+    advance(ms) {
+      now += ms;
+      for (const t of timers.filter((t) => t.at <= now)) t.fire();
+    },
+  };
+}
+
+const active = () => obs([unit("u1", X, "-"), unit("u2", X, "-")]);
+
+function executor(backend: ExecutorOptions["backend"], more: Partial<ExecutorOptions> = {}) {
+  const events: ProgressEvent[] = [];
+  const persisted: Journal[] = [];
+  const run = new Executor({
+    backend,
+    desired: DESIRED,
+    material: { keyParts: [], signers: { keys: [] } },
+    clock: testClock(),
+    newRotationId: () => "rot-test",
+    onProgress: (e) => events.push(e),
+    persist: (j) => void persisted.push(j),
+    ...more,
+  });
+  return { run, events, persisted };
+}
+
+describe("the executor", () => {
+  test("rotates an Active instance through load, commit, rewrap and set immediate, the rewrap proving itself in the journal", async () => {
+    const backend = fakeBackend(active());
+    const { run, events } = executor(backend);
+    const result = await run.run();
+    expect(result.outcome).toBe("done");
+    expect(events.filter((e) => e.type === "step").map((e) => (e as { action: string }).action)).toEqual(["loadNew", "commitNew", "rewrap", "setImmediate"]);
+    expect(backend.state.units.every((u) => u.current.vp === D && u.new.status === "Empty")).toBe(true);
+    expect(result.journal).toMatchObject({ rotationId: "rot-test", fromVp: X, targetVp: D, rewrapCompletedFor: D });
+    expect(result.journal?.completedAt).not.toBeNull();
+  });
+
+  test("persists the journal with the step started before the backend is called, and its outcome after", async () => {
+    const order: string[] = [];
+    const backend = fakeBackend(active());
+    const load = backend.loadNew.bind(backend);
+    backend.loadNew = async (r, s) => {
+      order.push("loadNew");
+      return load(r, s);
+    };
+    const { run } = executor(backend, {
+      persist: (j) => void order.push(`persist ${j.steps[j.steps.length - 1].action} ${j.steps[j.steps.length - 1].outcome}`),
+    });
+    await run.run();
+    expect(order.slice(0, 4)).toEqual(["persist loadNew started", "loadNew", "loadNew", "persist loadNew ok"]);
+  });
+
+  test("runs per-unit commands in parallel", async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const backend = fakeBackend(active());
+    const load = backend.loadNew.bind(backend);
+    backend.loadNew = async (r, s) => {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return load(r, s);
+    };
+    await executor(backend).run.run();
+    expect(maxInFlight).toBe(2);
+  });
+
+  test("retries a transient error after re-observing, and reports the retry", async () => {
+    const boom = new TransientError("boom");
+    let failures = 1;
+    const backend = fakeBackend(active());
+    const commit = backend.commitNew.bind(backend);
+    backend.commitNew = async (c, s) => {
+      if (c.unit === "u1" && failures-- > 0) throw boom;
+      return commit(c, s);
+    };
+    const { run, events } = executor(backend);
+    expect((await run.run()).outcome).toBe("done");
+    expect(events.filter((e) => e.type === "retry")).toEqual([expect.objectContaining({ attempt: 1, message: "boom", delayMs: 200 })]);
+  });
+
+  test("gives up after the allowed consecutive transient errors, keeping the cause", async () => {
+    const boom = new TransientError("boom");
+    const backend = fakeBackend(active(), { rewrap: async () => Promise.reject(boom) });
+    const error = await executor(backend, { retries: 2 }).run.run().catch((e) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(error.cause).toBe(boom);
+    expect(error.journal.steps.at(-1)).toMatchObject({ action: "rewrap", outcome: "failed", message: "boom" });
+  });
+
+  test("stops at once on an EP11 error and carries the journal for partial state", async () => {
+    const rejected = new Ep11Error("u2", 3, undefined, "Not enough signatures were provided on the command.");
+    const backend = fakeBackend(active(), { commitNew: async () => Promise.reject(rejected) });
+    const { run, persisted } = executor(backend);
+    const error = await run.run().catch((e) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(error.cause).toBe(rejected);
+    expect(error.message).toContain("Not enough signatures");
+    expect(persisted.at(-1)?.steps.map((s) => `${s.action}:${s.outcome}`)).toEqual(["loadNew:ok", "commitNew:failed"]);
+  });
+
+  test("enforces its own step deadline (Pulumi gives dynamic providers none)", async () => {
+    const clock = testClock();
+    const backend = fakeBackend(active(), { rewrap: () => new Promise(() => setTimeout(() => clock.advance(60_000), 0)) });
+    const error = await executor(backend, { clock, stepTimeoutMs: 30_000 }).run.run().catch((e) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(error.message).toMatch(/could not rewrap on .* within 30 s; the call may still complete: run again to resume/);
+  });
+
+  test("a refusal makes no mutating call", async () => {
+    const diverged = obs([unit("u1", X, "-"), unit("u2", VP.T, "-")]);
+    const backend = fakeBackend(diverged, {}, ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "setImmediate"]);
+    const result = await executor(backend).run.run();
+    expect(result.outcome).toBe("refused");
+    expect(result.refusal?.code).toBe("Diverged");
+    expect(result.steps).toBe(0);
+  });
+
+  test("releases the lease however the run ends", async () => {
+    const released: string[] = [];
+    const backend = fakeBackend(active(), {
+      acquireLease: async (owner) => ({ release: async () => void released.push(owner) }),
+      rewrap: async () => Promise.reject(new Ep11Error("u1", 3, undefined, "Operation not allowed in imprint mode.")),
+    });
+    await executor(backend, { owner: "test" }).run.run().catch(() => undefined);
+    expect(released).toEqual(["test"]);
+  });
+});

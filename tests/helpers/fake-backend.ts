@@ -1,0 +1,36 @@
+import type { Backend } from "../../src/backends/backend";
+import type { Observation } from "../../src/engine/observation";
+import { project } from "../../src/engine/project";
+
+/**
+ * fakeBackend — a Backend over an in-memory observation whose mutating methods apply the register transitions of
+ * `project`. Any method passed in `overrides` replaces the default; `unexpected` lists methods that must not be
+ * called (they throw "unexpected call"). For executor tests that need control over timing and errors; the
+ * simulator is the faithful backend.
+ */
+export function fakeBackend(initial: Observation, overrides: Partial<Backend> = {}, unexpected: readonly (keyof Backend)[] = []): Backend & { state: Observation } {
+  const fake = {
+    state: initial,
+    description: "fake",
+    listUnits: async () => fake.state.units.map(({ id, type, location }) => ({ id, type, location })),
+    queryUnit: async (unit: string) => {
+      const found = fake.state.units.find((u) => u.id === unit);
+      if (!found) throw new Error(`no unit ${unit}`);
+      return found;
+    },
+    rewrapStatus: async () => fake.state.rewrap,
+    select: async (units: readonly string[]) => void (fake.state = project(fake.state, { kind: "select", units, vp: "" })),
+    deselect: async (units: readonly string[]) => void (fake.state = project(fake.state, { kind: "deselect", units, vp: "" })),
+    loadNew: async (r: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "loadNew", units: [r.unit], vp: r.expectedVp })),
+    commitNew: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "commitNew", units: [c.unit], vp: c.expectedVp })),
+    clearNew: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "clearNew", units: [c.unit], vp: c.expectedVp })),
+    setImmediate: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "setImmediate", units: [c.unit], vp: c.expectedVp })),
+    rewrap: async (vp: string) => void (fake.state = project(fake.state, { kind: "rewrap", units: [], vp })),
+  };
+  for (const name of unexpected) {
+    (fake as Record<string, unknown>)[name] = async () => {
+      throw new Error(`unexpected call: ${String(name)}`);
+    };
+  }
+  return Object.assign(fake, overrides) as Backend & { state: Observation };
+}
