@@ -1,0 +1,197 @@
+import { armFault, describeSimulatedInstance } from "../../src/backends/simulator";
+import { checkInputs } from "../../src/provider/check";
+import { createMasterKey, deleteMasterKey, diffMasterKey, readMasterKey, updateMasterKey, type PartialStateError } from "../../src/provider/lifecycle";
+import { UNKNOWN } from "../../src/provider/inputs";
+import { createSimFixture, loadAndCommit, type SimFixture } from "../helpers/sim-fixture";
+import { checked, contextFor, expectNoSecrets, inputsFor } from "./provider-fixture";
+
+type Props = Record<string, unknown>;
+
+const counters = (fixture: SimFixture) => describeSimulatedInstance(fixture.dir, fixture.instanceId).units.map((u) => u.transactionCounter);
+
+describe("the MasterKey provider, called directly", () => {
+  let fixture: SimFixture;
+  beforeEach(async () => {
+    fixture = await createSimFixture({ shape: { operational: 3, recovery: 2, failover: 0 }, records: 9, chunkSize: 4 });
+  });
+  afterEach(() => fixture.cleanup());
+
+  describe("check", () => {
+    test("computes the desired VP and the signer SKIs locally", () => {
+      const result = checkInputs(inputsFor(fixture, 1));
+      expect(result.failures).toEqual([]);
+      expect(result.inputs).toMatchObject({ desiredVerificationPattern: fixture.keyParts[1].vp, signerSkis: fixture.admins.map((a) => a.key.ski), __provider: "serialized-provider-text" });
+    });
+
+    test.each([
+      { name: "one key part", edit: (i: Props) => ({ ...i, keyParts: (i.keyParts as unknown[]).slice(0, 1) }), property: "keyParts", reason: /2 or 3 key parts/ },
+      { name: "a missing key part file", edit: (i: Props) => ({ ...i, keyParts: [{ file: "nope.json", password: "x" }, (i.keyParts as unknown[])[1]] }), property: "keyParts[0].file", reason: /nope.json: does not exist/ },
+      { name: "a wrong key part password", edit: (i: Props) => ({ ...i, keyParts: [(i.keyParts as unknown[])[0], { ...((i.keyParts as Props[])[1]), password: "wrong" }] }), property: "keyParts[1].password", reason: /password is wrong/ },
+      { name: "a wrong signature key password", edit: (i: Props) => ({ ...i, signatureKeys: [{ ...((i.signatureKeys as Props[])[0]), password: "wrong" }] }), property: "signatureKeys[0].password", reason: /password is wrong/ },
+      { name: "no instance id", edit: (i: Props) => ({ ...i, instanceId: "" }), property: "instanceId", reason: /must not be empty/ },
+      { name: "a malformed expected VP", edit: (i: Props) => ({ ...i, expectedVerificationPattern: "abc" }), property: "expectedVerificationPattern", reason: /64-character hex/ },
+    ])("reports $name against the property at fault, without throwing", ({ edit, property, reason }) => {
+      const result = checkInputs(edit(inputsFor(fixture, 1)));
+      expect(result.failures).toEqual([{ property, reason: expect.stringMatching(reason) }]);
+    });
+
+    test("refuses key parts that do not make the expected verification pattern", () => {
+      const result = checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: fixture.keyParts[2].vp }));
+      expect(result.failures).toEqual([{ property: "expectedVerificationPattern", reason: expect.stringContaining(`make a master key with verification pattern ${fixture.keyParts[1].vp}`) }]);
+    });
+
+    test("accepts the expected VP written the way TKE prints it (upper case, two lines)", () => {
+      const vp = fixture.keyParts[1].vp.toUpperCase();
+      expect(checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: `${vp.slice(0, 32)}\n${vp.slice(32)}` })).failures).toEqual([]);
+    });
+
+    test("passes unknown values (preview) through untouched", () => {
+      const news = inputsFor(fixture, 1, { instanceId: UNKNOWN });
+      expect(checkInputs(news)).toEqual({ inputs: news, failures: [] });
+    });
+  });
+
+  describe("create", () => {
+    test("adopts an instance already on the desired key without any command", async () => {
+      const before = counters(fixture);
+      const { id, outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      expect(id).toBe(fixture.instanceId);
+      expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[0].vp, rotation: null, lastStep: { outcome: "ok" } });
+      expect(counters(fixture)).toEqual(before);
+    });
+
+    test("rotates to the desired key, reporting progress, and returns plain JSON outputs without secrets", async () => {
+      const lines: string[] = [];
+      const { outs } = await createMasterKey(contextFor(fixture, lines), checked(fixture, 1));
+      expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp, driftReasons: [] });
+      expect(outs.units).toHaveLength(5);
+      expect(outs.rotation).toMatchObject({ fromVp: fixture.keyParts[0].vp, targetVp: fixture.keyParts[1].vp, rewrapCompletedFor: fixture.keyParts[1].vp });
+      expect(outs.lastRotatedAt).toBe(outs.rotation?.completedAt);
+      expect(JSON.parse(JSON.stringify(outs))).toEqual(outs);
+      expect(lines.join("\n")).toContain("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
+      expect((await fixture.check()).byVp).toEqual({ [fixture.keyParts[1].vp]: 9 });
+      expectNoSecrets(fixture, outs, lines);
+    });
+
+    test("initialises an Uninitialized instance", async () => {
+      const fresh = await createSimFixture({ shape: { operational: 2, recovery: 2, failover: 0 }, initialized: false });
+      try {
+        const { outs } = await createMasterKey(contextFor(fresh), checked(fresh, 1));
+        expect(outs).toMatchObject({ phase: "Active", verificationPattern: fresh.keyParts[1].vp, rotation: { fromVp: null } });
+      } finally {
+        fresh.cleanup();
+      }
+    });
+
+    test("a failure after the first change is reported as partial state carrying the journal and __provider", async () => {
+      await armFault(fixture.dir, fixture.instanceId, { kind: "fail", when: "before", command: "rewrap" });
+      const error = (await createMasterKey(contextFor(fixture), checked(fixture, 1)).catch((e) => e)) as PartialStateError;
+      expect(error.id).toBe(fixture.instanceId);
+      expect(error.properties).toMatchObject({ phase: "Committed", __provider: "serialized-provider-text", lastStep: { outcome: "failed" } });
+      expect((error.properties.rotation as Props).steps).toEqual(expect.arrayContaining([expect.objectContaining({ action: "rewrap", outcome: "failed" })]));
+      expect(error.reasons[0]).toMatch(/run pulumi up again to resume/);
+      expectNoSecrets(fixture, error.message, error.properties);
+    });
+
+    test("a refusal before any change saves nothing (a plain error, no partial state)", async () => {
+      const error = await createMasterKey(contextFor(fixture), checked(fixture, 1, { signatureKeys: [{ file: fixture.admins[0].file, password: fixture.admins[0].password }] })).catch((e) => e);
+      expect(error.id).toBeUndefined();
+      expect(error.message).toMatch(/refused \(PrecheckFailed\)[\s\S]*manual steps:[\s\S]*ibmcloud tke sigkey-sel/);
+    });
+  });
+
+  describe("update", () => {
+    const steps = [
+      { command: "loadNew" as const, skip: 1 },
+      { command: "commitNew" as const, skip: 2 },
+      { command: "rewrap" as const, skip: 0 },
+      { command: "setImmediate" as const, skip: 1 },
+    ];
+    test.each(steps)("fails at $command #$skip with partial state, and the next update with the same inputs resumes to convergence", async ({ command, skip }) => {
+      const news = checked(fixture, 1);
+      const { outs: initial } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      await armFault(fixture.dir, fixture.instanceId, { kind: "fail", when: "after", command, skip });
+      const olds = { ...initial, __provider: "serialized-provider-text" };
+      const error = (await updateMasterKey(contextFor(fixture), olds, news).catch((e) => e)) as PartialStateError;
+      expect(error.properties).toMatchObject({ lastStep: { outcome: "failed" }, rotation: { targetVp: fixture.keyParts[1].vp } });
+      // The engine saves error.properties as the new outputs and calls update again with them.
+      const { outs } = await updateMasterKey(contextFor(fixture), error.properties, news);
+      expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp });
+      expect(outs.rotation?.rotationId).toBe((error.properties.rotation as Props).rotationId);
+      const storage = await fixture.check();
+      expect(storage.problems).toEqual([]);
+      expect(storage.byVp).toEqual({ [fixture.keyParts[1].vp]: 9 });
+      expectNoSecrets(fixture, error.message, error.properties, outs);
+    });
+  });
+
+  describe("diff", () => {
+    test("reports no change on a converged resource whose provider code is unchanged", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      expect(await diffMasterKey(contextFor(fixture), { ...outs, __provider: "serialized-provider-text" }, checked(fixture, 0))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    });
+
+    test.each([
+      { name: "the desired key differs", olds: {}, set: 1 },
+      { name: "the phase is not Active", olds: { phase: "HalfPromoted" }, set: 0 },
+      { name: "the serialized provider changed", olds: { __provider: "older-provider-text" }, set: 0 },
+    ])("reports a change when $name, and prints the planned ceremony", async ({ olds, set }) => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const lines: string[] = [];
+      const diff = await diffMasterKey(contextFor(fixture, lines), { ...outs, __provider: "serialized-provider-text", ...olds }, checked(fixture, set));
+      expect(diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+      expect(lines[0]).toMatch(/^planned ceremony for .* \(signature threshold 2, 2 signature key\(s\) provided\):$/);
+      if (set === 1) expect(lines.join("\n")).toMatch(/1\. \[Active\] loadNew on .*\n.*2\. \[Loaded\] commitNew[\s\S]*rewrap[\s\S]*setImmediate[\s\S]*then: done/);
+    });
+
+    test("replaces only for a new instanceId", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      expect(await diffMasterKey(contextFor(fixture), { ...outs, __provider: "serialized-provider-text" }, { ...checked(fixture, 0), instanceId: "another" })).toMatchObject({ changes: true, replaces: ["instanceId"] });
+    });
+
+    test("reports a change for unknown inputs during preview", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      expect((await diffMasterKey(contextFor(fixture), { ...outs, __provider: "serialized-provider-text" }, { ...checked(fixture, 0), signatureKeys: UNKNOWN })).changes).toBe(true);
+    });
+  });
+
+  describe("read (refresh)", () => {
+    test("shows a half-promoted instance as drift that the next diff reports", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const backend = await fixture.open();
+      await loadAndCommit(backend, fixture, fixture.keyParts[1]);
+      await backend.rewrap(fixture.keyParts[1].vp, fixture.signers);
+      await backend.setImmediate({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      const { id, props } = await readMasterKey(contextFor(fixture), fixture.instanceId, { ...outs });
+      expect(id).toBe(fixture.instanceId);
+      expect(props).toMatchObject({ phase: "HalfPromoted", verificationPattern: null, driftReasons: [expect.stringContaining("phase HalfPromoted")] });
+      // Refresh = read, then diff(refreshed outputs, stored inputs).
+      expect((await diffMasterKey(contextFor(fixture), { ...props, __provider: "serialized-provider-text" }, checked(fixture, 0))).changes).toBe(true);
+    });
+
+    test("lists every divergence reason in driftReasons", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const backend = await fixture.open();
+      await backend.loadNew({ unit: fixture.unitIds[0], keyParts: fixture.keyParts[1].material, expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.commitNew({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.loadNew({ unit: fixture.unitIds[1], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, fixture.signers);
+      const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, { ...outs });
+      expect(props).toMatchObject({ phase: "Diverged", driftReasons: [expect.stringContaining("new master key registers hold different keys")] });
+    });
+
+    test("reads a vanished instance as deleted", async () => {
+      expect(await readMasterKey(contextFor(fixture), "no-such-instance", { instanceId: "no-such-instance" })).toEqual({});
+    });
+  });
+
+  test("delete forgets the resource and touches neither registers nor key storage", async () => {
+    const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 1));
+    const before = JSON.stringify(describeSimulatedInstance(fixture.dir, fixture.instanceId));
+    const storage = await fixture.check();
+    const lines: string[] = [];
+    await deleteMasterKey(contextFor(fixture, lines), outs.instanceId);
+    expect(JSON.stringify(describeSimulatedInstance(fixture.dir, fixture.instanceId))).toBe(before);
+    expect(await fixture.check()).toEqual(storage);
+    expect(lines[0]).toMatch(/were not touched/);
+  });
+});
