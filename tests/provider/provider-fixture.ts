@@ -36,7 +36,7 @@ export function secretsOf(fixture: SimFixture): string[] {
 
 /** Fails with the secret's position when any secret appears in `value` (deeply, as JSON text). */
 export function expectNoSecrets(fixture: SimFixture, ...values: unknown[]): void {
-  const text = values.map((v) => (typeof v === "string" ? v : JSON.stringify(v, (_k, x) => (x instanceof Error ? { message: x.message, ...x } : x)))).join("\n");
+  const text = values.map((v) => (typeof v === "string" ? v : JSON.stringify(v, (_k, x) => (x instanceof Error ? { ...x, message: x.message, stack: x.stack } : x)))).join("\n");
   const found = secretsOf(fixture).filter((s) => text.includes(s));
   expect(found).toEqual([]);
 }
