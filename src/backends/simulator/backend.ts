@@ -1,0 +1,203 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { InputError } from "../../model/errors";
+import { combineKeyParts } from "../../model/key-parts";
+import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
+import type { Backend, Lease, LoadNewRequest, RewrapProgress, RewrapStatus, Signers, UnitCommand, UnitRef, UnitStatus, BackendCommand } from "../backend";
+import { LeaseHeldError, PrecheckFailedError } from "../errors";
+import { FaultInjector, type CrashHook } from "./fault-injector";
+import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
+import { executeOnHsm, type HsmRequest } from "./hsm";
+import type { InstanceState, UnitState } from "./instance-state";
+import { commonAdminSkis, rotatePrecheck } from "./precheck";
+import { runRewrap } from "./rewrap-job";
+import { authorize, chooseSigners, requiredSignatures, signRequest } from "./signing";
+import { StateStore } from "./state-store";
+import { toRewrapStatus, toUnitRef, toUnitStatus } from "./views";
+import { decideClearNew, decideCommitNew, decideLoadNew, decideSetImmediate, findUnit, targetUnit, type Decision } from "./workstation";
+
+export interface SimulatorOptions {
+  /** The simulator directory, e.g. `.hpcs-sim`. */
+  readonly dir: string;
+  readonly instanceId: string;
+  /** Faults for this backend object only, consumed in memory. Faults armed in the instance apply as well. */
+  readonly faults?: readonly FaultSpec[];
+  /** What a crash fault does. Default: the process dies with SIGKILL. In-process tests throw `SimulatedCrash`. */
+  readonly onCrash?: CrashHook;
+  /** Milliseconds since the epoch; injected by lease tests. */
+  readonly clock?: () => number;
+  /** Latency added to every call, for benchmarks of the rotation's critical path (DESIGN §8). */
+  readonly latencyMs?: number;
+}
+
+/** The default crash: a real process death, which end-to-end tests rely on. */
+export const killProcess: CrashHook = (point) => {
+  process.kill(process.pid, "SIGKILL");
+  throw new SimulatedCrash(point);
+};
+
+/** openSimulator — a Backend for one simulated instance. Unknown instance → UnknownInstanceError listing the known ones. */
+export async function openSimulator(options: SimulatorOptions): Promise<SimulatorBackend> {
+  const faults = (options.faults ?? []).map((spec, i) => parseFaultSpec(spec, `faults[${i}]`));
+  if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new InputError("latencyMs must be zero or more", "latencyMs");
+  const store = new StateStore(options.dir, options.instanceId);
+  store.read();
+  return new SimulatorBackend(store, new FaultInjector(store, faults, options.onCrash ?? killProcess), options.clock ?? Date.now, options.latencyMs ?? 0);
+}
+
+function replaceUnit(state: InstanceState, unit: UnitState): InstanceState {
+  return { ...state, units: state.units.map((u) => (u.id === unit.id ? unit : u)) };
+}
+
+function checkVp(vp: unknown, field: string): asserts vp is Vp {
+  if (!isVp(vp)) throw new InputError(`${field} must be a 64-character lower-case hex verification pattern`, field);
+}
+
+/**
+ * SimulatorBackend — the Backend over a persisted simulated instance (DESIGN §5). Each call: injected latency,
+ * faults armed for "before", the command (workstation checks on a snapshot, then the unit's rules under the
+ * instance lock), faults armed for "after". Safe to use from several processes at once.
+ */
+export class SimulatorBackend implements Backend {
+  readonly description: string;
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly faults: FaultInjector,
+    private readonly clock: () => number,
+    private readonly latencyMs: number,
+  ) {
+    this.description = `simulator (${store.dir})`;
+  }
+
+  get instanceId(): string {
+    return this.store.instanceId;
+  }
+
+  get dir(): string {
+    return this.store.dir;
+  }
+
+  listUnits(): Promise<readonly UnitRef[]> {
+    return this.call("listUnits", [], async () => this.store.read().units.map(toUnitRef));
+  }
+
+  queryUnit(unit: string): Promise<UnitStatus> {
+    return this.call("queryUnit", [unit], async () => toUnitStatus(findUnit(this.store.read(), unit)));
+  }
+
+  rewrapStatus(): Promise<RewrapStatus> {
+    return this.call("rewrapStatus", [], async () => toRewrapStatus(this.store.read()));
+  }
+
+  select(units: readonly string[]): Promise<void> {
+    return this.call("select", units, () => this.setSelected(units, true));
+  }
+
+  deselect(units: readonly string[]): Promise<void> {
+    return this.call("deselect", units, () => this.setSelected(units, false));
+  }
+
+  async loadNew(request: LoadNewRequest, signers: Signers): Promise<void> {
+    checkVp(request.expectedVp, "expectedVp");
+    return this.call("loadNew", [request.unit], async () => {
+      const key = combineKeyParts(request.keyParts.map((p) => p.value));
+      try {
+        const partsVp = verificationPattern(key);
+        await this.adminCommand("loadNew", request.unit, request.expectedVp, signers, (unit) => decideLoadNew(unit, request.expectedVp, partsVp), key);
+      } finally {
+        key.fill(0);
+      }
+    });
+  }
+
+  commitNew(command: UnitCommand, signers: Signers): Promise<void> {
+    return this.unitCommand("commitNew", command, signers, decideCommitNew);
+  }
+
+  clearNew(command: UnitCommand, signers: Signers): Promise<void> {
+    return this.unitCommand("clearNew", command, signers, decideClearNew);
+  }
+
+  setImmediate(command: UnitCommand, signers: Signers): Promise<void> {
+    return this.unitCommand("setImmediate", command, signers, decideSetImmediate);
+  }
+
+  async rewrap(targetVp: Vp, signers: Signers, onProgress?: (progress: RewrapProgress) => void): Promise<void> {
+    checkVp(targetVp, "targetVp");
+    return this.call("rewrap", [], async () => {
+      const snapshot = this.store.read();
+      // IBM: re-running cryptounit-mk-rotate after the rewrap finished only has promotion left to do.
+      if (snapshot.rewrap.state === "complete" && sameVp(snapshot.rewrap.targetVp, targetVp)) return;
+      const skis = signers.keys.map((k) => k.ski);
+      const precheck = (state: InstanceState) => {
+        const reasons = rotatePrecheck(state.units, skis, targetVp);
+        if (reasons.length > 0) throw new PrecheckFailedError(reasons);
+      };
+      precheck(snapshot);
+      const common = commonAdminSkis(snapshot.units, skis);
+      const signer = signers.keys.filter((k) => common.includes(k.ski)).slice(0, 1);
+      const request = signRequest({ target: snapshot.instanceId, command: "rewrap", vp: targetVp, counter: 0 }, signer);
+      const crash = await this.faults.midRewrap();
+      await runRewrap({
+        store: this.store,
+        targetVp,
+        crash,
+        onProgress,
+        authorize: (state) => {
+          precheck(state);
+          authorize(state.instanceId, state.units[0].admins, request, requiredSignatures("rewrap", state.units[0].thresholds.signature));
+        },
+      });
+    });
+  }
+
+  /** acquireLease — one rotation per instance at a time. The same owner may renew its lease. */
+  async acquireLease(owner: string, ttlMs: number): Promise<Lease> {
+    if (owner.length === 0) throw new InputError("a lease owner must not be empty", "owner");
+    if (!(ttlMs > 0)) throw new InputError("a lease lasts a positive number of milliseconds", "ttlMs");
+    const now = this.clock();
+    await this.store.update((state) => {
+      if (state.lease && state.lease.owner !== owner && state.lease.expiresAtMs > now) throw new LeaseHeldError(state.lease.owner, state.lease.expiresAt);
+      const expiresAtMs = now + ttlMs;
+      return { state: { ...state, lease: { owner, expiresAtMs, expiresAt: new Date(expiresAtMs).toISOString() } } };
+    });
+    return {
+      release: () => this.store.update((state) => (state.lease?.owner === owner ? { state: { ...state, lease: null } } : {})),
+    };
+  }
+
+  private async call<T>(command: BackendCommand, units: readonly string[], body: () => Promise<T>): Promise<T> {
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    await this.faults.at({ command, units, when: "before" });
+    const result = await body();
+    await this.faults.at({ command, units, when: "after" });
+    return result;
+  }
+
+  private async setSelected(units: readonly string[], selected: boolean): Promise<void> {
+    const snapshot = this.store.read();
+    units.forEach((u) => findUnit(snapshot, u));
+    if (units.every((u) => findUnit(snapshot, u).selected === selected)) return;
+    await this.store.update((state) => ({
+      state: { ...state, units: state.units.map((u) => (units.includes(u.id) ? { ...u, selected } : u)) },
+    }));
+  }
+
+  private async unitCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision): Promise<void> {
+    checkVp(cmd.expectedVp, "expectedVp");
+    return this.call(command, [cmd.unit], () => this.adminCommand(command, cmd.unit, cmd.expectedVp, signers, (unit) => decide(unit, cmd.expectedVp)));
+  }
+
+  /**
+   * A signed master key command, as the TKE CLI sends it: decide on a snapshot (selection, imprint mode,
+   * idempotency), sign with the unit's next transaction counter, then let the unit apply its rules under the lock.
+   * A unit changed by someone else in between has a newer counter and answers EP11 3-163.
+   */
+  private async adminCommand(command: HsmRequest["command"], unitId: string, vp: Vp, signers: Signers, decide: (unit: UnitState) => Decision, key?: Uint8Array): Promise<void> {
+    const unit = targetUnit(this.store.read(), unitId);
+    if (decide(unit) === "noop") return;
+    const keys = chooseSigners(signers.keys, unit.admins, requiredSignatures(command, unit.thresholds.signature));
+    const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key };
+    await this.store.update((state) => ({ state: replaceUnit(state, executeOnHsm(findUnit(state, unitId), request)) }));
+  }
+}

@@ -1,0 +1,69 @@
+import { inImprintMode } from "../../model/registers";
+import { sameVp, shortVp, verificationPattern, type Vp } from "../../model/vp";
+import { RegisterMismatchError } from "../errors";
+import { ep11Error } from "./ep11";
+import type { UnitState } from "./instance-state";
+import { authorize, requiredSignatures, type SignedRequest } from "./signing";
+
+/**
+ * The simulated crypto unit: pure rules from (unit state, signed request) to the next unit state, or an EP11 error.
+ * Checks run in EP11's order: imprint mode, transaction counter, signatures, then the register rule of the command
+ * (research §3 transition table). The workstation-side checks (selection, idempotency) live in workstation.ts.
+ */
+
+export interface HsmRequest extends SignedRequest {
+  readonly command: "loadNew" | "commitNew" | "clearNew" | "setImmediate";
+  /** loadNew only: the combined key, as the importer key would unwrap it inside the unit. */
+  readonly key?: Uint8Array;
+}
+
+export function assertNotImprint(unit: UnitState): void {
+  if (inImprintMode(unit.thresholds)) throw ep11Error(unit.id, "imprintMode");
+}
+
+/** executeOnHsm — what one crypto unit does with a signed master key command. Never mutates its input. */
+export function executeOnHsm(unit: UnitState, request: HsmRequest): UnitState {
+  assertNotImprint(unit);
+  if (request.target !== unit.id || request.counter !== unit.transactionCounter + 1) throw ep11Error(unit.id, "invalidTransactionCounter");
+  authorize(unit.id, unit.admins, request, requiredSignatures(request.command, unit.thresholds.signature));
+  return { ...applyRegisterRule(unit, request), transactionCounter: request.counter };
+}
+
+function applyRegisterRule(unit: UnitState, request: HsmRequest): UnitState {
+  const mismatch = (detail: string) => new RegisterMismatchError(unit.id, detail);
+  switch (request.command) {
+    case "loadNew": {
+      // IMPORT_WK into an occupied pending register is undocumented (research §11.3); the simulator refuses it.
+      if (unit.new.status !== "Empty") throw mismatch(`the new master key register is ${unit.new.status}, not Empty; nothing was loaded`);
+      if (!request.key || verificationPattern(request.key) !== request.vp) throw mismatch("the key sent does not have the signed verification pattern");
+      return { ...unit, new: { status: "Full Uncommitted", key: Buffer.from(request.key).toString("hex"), vp: request.vp } };
+    }
+    case "commitNew": {
+      if (unit.new.status === "Empty" || !sameVp(unit.new.vp, request.vp)) throw ep11Error(unit.id, "commitVpMismatch");
+      return { ...unit, new: { ...unit.new, status: "Full Committed" } };
+    }
+    case "clearNew":
+      return { ...unit, new: { status: "Empty" } };
+    case "setImmediate": {
+      // FINALIZE_WK: the committed next WK becomes current and the previous WK is gone from this unit (research §9).
+      // It does not look at key storage: the real setimm only warns. The invariant checker catches misuse.
+      if (unit.new.status !== "Full Committed" || !sameVp(unit.new.vp, request.vp)) {
+        throw notPromotable(unit, request.vp);
+      }
+      return { ...unit, current: { status: "Valid", key: unit.new.key, vp: unit.new.vp }, new: { status: "Empty" } };
+    }
+  }
+}
+
+/** The refusal of set immediate on a unit whose new register is not Full Committed with `vp`. */
+export function notPromotable(unit: UnitState, vp: Vp): RegisterMismatchError {
+  return new RegisterMismatchError(unit.id, `set immediate needs the new register Full Committed with ${shortVp(vp)}; it is ${describeNew(unit)}; nothing was promoted`);
+}
+
+export function describeNew(unit: UnitState): string {
+  return unit.new.status === "Empty" ? "Empty" : `${unit.new.status} with ${shortVp(unit.new.vp)}`;
+}
+
+export function describeCurrent(unit: UnitState): string {
+  return unit.current.status === "Empty" ? "Empty" : `Valid with ${shortVp(unit.current.vp)}`;
+}

@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import type { RewrapStatus, UnitStatus } from "../backend";
+import { armFaultSpec, parseFaultSpec, type ArmedFault, type FaultSpec } from "./faults";
+import type { InstanceState } from "./instance-state";
+import { listInstanceIds, StateStore } from "./state-store";
+import { toRewrapStatus, toUnitStatus } from "./views";
+
+/**
+ * Operations on simulated instances that are not TKE commands: what `hpcs-mk sim …` and drills need (arm faults,
+ * show the state without secrets) and a locked edit for tests that must craft a state no command sequence reaches.
+ */
+
+export function listSimulatedInstances(dir: string): string[] {
+  return listInstanceIds(dir);
+}
+
+/** armFault — arms a fault in the persisted instance, where every process using it will meet it. */
+export async function armFault(dir: string, instanceId: string, spec: FaultSpec): Promise<ArmedFault> {
+  const armed = armFaultSpec(parseFaultSpec(spec, "fault"), randomUUID());
+  await new StateStore(dir, instanceId).update((state) => ({ state: { ...state, faults: [...state.faults, armed] } }));
+  return armed;
+}
+
+/** The faults still armed in the instance (spent ones are removed when they fire for the last time). */
+export function listArmedFaults(dir: string, instanceId: string): readonly ArmedFault[] {
+  return new StateStore(dir, instanceId).read().faults;
+}
+
+export async function clearFaults(dir: string, instanceId: string): Promise<number> {
+  return new StateStore(dir, instanceId).update((state) => ({ state: { ...state, faults: [] }, result: state.faults.length }));
+}
+
+/**
+ * editSimulatedInstance — a locked read-modify-write of the raw state, for tests and drills that need a state no
+ * command sequence produces (a diverged unit, a foreign pending key). The result is validated before it is written.
+ */
+export async function editSimulatedInstance(dir: string, instanceId: string, edit: (state: InstanceState) => InstanceState): Promise<void> {
+  await new StateStore(dir, instanceId).update((state) => ({ state: edit(structuredClone(state)) }));
+}
+
+/** What `hpcs-mk sim status` shows: the instance without key bytes or public keys. Plain JSON. */
+export interface SimulatedInstanceSummary {
+  readonly instanceId: string;
+  readonly units: readonly (UnitStatus & { readonly transactionCounter: number })[];
+  readonly keyStorage: { readonly records: number; readonly chunks: number };
+  readonly rewrap: RewrapStatus;
+  readonly faults: readonly ArmedFault[];
+  readonly lease: { readonly owner: string; readonly expiresAt: string } | null;
+}
+
+export function describeSimulatedInstance(dir: string, instanceId: string): SimulatedInstanceSummary {
+  const state = new StateStore(dir, instanceId).read();
+  return {
+    instanceId: state.instanceId,
+    units: state.units.map((u) => ({ ...toUnitStatus(u), transactionCounter: u.transactionCounter })),
+    keyStorage: { records: state.keystore.records, chunks: state.keystore.chunks },
+    rewrap: toRewrapStatus(state),
+    faults: state.faults,
+    lease: state.lease ? { owner: state.lease.owner, expiresAt: state.lease.expiresAt } : null,
+  };
+}

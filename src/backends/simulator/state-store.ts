@@ -1,0 +1,181 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { lock } from "proper-lockfile";
+import { HpcsError } from "../../model/errors";
+import { TransientError, UnknownInstanceError } from "../errors";
+import { writeFileAtomic } from "./atomic-file";
+import { instanceState, type InstanceState } from "./instance-state";
+
+/**
+ * Persistence of simulated instances, safe across processes (the Pulumi plugin and the CLI use one directory at the
+ * same time): every file is replaced atomically, and every read-modify-write runs under a per-instance lock.
+ *
+ * Layout: `<dir>/instances/<instance-id>/instance.json` and `<dir>/instances/<instance-id>/keystore/chunk-NNNNN.json`.
+ */
+export const INSTANCES = "instances";
+export const STATE_FILE = "instance.json";
+export const KEYSTORE = "keystore";
+const LOCK = ".lock";
+
+/**
+ * Lock timing: a holder refreshes the lock every second; a lock not refreshed for 5 s belongs to a dead process and
+ * is taken over. Waiters retry for about 15 s, so a lock left by a killed process never blocks others for good.
+ */
+const LOCK_OPTIONS = { stale: 5000, update: 1000, realpath: false, retries: { retries: 120, factor: 1.3, minTimeout: 2, maxTimeout: 150 } };
+
+/** Corrupt or hand-broken simulator files: a bug or an edit, never an expected outcome. */
+export class SimulatorStateError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly file: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`simulator state file ${file} ${detail}`, options);
+  }
+}
+
+export function instanceDir(dir: string, instanceId: string): string {
+  return join(dir, INSTANCES, instanceId);
+}
+
+export function chunkFileName(index: number): string {
+  return `chunk-${String(index).padStart(5, "0")}.json`;
+}
+
+export function chunkFile(dir: string, instanceId: string, index: number): string {
+  return join(instanceDir(dir, instanceId), KEYSTORE, chunkFileName(index));
+}
+
+/** The instance ids in a simulator directory (those with a state file), sorted. */
+export function listInstanceIds(dir: string): string[] {
+  const root = join(dir, INSTANCES);
+  if (!existsSync(root)) return [];
+  return readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && existsSync(join(root, e.name, STATE_FILE)))
+    .map((e) => e.name)
+    .sort();
+}
+
+export function unknownInstance(dir: string, instanceId: string): UnknownInstanceError {
+  const known = listInstanceIds(dir);
+  const hint =
+    known.length === 0
+      ? `The simulator directory ${dir} holds no instances; create one with "hpcs-mk sim create --dir ${dir}".`
+      : `The simulator directory ${dir} holds: ${known.join(", ")}.`;
+  return new UnknownInstanceError(instanceId, hint);
+}
+
+export function readJsonFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new SimulatorStateError(file, `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new SimulatorStateError(file, "is not valid JSON", { cause });
+  }
+}
+
+export function parseInstanceState(json: unknown, file: string): InstanceState {
+  const parsed = instanceState.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SimulatorStateError(file, `is damaged: field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function serializeState(state: InstanceState): string {
+  return `${JSON.stringify(instanceState.parse(state), null, 2)}\n`;
+}
+
+/** A read-modify-write in progress: the lock is held until the callback returns. */
+export interface Transaction {
+  readonly state: InstanceState;
+  /** Replaces the instance state (validated, atomic). */
+  write(state: InstanceState): void;
+  /** Replaces any other file of the instance atomically, e.g. a key storage chunk. */
+  writeFile(file: string, data: string): void;
+}
+
+/** StateStore — one instance's files. Reads need no lock (files are replaced atomically); writes go through `transact`. */
+export class StateStore {
+  readonly instanceDir: string;
+  readonly stateFile: string;
+
+  constructor(
+    readonly dir: string,
+    readonly instanceId: string,
+  ) {
+    this.instanceDir = instanceDir(dir, instanceId);
+    this.stateFile = join(this.instanceDir, STATE_FILE);
+  }
+
+  exists(): boolean {
+    return existsSync(this.stateFile);
+  }
+
+  chunkFile(index: number): string {
+    return chunkFile(this.dir, this.instanceId, index);
+  }
+
+  /** A consistent snapshot of the instance state. */
+  read(): InstanceState {
+    if (!this.exists()) throw unknownInstance(this.dir, this.instanceId);
+    return parseInstanceState(readJsonFile(this.stateFile), this.stateFile);
+  }
+
+  /**
+   * transact — runs `fn` under the instance lock with a fresh read of the state. Writes made through the
+   * transaction are refused once the lock was lost (the process stalled past the stale time and another took it
+   * over), so a stalled writer can never overwrite a newer state.
+   */
+  async transact<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
+    if (!this.exists()) throw unknownInstance(this.dir, this.instanceId);
+    let compromised: Error | undefined;
+    let release: () => Promise<void>;
+    try {
+      release = await lock(this.instanceDir, {
+        ...LOCK_OPTIONS,
+        lockfilePath: join(this.instanceDir, LOCK),
+        onCompromised: (err) => {
+          compromised = err;
+        },
+      });
+    } catch (cause) {
+      throw new TransientError(`cannot lock simulated instance ${this.instanceId}: another process holds it; try again`, { cause });
+    }
+    const guard = () => {
+      if (compromised) throw new TransientError(`lost the lock on simulated instance ${this.instanceId}; nothing more was written`, { cause: compromised });
+    };
+    try {
+      const tx: Transaction = {
+        state: this.read(),
+        write: (state) => {
+          guard();
+          writeFileAtomic(this.stateFile, serializeState(state));
+        },
+        writeFile: (file, data) => {
+          guard();
+          writeFileAtomic(file, data);
+        },
+      };
+      return await fn(tx);
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  /** update — a read-modify-write of the state: `fn` returns the new state (or undefined to write nothing) and a result. */
+  async update<T = void>(fn: (state: InstanceState) => { state?: InstanceState; result?: T }): Promise<T> {
+    return this.transact((tx) => {
+      const { state, result } = fn(tx.state);
+      if (state) tx.write(state);
+      return result as T;
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import { LeaseHeldError } from "../../src/backends/errors";
+import { describeSimulatedInstance } from "../../src/backends/simulator";
+import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
+import { rejectionOf } from "../helpers/rejection";
+
+describe("the rotation lease", () => {
+  let f: SimFixture;
+  let now: number;
+  const clock = () => now;
+  beforeEach(async () => {
+    f = await createSimFixture({ records: 0 });
+    now = Date.parse("2026-01-01T00:00:00Z");
+  });
+  afterEach(() => f.cleanup());
+
+  test("a second owner is refused while the lease is held, with the holder and expiry in the error", async () => {
+    await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    const error = await rejectionOf((await f.open({ clock })).acquireLease("rotation-b", 60_000));
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect(error).toMatchObject({ holder: "rotation-a", expiresAt: "2026-01-01T00:01:00.000Z" });
+  });
+
+  test("a released lease can be taken by another owner", async () => {
+    const lease = await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    await lease.release();
+    await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test("an expired lease can be taken over", async () => {
+    await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    now += 60_001;
+    await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test("the holder may renew its own lease", async () => {
+    const backend = await f.open({ clock });
+    await backend.acquireLease("rotation-a", 1_000);
+    now += 500;
+    await backend.acquireLease("rotation-a", 1_000);
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease).toEqual({ owner: "rotation-a", expiresAt: "2026-01-01T00:00:01.500Z" });
+  });
+
+  test("a stale holder's release does not drop the lease of the owner who took over", async () => {
+    const stale = await (await f.open({ clock })).acquireLease("rotation-a", 1_000);
+    now += 2_000;
+    await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
+    await stale.release();
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test.each([
+    { owner: "", ttl: 1000, field: "owner" },
+    { owner: "x", ttl: 0, field: "ttlMs" },
+    { owner: "x", ttl: Number.NaN, field: "ttlMs" },
+  ])("owner '$owner' with ttl $ttl is refused on $field", async ({ owner, ttl, field }) => {
+    await expect((await f.open({ clock })).acquireLease(owner, ttl)).rejects.toThrow(expect.objectContaining({ field }));
+  });
+});
