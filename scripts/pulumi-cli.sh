@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
     --sdk) [ $# -ge 2 ] || die "--sdk needs a directory"; sdk_dir=$2; shift 2 ;;
     --sdk=*) sdk_dir=${1#--sdk=}; shift ;;
     --rebuild) rebuild=1; shift ;;
-    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -72,6 +72,8 @@ langhost_stamp() {
 find_sdk() {
   if [ -n "$sdk_dir" ]; then
     [ -d "$sdk_dir" ] || die "--sdk/PULUMI_NODEJS_SDK directory does not exist: $sdk_dir"
+    [ -f "$sdk_dir/pulumi-resource-pulumi-nodejs" ] \
+      || die "$sdk_dir has no pulumi-resource-pulumi-nodejs (is it node_modules/@pulumi/pulumi?)"
     (cd "$sdk_dir" && pwd)
     return
   fi
@@ -80,9 +82,11 @@ find_sdk() {
   fi
 }
 
+# Set by main() before any build, so a bad --sdk fails fast.
+sdk=""
+
 install_resource_launcher() {
-  local sdk launcher sdk_version
-  sdk=$(find_sdk)
+  local launcher sdk_version
   if [ -z "$sdk" ]; then
     if [ -x "$bin_dir/pulumi-resource-pulumi-nodejs" ]; then
       log "note: node_modules/@pulumi/pulumi not found; keeping existing pulumi-resource-pulumi-nodejs"
@@ -106,13 +110,18 @@ install_resource_launcher() {
 
 # --- build ---------------------------------------------------------------------
 work_dir=""
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() { if [ -n "$work_dir" ]; then rm -rf "$work_dir"; fi; }
 trap cleanup EXIT
 
 prepare_wrapper_module() {
   command -v go >/dev/null 2>&1 || die "'go' is not on PATH; a Go toolchain (>= 1.25) is needed to build the Pulumi CLI"
-  [ -f "$src_dir/go.mod.tmpl" ] && [ -f "$src_dir/tools.go" ] && [ -f "$src_dir/langhost/main.go" ] \
-    || die "missing wrapper module sources in $src_dir"
+  local f
+  for f in go.mod.tmpl tools.go langhost/main.go; do
+    [ -f "$src_dir/$f" ] || die "missing wrapper module source $src_dir/$f"
+  done
+  # Keep a surrounding go.work or a user's GOFLAGS (e.g. -mod=vendor) out of it.
+  export GOWORK=off GOFLAGS=-mod=mod
   work_dir=$(mktemp -d "$version_dir/build.XXXXXX")
   sed "s/@PULUMI_VERSION@/v$PULUMI_VERSION/g" "$src_dir/go.mod.tmpl" > "$work_dir/go.mod"
   cp "$src_dir/tools.go" "$work_dir/tools.go"
@@ -155,6 +164,11 @@ build_langhost() {
 
 main() {
   mkdir -p "$bin_dir"
+
+  sdk=$(find_sdk) || exit 1
+  if [ -z "$sdk" ] && [ ! -x "$bin_dir/pulumi-resource-pulumi-nodejs" ]; then
+    die "cannot find node_modules/@pulumi/pulumi under $repo_root (run 'npm install' first, or pass --sdk DIR) - it provides pulumi-resource-pulumi-nodejs"
+  fi
 
   # Serialise concurrent runs sharing one cache.
   if command -v flock >/dev/null 2>&1; then
@@ -222,4 +236,5 @@ main() {
   printf '%s\n' "$bin_dir"
 }
 
-main
+# On one line so that bash has read it all before running (safe if the file is edited meanwhile).
+main "$@"; exit $?

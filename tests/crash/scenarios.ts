@@ -3,11 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backend } from "../../src/backends/backend";
 import { checkKeyStorageReadable, isSimulatedCrash, openSimulator, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
-import type { Clock } from "../../src/engine/clock";
 import { Executor } from "../../src/engine/executor";
 import type { Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { sameVp, type Vp } from "../../src/model/vp";
+import { instantClock } from "../helpers/clocks";
 import { createSimFixture, throwingCrash, type SimFixture } from "../helpers/sim-fixture";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 
@@ -48,15 +48,6 @@ export interface ScenarioResult {
   readonly problems: readonly string[];
 }
 
-/** A clock that never waits: back-off sleeps end at once; step timeouts (sleeps given a signal) never fire. */
-function instantClock(): Clock {
-  let now = 0;
-  return {
-    now: () => (now += 1),
-    sleep: (_ms, signal) => (signal ? new Promise((resolve) => signal.addEventListener("abort", () => resolve())) : Promise.resolve()),
-  };
-}
-
 function executorFor(backend: Backend, template: Template, journal: Journal | undefined, persist: (j: Journal) => void): Executor {
   const { fixture } = template;
   const set = fixture.keyParts[1];
@@ -73,7 +64,7 @@ function executorFor(backend: Backend, template: Template, journal: Journal | un
 }
 
 export async function prepareTemplate(shape: Shape, start: Start): Promise<Template> {
-  const fixture = await createSimFixture({ shape, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 2 });
+  const fixture = await createSimFixture({ shape, anyShape: true, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 2 });
   const desired = fixture.keyParts[1].vp;
   const scratch = copyInstance(fixture);
   try {

@@ -67,6 +67,8 @@ export interface SimFixtureOptions {
   /** Whether all units start selected. Default true. */
   readonly selected?: boolean;
   readonly region?: string;
+  /** Accept shapes HPCS does not provision (one operational unit), for the crash-point sweep. */
+  readonly anyShape?: boolean;
 }
 
 export interface SimFixture {
@@ -178,6 +180,7 @@ export async function createSimFixture(options: SimFixtureOptions = {}): Promise
       records: initialized ? (options.records ?? 10) : 0,
       chunkSize: options.chunkSize,
       selected: options.selected ?? true,
+      anyShape: options.anyShape,
     });
     return {
       root,

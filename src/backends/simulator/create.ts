@@ -36,6 +36,11 @@ export interface CreateSimulatedInstanceOptions {
   readonly chunkSize?: number;
   /** Whether the workstation selection includes the units from the start. Default false, as in TKE. */
   readonly selected?: boolean;
+  /**
+   * Accept shapes HPCS does not provision (e.g. one operational unit), for safety checks that sweep instance shapes
+   * beyond the product's. Still at least one operational unit.
+   */
+  readonly anyShape?: boolean;
 }
 
 export interface SimulatedInstance {
@@ -55,6 +60,7 @@ const optionsSchema = z.object({
   records: z.number().int().min(0).max(10_000_000).default(0),
   chunkSize: z.number().int().min(1).max(100_000).default(DEFAULT_CHUNK_SIZE),
   selected: z.boolean().default(false),
+  anyShape: z.boolean().default(false),
 });
 
 /** Disaster-recovery pairs for recovery and failover units (research §1.1); unknown regions pair with us-east. */
@@ -71,7 +77,7 @@ function parseOptions(options: CreateSimulatedInstanceOptions) {
     invalid(issue.message, issue.path.join(".") || "options");
   }
   const o = parsed.data;
-  const problem = shapeProblem(o.shape);
+  const problem = o.anyShape ? (o.shape.operational >= 1 && o.shape.recovery >= 0 && o.shape.failover >= 0 ? undefined : "at least one operational unit is needed") : shapeProblem(o.shape);
   if (problem) invalid(problem, "shape");
   const imprint = o.thresholds.signature === 0 && o.thresholds.revocation === 0;
   if (!imprint && (o.thresholds.signature === 0 || o.thresholds.revocation === 0)) {
