@@ -17,9 +17,9 @@ import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
  */
 const MUTATING = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "setImmediate"] as const;
 
-const faultArb: fc.Arbitrary<FaultSpec> = fc.oneof(
+const faultArb = fc.oneof<fc.Arbitrary<FaultSpec>[]>(
   fc.record({ kind: fc.constantFrom("crash" as const, "fail" as const), when: fc.constantFrom("before" as const, "after" as const), command: fc.constantFrom(...MUTATING), skip: fc.nat(3) }),
-  fc.record({ kind: fc.constantFrom("transient" as const, "lostResponse" as const, "authExpired" as const, "unitUnavailable" as const), command: fc.constantFrom(...MUTATING), skip: fc.nat(3) }),
+  fc.record({ kind: fc.constantFrom("transient" as const, "lostResponse" as const, "authExpired" as const, "unitUnavailable" as const), command: fc.constantFrom(...MUTATING), skip: fc.nat(3) }) as fc.Arbitrary<FaultSpec>,
   fc.record({ kind: fc.constant("crashMidRewrap" as const), afterRecords: fc.nat(8) }),
 );
 

@@ -1,5 +1,6 @@
 import { LeaseHeldError } from "../../src/backends/errors";
-import { describeSimulatedInstance } from "../../src/backends/simulator";
+import { spawnSync } from "node:child_process";
+import { describeSimulatedInstance, editSimulatedInstance } from "../../src/backends/simulator";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 import { rejectionOf } from "../helpers/rejection";
 
@@ -32,6 +33,20 @@ describe("the rotation lease", () => {
     now += 60_001;
     await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
     expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test("a lease held by a process of this host that no longer exists is taken over at once (a SIGKILLed rotation)", async () => {
+    const dead = spawnSync(process.execPath, ["-e", "process.exit(0)"]).pid as number;
+    await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    await editSimulatedInstance(f.dir, f.instanceId, (state) => ({ ...state, lease: state.lease && { ...state.lease, pid: dead } }));
+    await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test("a lease held by a live process elsewhere on this host is respected", async () => {
+    await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    await editSimulatedInstance(f.dir, f.instanceId, (state) => ({ ...state, lease: state.lease && { ...state.lease, pid: process.ppid } }));
+    expect(await rejectionOf((await f.open({ clock })).acquireLease("rotation-b", 60_000))).toBeInstanceOf(LeaseHeldError);
   });
 
   test("the holder may renew its own lease", async () => {

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
@@ -151,15 +152,20 @@ export class SimulatorBackend implements Backend {
     });
   }
 
-  /** acquireLease — one rotation per instance at a time. The same owner may renew its lease. */
+  /**
+   * acquireLease — one rotation per instance at a time. The same owner may renew its lease. A lease whose holder
+   * was a process on this host that no longer exists (killed with SIGKILL, say) is taken over at once: waiting for
+   * it to expire would only delay the repair the next `pulumi up` is there to make.
+   */
   async acquireLease(owner: string, ttlMs: number): Promise<Lease> {
     if (owner.length === 0) throw new InputError("a lease owner must not be empty", "owner");
     if (!(ttlMs > 0)) throw new InputError("a lease lasts a positive number of milliseconds", "ttlMs");
     const now = this.clock();
     await this.store.update((state) => {
-      if (state.lease && state.lease.owner !== owner && state.lease.expiresAtMs > now) throw new LeaseHeldError(state.lease.owner, state.lease.expiresAt);
+      const held = state.lease;
+      if (held && held.owner !== owner && held.expiresAtMs > now && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
       const expiresAtMs = now + ttlMs;
-      return { state: { ...state, lease: { owner, expiresAtMs, expiresAt: new Date(expiresAtMs).toISOString() } } };
+      return { state: { ...state, lease: { owner, expiresAtMs, expiresAt: new Date(expiresAtMs).toISOString(), pid: process.pid, host: hostname() } } };
     });
     return {
       release: () => this.store.update((state) => (state.lease?.owner === owner ? { state: { ...state, lease: null } } : {})),
@@ -199,5 +205,16 @@ export class SimulatorBackend implements Backend {
     const keys = chooseSigners(signers.keys, unit.admins, requiredSignatures(command, unit.thresholds.signature));
     const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key };
     await this.store.update((state) => ({ state: replaceUnit(state, executeOnHsm(findUnit(state, unitId), request)) }));
+  }
+}
+
+/** True when the lease holder ran on this host and its process is gone. */
+function holderIsGone(lease: { pid?: number; host?: string }): boolean {
+  if (lease.pid === undefined || lease.host !== hostname() || lease.pid === process.pid) return false;
+  try {
+    process.kill(lease.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "ESRCH";
   }
 }

@@ -68,7 +68,8 @@ const keystoreLayout = z.object({
   chunks: z.number().int().min(0),
 });
 
-const leaseState = z.object({ owner: z.string().min(1), expiresAtMs: z.number(), expiresAt: z.string() });
+/** `pid` and `host` say which process holds the lease, so a holder killed outright can be recognised. */
+const leaseState = z.object({ owner: z.string().min(1), expiresAtMs: z.number(), expiresAt: z.string(), pid: z.number().int().optional(), host: z.string().optional() });
 
 export const instanceState = z.object({
   format: z.literal(INSTANCE_FORMAT),

@@ -1,0 +1,211 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import {
+  armFault,
+  createSimulatedInstance,
+  describeSimulatedInstance,
+  openSimulator,
+  verifyKeyStorage,
+  type FaultSpec,
+} from "../../src/backends/simulator";
+import { masterKeyVp } from "../../src/model/key-parts";
+import { sealKeyPart } from "../../src/model/key-part-file";
+import { createSignatureKeyFile, openSignatureKey } from "../../src/model/signature-key-file";
+import { REPO } from "../helpers/packed";
+import { E2eProject } from "./harness";
+
+/**
+ * npm run e2e — examples/simulator driven by the real Pulumi CLI: rotate on `up`, preview the ceremony, survive
+ * SIGKILLs at every stage, resume through partial state, detect drift on `refresh`, leave everything on `destroy`,
+ * and never let a secret reach the state or the CLI output. Last line: `e2e: N passed, 0 failed`.
+ */
+const RECORDS = 300;
+const results: { name: string; ok: boolean; detail?: string }[] = [];
+
+let transcript: string[] = [];
+
+async function check(name: string, body: () => Promise<void> | void): Promise<void> {
+  const started = Date.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  } catch (error) {
+    results.push({ name, ok: false, detail: (error as Error).message });
+    console.log(`FAIL ${name}\n     ${(error as Error).message.split("\n").join("\n     ")}`);
+    if (process.env.E2E_VERBOSE) for (const entry of transcript.slice(-3)) console.log(`     --- ${entry.slice(0, 300)}\n     ... ${entry.slice(-1500)}`);
+  }
+}
+
+function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(message);
+}
+
+interface KeySet {
+  readonly files: string[];
+  readonly passwords: string[];
+  readonly values: Uint8Array[];
+  readonly vp: string;
+}
+
+async function main(): Promise<number> {
+  const bin = execFileSync("bash", [join(REPO, "scripts/pulumi-cli.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim().split("\n").pop() as string;
+  const project = new E2eProject(bin);
+  transcript = project.transcript;
+  console.log(`e2e project in a temporary directory; pulumi: ${project.pulumiOk("version").trim()}`);
+
+  // Key parts (5 master keys, 2 parts each) and two administrators, all with random passwords.
+  const keys: KeySet[] = Array.from({ length: 7 }, (_, k) => {
+    const values = [0, 1].map(() => new Uint8Array(randomBytes(32)));
+    const passwords = values.map(() => randomBytes(12).toString("hex"));
+    const files = values.map((value, i) => project.writeFile(`key${k}-part${i + 1}.json`, JSON.stringify(sealKeyPart(value, passwords[i], { description: `key ${k} part ${i + 1}`, cost: { N: 2 ** 14, r: 8, p: 1 } }))));
+    return { files, passwords, values, vp: masterKeyVp(values) };
+  });
+  const adminPasswords = [1, 2].map(() => randomBytes(12).toString("hex"));
+  const sealedAdmins = adminPasswords.map((pw) => createSignatureKeyFile(pw));
+  const adminFiles = sealedAdmins.map((s, i) => project.writeFile(`${i + 1}.sigkey`, JSON.stringify(s)));
+  const signers = { keys: sealedAdmins.map((s, i) => openSignatureKey(s, adminPasswords[i], adminFiles[i])) };
+
+  const instance = await createSimulatedInstance(project.simDir, {
+    shape: { operational: 3, recovery: 2, failover: 0 },
+    admins: signers.keys.map((k, i) => ({ name: `ADMIN${i + 1}`, publicKey: k.publicKey })),
+    thresholds: { signature: 2, revocation: 2 },
+    masterKey: { keyPartValues: keys[0].values },
+    records: RECORDS,
+    chunkSize: 50,
+  });
+  const id = instance.instanceId;
+  const storageUnder = async (vp: string) => {
+    const report = await verifyKeyStorage(project.simDir, id);
+    assert(report.problems.length === 0, `key storage problems: ${report.problems.join("; ")}`);
+    assert(JSON.stringify(report.byVp) === JSON.stringify({ [vp]: RECORDS }), `expected all ${RECORDS} records under ${vp.slice(0, 12)}, found ${JSON.stringify(report.byVp)}`);
+  };
+  const useKey = (k: number) => {
+    keys[k].files.forEach((f, i) => project.pulumiOk("config", "set", "--path", `keyPartFiles[${i}]`, f));
+    keys[k].passwords.forEach((p, i) => project.setSecret(`keyPartPasswords[${i}]`, p));
+  };
+  const phaseOf = () => describeSimulatedInstance(project.simDir, id);
+
+  project.pulumiOk("stack", "init", "dev");
+  project.pulumiOk("config", "set", "hpcs:simulatorDir", project.simDir);
+  project.pulumiOk("config", "set", "instanceId", id);
+  adminFiles.forEach((f, i) => project.pulumiOk("config", "set", "--path", `signatureKeyFiles[${i}]`, f));
+  adminPasswords.forEach((p, i) => project.setSecret(`signatureKeyPasswords[${i}]`, p));
+  useKey(1);
+
+  await check("1. pulumi up converges a fresh instance (3 operational + 2 recovery units) to the key parts' VP; key storage decrypts", async () => {
+    const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/KMS CRK rewrap successful, waiting on cryptounit-mk-setimm\./.test(out), "the up output does not show the rewrap marker");
+    const outputs = project.outputs();
+    assert(outputs.verificationPattern === keys[1].vp && outputs.phase === "Active", `outputs: ${JSON.stringify({ vp: outputs.verificationPattern, phase: outputs.phase })}`);
+    await storageUnder(keys[1].vp);
+  });
+
+  await check("2. pulumi preview after changing the key parts shows the update and the planned ceremony; pulumi up rotates", async () => {
+    useKey(2);
+    const preview = project.pulumiOk("preview", "--diff");
+    assert(/~ .*MasterKey|update/.test(preview), "the preview does not show an update");
+    assert(/planned ceremony for .*\(signature threshold 2, 2 signature key\(s\) provided\)/.test(preview), "the preview does not show the planned ceremony");
+    assert(/loadNew[\s\S]*commitNew[\s\S]*rewrap[\s\S]*setImmediate/.test(preview), "the ceremony lacks load, commit, rewrap, set immediate");
+    const before = JSON.stringify(phaseOf().units.map((u) => [u.current, u.new]));
+    assert(before === JSON.stringify(phaseOf().units.map((u) => [u.current, u.new])), "preview changed the instance");
+    project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(project.outputs().verificationPattern === keys[2].vp, "up did not rotate to the new key");
+    await storageUnder(keys[2].vp);
+  });
+
+  const kills: { name: string; fault: FaultSpec; phase: RegExp }[] = [
+    { name: "after load", fault: { kind: "crash", when: "after", command: "loadNew", skip: 2 }, phase: /Loading|Loaded/ },
+    { name: "after commit", fault: { kind: "crash", when: "after", command: "commitNew", skip: 4 }, phase: /Committed/ },
+    { name: "mid-rewrap", fault: { kind: "crashMidRewrap", afterRecords: 120 }, phase: /Rewrapping/ },
+    { name: "after rewrap", fault: { kind: "crash", when: "after", command: "rewrap" }, phase: /Rewrapped/ },
+    { name: "after promoting 1 of 3 units", fault: { kind: "crash", when: "after", command: "setImmediate", skip: 0 }, phase: /HalfPromoted/ },
+  ];
+  let key = 2;
+  for (const kill of kills) {
+    await check(`3. SIGKILL ${kill.name}: pulumi refresh shows the drift, pulumi up finishes the rotation, key storage intact`, async () => {
+      key++;
+      if (key >= keys.length) key = 1;
+      useKey(key);
+      await armFault(project.simDir, id, kill.fault);
+      const killed = project.pulumi("up", "--yes", "--skip-preview");
+      assert(killed.code !== 0, "up was not interrupted by the SIGKILL");
+      const refreshed = project.pulumi("refresh", "--yes", "--skip-preview", "--diff");
+      assert(refreshed.code === 0, `refresh failed: ${refreshed.output.slice(-2000)}`);
+      const outputs = project.outputs();
+      assert(kill.phase.test(String(outputs.phase)), `refresh recorded phase ${outputs.phase}, expected ${kill.phase}`);
+      assert(/phase/.test(refreshed.output) && /~|update/.test(refreshed.output), "refresh did not show drift");
+      project.pulumiOk("up", "--yes", "--skip-preview");
+      const after = project.outputs();
+      assert(after.verificationPattern === keys[key].vp && after.phase === "Active", `after resuming: ${after.phase} ${String(after.verificationPattern).slice(0, 12)}`);
+      await storageUnder(keys[key].vp);
+    });
+  }
+
+  await check("4. a failure reported through partial state keeps the journal in the state, and the next pulumi up resumes it with no program change", async () => {
+    key = key + 1 >= keys.length ? 1 : key + 1;
+    useKey(key);
+    await armFault(project.simDir, id, { kind: "fail", when: "before", command: "setImmediate", skip: 2 });
+    const failed = project.pulumi("up", "--yes", "--skip-preview");
+    assert(failed.code !== 0 && /run pulumi up again to resume/.test(failed.output), "up did not fail with the resume message");
+    const resource = project.resource() as { outputs: { rotation?: { targetVp?: string }; phase?: string }; initErrors?: string[] };
+    assert(resource.outputs.rotation?.targetVp === keys[key].vp, "the state does not hold the rotation journal");
+    assert(Array.isArray(resource.initErrors) && resource.initErrors.length > 0, "the state has no initErrors: the next up would not resume");
+    assert(resource.outputs.phase === "HalfPromoted", `partial state phase ${resource.outputs.phase}`);
+    const resumed = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/deselect|setImmediate/.test(resumed), "the resumed up did not run the remaining steps");
+    assert(project.outputs().verificationPattern === keys[key].vp, "the resumed up did not converge");
+    await storageUnder(keys[key].vp);
+  });
+
+  await check("5. pulumi refresh --expect-no-changes passes on a converged stack and fails on a drifted one", async () => {
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+    const backend = await openSimulator({ dir: project.simDir, instanceId: id });
+    const units = phaseOf().units.map((u) => u.id);
+    const foreign = keys[(key + 1) % keys.length];
+    await backend.select(units);
+    for (const unit of units) await backend.loadNew({ unit, keyParts: foreign.files.map((file, i) => ({ file, value: foreign.values[i] })), expectedVp: foreign.vp }, signers);
+    const drifted = project.pulumi("refresh", "--yes", "--expect-no-changes");
+    assert(drifted.code !== 0, "refresh --expect-no-changes passed on a drifted stack");
+    for (const unit of units) await backend.clearNew({ unit, expectedVp: foreign.vp }, signers);
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+  });
+
+  await check("6. pulumi destroy leaves the registers and key storage untouched", async () => {
+    const before = JSON.stringify(phaseOf().units.map((u) => [u.id, u.current, u.new]));
+    project.pulumiOk("state", "unprotect", "--all", "--yes");
+    const out = project.pulumiOk("destroy", "--yes", "--skip-preview");
+    assert(/were not touched/.test(out), "destroy did not say it leaves the instance alone");
+    assert(JSON.stringify(phaseOf().units.map((u) => [u.id, u.current, u.new])) === before, "destroy changed the registers");
+    await storageUnder(keys[key].vp);
+  });
+
+  await check("7. no password or key part value appears in the exported stack state or any CLI output", () => {
+    const everything = [project.exportState(), ...project.transcript].join("\n");
+    const secrets = [
+      ...keys.flatMap((k) => k.passwords),
+      ...keys.flatMap((k) => k.values.map((v) => Buffer.from(v).toString("hex"))),
+      ...keys.flatMap((k) => k.values.map((v) => Buffer.from(v).toString("base64"))),
+      ...adminPasswords,
+    ];
+    const leaked = secrets.filter((s) => everything.includes(s));
+    assert(leaked.length === 0, `${leaked.length} secret value(s) found in the state or CLI output`);
+  });
+
+  const failed = results.filter((r) => !r.ok).length;
+  if (failed === 0) rmSync(project.root, { recursive: true, force: true });
+  else console.log(`the project is kept for inspection in the system temp directory (${project.root.split("/").pop()})`);
+  console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error);
+    console.log("e2e: 0 passed, 1 failed");
+    process.exit(1);
+  },
+);
