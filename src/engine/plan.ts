@@ -77,7 +77,7 @@ function rewrapMayHaveStarted(obs: Observation, journal: Journal | undefined, vp
   return journalShowsRewrap(journal, vp);
 }
 
-const journalProves = (journal: Journal | undefined, vp: Vp) => journal?.rewrapCompletedFor != null && sameVp(journal.rewrapCompletedFor, vp);
+const journalProves = (journal: Journal | undefined, vp: Vp) => typeof journal?.rewrapCompletedFor === "string" && sameVp(journal.rewrapCompletedFor, vp);
 
 /**
  * Evidence that key storage is entirely under `vp`, enough to promote it: the backend says so; or, when the backend

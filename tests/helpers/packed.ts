@@ -9,13 +9,13 @@ export const PULUMI_SDK = join(REPO, "node_modules/@pulumi/pulumi");
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /**
- * packPackage — `npm pack` of the package as users get it (prepack builds dist/), into `.tmp/pack`. Built once per
+ * packPackage — `npm pack` of the package as users get it (prepack builds dist/), into `.tmp/pack-<pid>` (one per test process, so parallel workers never share a directory). Built once per
  * process; returns the tarball's path.
  */
 let packed: string | undefined;
 export function packPackage(): string {
   if (packed) return packed;
-  const dir = join(REPO, ".tmp/pack");
+  const dir = join(REPO, ".tmp", `pack-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync(NPM, ["pack", "--pack-destination", dir, "--silent"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });

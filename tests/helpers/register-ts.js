@@ -6,7 +6,7 @@
  * Transpiled output is cached in the OS temp directory by content hash, so children after the first start without
  * loading the TypeScript compiler at all.
  */
-const crypto = require("node:crypto");
+const { createHash } = require("node:crypto");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -22,7 +22,7 @@ function transpile(source, filename) {
 
 require.extensions[".ts"] = function loadTypeScript(module, filename) {
   const source = fs.readFileSync(filename, "utf8");
-  const key = crypto.createHash("sha256").update(filename).update("\0").update(source).digest("hex");
+  const key = createHash("sha256").update(filename).update("\0").update(source).digest("hex");
   const cached = path.join(CACHE, `${key}.js`);
   let output;
   try {

@@ -15,9 +15,9 @@ const REGISTER = join(__dirname, "register-ts.js");
  * runTsChild — runs a TypeScript file in a real `node` process (not Jest's sandbox), for tests of multi-process
  * safety, real crashes (SIGKILL) and anything Jest's module system would distort. Resolves when the child exits.
  */
-export function runTsChild(script: string, args: readonly string[] = [], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ChildResult> {
+export function runTsChild(script: string, args: readonly string[] = [], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["-r", REGISTER, script, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, ["-r", REGISTER, script, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env }, cwd: options.cwd });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

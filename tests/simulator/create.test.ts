@@ -146,7 +146,7 @@ describe("opening a simulated instance", () => {
   test("an unknown instance in an empty directory says how to create one", async () => {
     const error = await openSimulator({ dir, instanceId: "missing" }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnknownInstanceError);
-    expect(String(error)).toMatch(/service instance missing was not found.*holds no instances; create one with "hpcs-mk sim create/);
+    expect(String(error)).toMatch(/service instance missing was not found.*holds no instances; create one with "hpcs-mk sim init/);
   });
 
   test("an unknown instance lists the instances the directory holds", async () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSimulatedInstance, editSimulatedInstance, SimulatorStateError } from "../../src/backends/simulator";
-import { writeFileAtomic } from "../../src/backends/simulator/atomic-file";
+import { writeFileAtomic } from "../../src/files/atomic-file";
 import { StateStore } from "../../src/backends/simulator/state-store";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 import { rejectionOf } from "../helpers/rejection";

@@ -10,7 +10,7 @@ import { verificationPattern, type Vp } from "../../model/vp";
 import { openKeyParts, type KeyPartRef } from "../../files/key-parts";
 import { openSigners, type SignatureKeyRef } from "../../files/signature-keys";
 import type { UnitRef } from "../backend";
-import { writeFileAtomic } from "./atomic-file";
+import { writeFileAtomic } from "../../files/atomic-file";
 import { holding, INSTANCE_FORMAT, INSTANCE_VERSION, type AdminState, type InstanceState, type UnitState } from "./instance-state";
 import { DEFAULT_CHUNK_SIZE, writeNewRecords } from "./keystore";
 import { chunkFileName, INSTANCES, instanceDir, KEYSTORE, serializeState, STATE_FILE } from "./state-store";

@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } f
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { isVp, type Vp } from "../../model/vp";
-import { writeFileAtomic } from "./atomic-file";
+import { writeFileAtomic } from "../../files/atomic-file";
 import type { InstanceState } from "./instance-state";
 import { readJsonFile, SimulatorStateError } from "./state-store";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { lock } from "proper-lockfile";
 import { HpcsError } from "../../model/errors";
 import { TransientError, UnknownInstanceError } from "../errors";
-import { writeFileAtomic } from "./atomic-file";
+import { writeFileAtomic } from "../../files/atomic-file";
 import { instanceState, type InstanceState } from "./instance-state";
 
 /**
@@ -61,7 +61,7 @@ export function unknownInstance(dir: string, instanceId: string): UnknownInstanc
   const known = listInstanceIds(dir);
   const hint =
     known.length === 0
-      ? `The simulator directory ${dir} holds no instances; create one with "hpcs-mk sim create --dir ${dir}".`
+      ? `The simulator directory ${dir} holds no instances; create one with "hpcs-mk sim init --sim-dir ${dir}".`
       : `The simulator directory ${dir} holds: ${known.join(", ")}.`;
   return new UnknownInstanceError(instanceId, hint);
 }

@@ -1,0 +1,109 @@
+import type { Backend, Signers } from "../backends/backend";
+import { openBackend } from "../backends/open";
+import type { ActionKind } from "../engine/decision";
+import type { Journal } from "../engine/journal";
+import type { PhaseName } from "../engine/phases";
+import type { Desired } from "../engine/plan";
+import { previewCeremony, type Preview } from "../engine/preview";
+import { openKeyParts, type OpenedKeyParts } from "../files/key-parts";
+import { openSigners } from "../files/signature-keys";
+import type { Vp } from "../model/vp";
+import type { GlobalOptions } from "./argv";
+import { cliConfig, displayPath } from "./config";
+import type { CommandContext } from "./context";
+import { keyPartRefs, signatureKeyRefs } from "./credentials";
+import type { InstanceView } from "./instance-view";
+import { defaultJournalFile, readJournalFile } from "./journal-file";
+import type { UnitNum } from "./unit-labels";
+
+/** What `plan` and `rotate` share: the instance, the declared key parts and signers, and the journal file. */
+export interface CeremonyOptions extends GlobalOptions {
+  readonly instance: string;
+  readonly keyPart: readonly string[];
+  /** Paired by position with `keyPart`; a part without one is prompted for. */
+  readonly keyPartPasswordEnv: readonly string[];
+  readonly signatureKey: readonly string[];
+  readonly signatureKeyPasswordEnv: readonly string[];
+  /** Default `.hpcs-mk/<instance-id>.journal.json` in the working directory. */
+  readonly journal: string | undefined;
+}
+
+export interface OpenedCeremony {
+  readonly backend: Backend;
+  readonly journalFile: string;
+  readonly journal: Journal | undefined;
+  readonly keyParts: OpenedKeyParts;
+  readonly signers: Signers;
+  readonly desired: Desired;
+  /** Zeroes the decrypted key parts. Call on every exit path. */
+  close(): void;
+}
+
+/**
+ * openCeremony — in the order that fails cheapest first: the instance (unknown → no prompt), the journal file, then
+ * the passwords (env or prompt), then decryption of the key parts and signature keys.
+ */
+export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
+  const backend = await openBackend(cliConfig(opts, ctx), opts.instance);
+  const journalFile = displayPath(ctx.cwd, opts.journal ?? defaultJournalFile(ctx.cwd, opts.instance));
+  const journal = readJournalFile(journalFile);
+  const partRefs = await keyPartRefs(ctx, opts.keyPart, opts.keyPartPasswordEnv, "--key-part-password-env");
+  const signerRefs = await signatureKeyRefs(ctx, opts.signatureKey, opts.signatureKeyPasswordEnv, "--signature-key-password-env");
+  const keyParts = openKeyParts(partRefs);
+  try {
+    const signers = openSigners(signerRefs);
+    return { backend, journalFile, journal, keyParts, signers, desired: { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski) }, close: () => keyParts.close() };
+  } catch (e) {
+    keyParts.close();
+    throw e;
+  }
+}
+
+/** The TKE CLI command each action stands for, so people who know TKE can read a plan. */
+export const TKE_COMMANDS: Readonly<Record<ActionKind, string>> = {
+  select: "cryptounit-add",
+  deselect: "cryptounit-rm",
+  loadNew: "cryptounit-mk-load",
+  commitNew: "cryptounit-mk-commit",
+  clearNew: "cryptounit-mk-clrnew",
+  rewrap: "cryptounit-mk-rotate (key storage rewrap)",
+  recordRewrap: "(journal only)",
+  setImmediate: "cryptounit-mk-setimm",
+};
+
+export interface PlannedStep {
+  readonly step: number;
+  /** The phase the instance is in when the step runs. */
+  readonly phase: PhaseName;
+  readonly action: ActionKind;
+  readonly tke: string;
+  readonly units: readonly UnitNum[];
+  readonly vp: Vp;
+  readonly reason: string;
+}
+
+/** How the ceremony would end if every step succeeded: done, the refusal it would meet, or (a bug) no end. */
+export type PlanEnd = Preview["end"];
+
+export interface PlannedCeremony {
+  /** Every unit of the instance by CRYPTO UNIT NUM, to read the ids in steps and reasons. */
+  readonly units: readonly UnitNum[];
+  readonly steps: readonly PlannedStep[];
+  readonly end: PlanEnd;
+}
+
+/** planCeremony — every step a rotation would take from this view, assuming each succeeds (previewCeremony). Pure. */
+export function planCeremony(view: InstanceView, journal: Journal | undefined, desired: Desired): PlannedCeremony {
+  const preview = previewCeremony(view.observation, journal, desired);
+  const units = view.units.map((u) => ({ num: u.num, id: u.id }));
+  const steps = preview.steps.map((s, i) => ({
+    step: i + 1,
+    phase: s.phase,
+    action: s.action.kind,
+    tke: TKE_COMMANDS[s.action.kind],
+    units: units.filter((u) => s.action.units.includes(u.id)),
+    vp: s.action.vp,
+    reason: s.reason,
+  }));
+  return { units, steps, end: preview.end };
+}

@@ -1,0 +1,45 @@
+import type { PhaseName } from "../../engine/phases";
+import type { Vp } from "../../model/vp";
+import { openCeremony, planCeremony, type CeremonyOptions, type PlannedCeremony } from "../ceremony";
+import type { CommandContext } from "../context";
+import { viewInstance } from "../instance-view";
+import type { Report } from "../report";
+
+export type PlanOptions = CeremonyOptions;
+
+export interface PlanReport extends Report, PlannedCeremony {
+  readonly instanceId: string;
+  readonly phase: PhaseName;
+  readonly currentVp: Vp | null;
+  /** The VP of the master key the declared key parts make. */
+  readonly desiredVp: Vp;
+  readonly journalFile: string;
+  /** The journaled ceremony the plan continues, if any. */
+  readonly journal: { readonly rotationId: string; readonly targetVp: Vp; readonly rewrapCompletedFor: Vp | null; readonly completedAt: string | null } | null;
+}
+
+/**
+ * plan — what `rotate` would do to converge the instance to the declared key parts, step by step, without doing it.
+ * Refused (exit 1) when the ceremony would end in a refusal, so scripts can stop before `rotate`.
+ */
+export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<PlanReport> {
+  const ceremony = await openCeremony(opts, ctx);
+  try {
+    const view = await viewInstance(ceremony.backend);
+    const planned = planCeremony(view, ceremony.journal, ceremony.desired);
+    const j = ceremony.journal;
+    return {
+      command: "plan",
+      outcome: planned.end.kind === "done" ? "ok" : planned.end.kind === "refuse" ? "refused" : "failed",
+      instanceId: opts.instance,
+      phase: view.phase.name,
+      currentVp: view.phase.currentVp ?? null,
+      desiredVp: ceremony.desired.vp,
+      journalFile: ceremony.journalFile,
+      journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapCompletedFor: j.rewrapCompletedFor, completedAt: j.completedAt } : null,
+      ...planned,
+    };
+  } finally {
+    ceremony.close();
+  }
+}

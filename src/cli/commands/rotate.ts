@@ -1,0 +1,103 @@
+import { classify } from "../../engine/classify";
+import type { Refusal } from "../../engine/decision";
+import { Executor, ExecutionError, type RunResult } from "../../engine/executor";
+import type { PhaseName } from "../../engine/phases";
+import { renderProgress } from "../../format/progress";
+import { shortVp, type Vp } from "../../model/vp";
+import { openCeremony, planCeremony, type CeremonyOptions, type OpenedCeremony } from "../ceremony";
+import type { CommandContext } from "../context";
+import { CancelledError } from "../errors";
+import { viewInstance } from "../instance-view";
+import { writeJournalFile } from "../journal-file";
+import { renderPlanSteps } from "../render/plan";
+import { plain } from "../render/style";
+import type { Report } from "../report";
+import { unitLabeler, type Labeler, type UnitNum } from "../unit-labels";
+
+export interface RotateOptions extends CeremonyOptions {
+  /** Run without asking for confirmation on a terminal. */
+  readonly yes: boolean;
+}
+
+export interface RotateReport extends Report {
+  readonly instanceId: string;
+  readonly desiredVp: Vp;
+  readonly journalFile: string;
+  /** The phase last observed: Active when done. Null when the instance could not be observed. */
+  readonly phase: PhaseName | null;
+  /** Every unit by CRYPTO UNIT NUM, to read the ids in the refusal. */
+  readonly units: readonly UnitNum[];
+  /** Steps this run took. */
+  readonly steps: number;
+  readonly refusal: Omit<Refusal, "kind"> | null;
+  /** Why the run stopped after it may have changed something; running rotate again resumes. */
+  readonly error: { readonly name: string; readonly message: string; readonly resume: string } | null;
+}
+
+/** Shows the planned ceremony and asks, in TKE's words, before anything changes. Skipped when nothing would change. */
+async function confirm(ceremony: OpenedCeremony, ctx: CommandContext): Promise<void> {
+  const view = await viewInstance(ceremony.backend);
+  const planned = planCeremony(view, ceremony.journal, ceremony.desired);
+  if (planned.steps.length === 0) return;
+  renderPlanSteps(planned, plain).forEach((line) => ctx.progress(line));
+  if (!(await ctx.prompter.confirm("Do you want to continue?\nAnswer [y/N]:"))) throw new CancelledError();
+}
+
+/** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */
+function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: { steps: number }): Promise<RunResult> {
+  return new Executor({
+    backend: ceremony.backend,
+    desired: ceremony.desired,
+    material: { keyParts: ceremony.keyParts.parts, signers: ceremony.signers },
+    journal: ceremony.journal,
+    persist: (journal) => writeJournalFile(ceremony.journalFile, journal),
+    onProgress: (event) => {
+      if (event.type === "stepDone") counter.steps++;
+      const line = renderProgress(event);
+      if (line) ctx.progress(label(line));
+    },
+    // What another run is told holds the instance. The simulator takes over the lease of a holder that died.
+    owner: `hpcs-mk (pid ${process.pid})`,
+  }).run();
+}
+
+/**
+ * rotate — converges the instance to the master key the declared key parts make: the Executor runs observe →
+ * classify → plan → act until done or refused, writing the journal file after every step. Run again after any
+ * interruption (a crash, Ctrl-C, an expired token) to resume from the registers and the journal.
+ */
+export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<RotateReport> {
+  const ceremony = await openCeremony(opts, ctx);
+  try {
+    const units = (await ceremony.backend.listUnits()).map((u, i) => ({ num: i + 1, id: u.id }));
+    const report = (outcome: RotateReport["outcome"], rest: Pick<RotateReport, "phase" | "steps" | "refusal" | "error">): RotateReport => ({
+      command: "rotate",
+      outcome,
+      instanceId: opts.instance,
+      desiredVp: ceremony.desired.vp,
+      journalFile: ceremony.journalFile,
+      ...rest,
+      units,
+    });
+    if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
+    ctx.progress(`rotating ${opts.instance} to ${shortVp(ceremony.desired.vp)} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
+    const counter = { steps: 0 };
+    try {
+      const result = await execute(ceremony, ctx, unitLabeler(units), counter);
+      const r = result.refusal;
+      const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps } : null;
+      return report(result.outcome === "done" ? "ok" : "refused", { phase: result.phase.name, steps: counter.steps, refusal, error: null });
+    } catch (e) {
+      if (!(e instanceof ExecutionError)) throw e;
+      const cause = e.cause instanceof Error ? e.cause : e;
+      return report("failed", {
+        phase: e.lastObservation ? classify(e.lastObservation).name : null,
+        steps: counter.steps,
+        refusal: null,
+        error: { name: cause.name, message: e.message, resume: `run hpcs-mk rotate again to resume; the journal is in ${ceremony.journalFile}` },
+      });
+    }
+  } finally {
+    ceremony.close();
+  }
+}

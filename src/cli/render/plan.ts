@@ -1,0 +1,52 @@
+import type { Refusal } from "../../engine/decision";
+import { shortVp } from "../../model/vp";
+import type { PlannedCeremony } from "../ceremony";
+import type { PlanReport } from "../commands/plan";
+import { unitLabeler, type Labeler } from "../unit-labels";
+import type { Style } from "./style";
+import { list, renderTable } from "./table";
+
+/** A refusal: its code and message, then the manual TKE procedure, one command a line. */
+export function renderRefusal(refusal: Omit<Refusal, "kind">, style: Style, label: Labeler): string[] {
+  return [
+    `${style.bad("refused")} (${refusal.code}): ${label(refusal.message)}`,
+    "Manual steps (TKE CLI):",
+    ...refusal.manualSteps.map((s) => `  ${s}`),
+  ];
+}
+
+/** The steps table, the reason for each, and how the ceremony ends. Also what `rotate` shows before it asks. */
+export function renderPlanSteps(planned: PlannedCeremony, style: Style): string[] {
+  const { steps, end } = planned;
+  const label = unitLabeler(planned.units);
+  const lines =
+    steps.length === 0
+      ? ["No steps."]
+      : [
+          ...renderTable(
+            ["STEP", "PHASE", "ACTION", "UNITS", "TKE COMMAND"],
+            steps.map((s) => [String(s.step), s.phase, s.action, s.units.length ? list(s.units.map((u) => u.num)) : "-", s.tke]),
+          ),
+          "",
+          "WHY:",
+          ...steps.map((s) => `  ${s.step}. ${label(s.reason)}`),
+        ];
+  lines.push("");
+  if (end.kind === "done") lines.push(`THEN: ${style.ok("done")}: every unit holds ${shortVp(end.vp)} as its current master key.`);
+  else if (end.kind === "refuse") lines.push("THEN:", ...renderRefusal(end, style, label));
+  else lines.push(`THEN: ${style.bad("no end")}: the plan did not converge; this is a bug in hpcs-mk, please report it.`);
+  return lines;
+}
+
+export function renderPlan(report: PlanReport, style: Style): string {
+  const journal = report.journal
+    ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${shortVp(report.journal.targetVp)}${report.journal.rewrapCompletedFor ? ", rewrap recorded complete" : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
+    : `journal ${report.journalFile}: none yet`;
+  return [
+    `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${shortVp(report.desiredVp)}`,
+    journal,
+    "",
+    ...renderPlanSteps(report, style),
+    ...(report.steps.length > 0 && report.end.kind === "done" ? ["Nothing was changed. Run the same command with rotate instead of plan to do it."] : []),
+  ].join("\n");
+}

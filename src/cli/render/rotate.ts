@@ -1,0 +1,16 @@
+import type { RotateReport } from "../commands/rotate";
+import { renderRefusal } from "./plan";
+import { unitLabeler } from "../unit-labels";
+import type { Style } from "./style";
+
+/** renderRotate — TKE's OK / FAILED first line, then the result and what to do next. */
+export function renderRotate(report: RotateReport, style: Style): string {
+  const footer = `(${report.steps} step(s) this run; journal ${report.journalFile})`;
+  if (report.outcome === "ok") {
+    return [style.ok("OK"), `Master key rotation successful: every crypto unit of ${report.instanceId} holds ${report.desiredVp} as its current master key.`, footer].join("\n");
+  }
+  if (report.refusal) {
+    return [style.bad("FAILED"), ...renderRefusal(report.refusal, style, unitLabeler(report.units)), `Phase ${report.phase}. The refused step changed nothing.`, footer].join("\n");
+  }
+  return [style.bad("FAILED"), report.error?.message ?? "the rotation stopped", report.error?.resume ?? "", `Phase when it stopped: ${report.phase ?? "unknown"}.`, footer].join("\n");
+}
