@@ -2,6 +2,7 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync, 
 import { z } from "zod";
 import { KeyPartFileError } from "./errors";
 import { KEY_PART_BYTES } from "./key-parts";
+import { describeIssue, parseJsonText } from "./json-text";
 import { verificationPattern, isVp, type Vp } from "./vp";
 
 /**
@@ -99,12 +100,7 @@ export function sealKeyPart(value: Uint8Array, password: string, options: SealOp
 
 /** Parses a key part file's text without decrypting it: enough to show its description and VP. */
 export function parseKeyPartFile(text: string, file: string): KeyPartFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new KeyPartFileError(file, "malformed", "is not JSON; is this a key part file made by `hpcs-mk keypart create`?", { cause });
-  }
+  const json = parseJsonText(text, (detail, cause) => new KeyPartFileError(file, "malformed", detail, { cause }), "is not JSON; is this a key part file made by `hpcs-mk keypart create`?");
   const head = header.safeParse(json);
   if (!head.success) {
     throw new KeyPartFileError(file, "malformed", `is not a key part file (expected "format": "${KEY_PART_FILE_FORMAT}" and a numeric "version")`);
@@ -118,8 +114,7 @@ export function parseKeyPartFile(text: string, file: string): KeyPartFile {
   }
   const parsed = keyPartFileSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new KeyPartFileError(file, "malformed", `field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new KeyPartFileError(file, "malformed", describeIssue(parsed.error));
   }
   const ciphertextBytes = parsed.data.cipher.ciphertext.length / 2;
   if (ciphertextBytes !== KEY_PART_BYTES) {

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, pbkdf2Sync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { SignatureKeyFileError } from "./errors";
+import { describeIssue, parseJsonText } from "./json-text";
 
 /**
  * TKE signature key files (`N.sigkey`), research §7.1: a JSON object of strings `ski`, `keyType` ("p521ec"),
@@ -72,16 +73,10 @@ export function createSignatureKeyFile(password: string): SignatureKeyFile {
 }
 
 export function parseSignatureKeyFile(text: string, file: string): SignatureKeyFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (cause) {
-    throw new SignatureKeyFileError(file, "malformed", "is not JSON; expected a TKE signature key file (N.sigkey)", { cause });
-  }
+  const json = parseJsonText(text, (detail, cause) => new SignatureKeyFileError(file, "malformed", detail, { cause }), "is not JSON; expected a TKE signature key file (N.sigkey)");
   const parsed = signatureKeyFileSchema.safeParse(json);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SignatureKeyFileError(file, "malformed", `field ${issue.path.join(".") || "(root)"}: ${issue.message}`);
+    throw new SignatureKeyFileError(file, "malformed", describeIssue(parsed.error));
   }
   if (parsed.data.keyType !== "p521ec") {
     throw new SignatureKeyFileError(file, "unsupportedKeyType", `has keyType "${parsed.data.keyType}"; only "p521ec" keys are supported (legacy RSA-2048 keys are not)`);
