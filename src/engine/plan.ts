@@ -176,7 +176,7 @@ export function plan(input: PlanInput): Decision {
       if (phase.currentVp !== undefined && sameVp(phase.currentVp, desired.vp)) {
         const unselected = obs.units.filter((u) => !u.selected);
         if (unselected.length > 0) {
-          return act({ kind: "select", units: idsOf(unselected), vp: desired.vp }, `restore the selection of every unit (${idsOf(unselected).join(", ")} were deselected)`);
+          return act({ kind: "select", units: idsOf(unselected), vp: desired.vp }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
         }
         return { kind: "done", vp: phase.currentVp };
       }
