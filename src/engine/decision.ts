@@ -31,8 +31,7 @@ export type RefusalCode =
   | "Diverged"
   | "PrecheckFailed"
   | "ForeignPendingKey"
-  | "CannotFinishRotation"
-  | "StepLimitExceeded";
+  | "CannotFinishRotation";
 
 export interface Act {
   readonly kind: "act";

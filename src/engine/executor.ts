@@ -37,6 +37,8 @@ export interface ExecutorOptions {
   readonly maxSteps?: number;
   /** Who holds the lease, for the message another run sees. */
   readonly owner?: string;
+  /** Unit ids known from before (stored outputs), so the first observation needs one round trip, not two. */
+  readonly knownUnits?: readonly string[];
 }
 
 export interface RunResult {
@@ -114,7 +116,7 @@ export class Executor {
       let observation: Observation;
       let phase: Phase;
       try {
-        observation = await this.withTimeout(observe(this.options.backend), "observe the instance");
+        observation = await this.withTimeout(observe(this.options.backend, this.lastObservation?.units.map((u) => u.id) ?? this.options.knownUnits), "observe the instance");
         this.lastObservation = observation;
         phase = classify(observation);
         this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });

@@ -6,7 +6,7 @@ import { describeIssue, parseJsonText } from "./json-text";
 import { verificationPattern, isVp, type Vp } from "./vp";
 
 /**
- * Key part files: our own documented format (docs/reference/key-part-file.md). The TKE format is not public
+ * Key part files: our own documented format (docs/reference.md, "Key part file format"). The TKE format is not public
  * (research §7.2), so we do not claim compatibility with it.
  *
  * The 32-byte part is encrypted with AES-256-GCM under a key derived from the password with scrypt. The KDF yields

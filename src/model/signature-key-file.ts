@@ -115,10 +115,23 @@ export function openSignatureKey(parsed: SignatureKeyFile, password: string, fil
   return signatureKeyFrom(privateKey, ski);
 }
 
+/** Parsed public keys by their SPKI text: a unit checks the same few administrators' signatures again and again. */
+const publicKeys = new Map<string, KeyObject>();
+
+function publicKeyFrom(spki: string): KeyObject {
+  let key = publicKeys.get(spki);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.from(spki, "base64"), format: "der", type: "spki" });
+    if (publicKeys.size >= 64) publicKeys.clear();
+    publicKeys.set(spki, key);
+  }
+  return key;
+}
+
 /** Checks an ECDSA P-521/SHA-512 signature against an SPKI DER public key (base64). */
 export function verifySignature(publicKey: string, data: Uint8Array, signature: Uint8Array): boolean {
   try {
-    return verify("sha512", data, createPublicKey({ key: Buffer.from(publicKey, "base64"), format: "der", type: "spki" }), signature);
+    return verify("sha512", data, publicKeyFrom(publicKey), signature);
   } catch {
     return false;
   }

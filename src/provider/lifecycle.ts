@@ -41,6 +41,11 @@ function partialStateError(message: string, id: string, outputs: MasterKeyOutput
   return Object.assign(new Error(message), { id, properties, reasons: [message] });
 }
 
+/** The unit ids stored outputs name: the first observation can query them without listing first. */
+function unitIdsOf(props: Props): string[] {
+  return Array.isArray(props.units) ? props.units.map((u) => (u as { id?: unknown })?.id).filter((id): id is string => typeof id === "string") : [];
+}
+
 function refusalText(refusal: Refusal): string {
   return [`refused (${refusal.code}): ${refusal.message}`, "manual steps:", ...refusal.manualSteps.map((s) => `  ${s}`)].join("\n");
 }
@@ -64,7 +69,7 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
 async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds: Props): Promise<void> {
   try {
     const backend = await openBackend(ctx.config, inputs.instanceId);
-    const observation = await observe(backend);
+    const observation = await observe(backend, unitIdsOf(olds));
     const preview = previewCeremony(observation, parseJournal(olds.rotation), { vp: inputs.desiredVerificationPattern, signerSkis: inputs.signerSkis });
     const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
     ctx.log(`planned ceremony for ${inputs.instanceId} → ${shortVp(inputs.desiredVerificationPattern)} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`);
@@ -79,6 +84,7 @@ async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds:
 interface Prior {
   readonly journal: Journal | undefined;
   readonly lastRotatedAt: string | null;
+  readonly knownUnits: readonly string[];
 }
 
 /** converge — runs the engine to convergence; create and update differ only in what they start from. */
@@ -108,6 +114,7 @@ async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Pri
       deadlineMs: inputs.deadlines?.runSeconds === undefined ? undefined : inputs.deadlines.runSeconds * 1000,
       stepTimeoutMs: inputs.deadlines?.stepSeconds === undefined ? undefined : inputs.deadlines.stepSeconds * 1000,
       owner: `pulumi (pid ${process.pid})`,
+      knownUnits: prior.knownUnits,
     });
     try {
       const result = await executor.run();
@@ -133,19 +140,19 @@ async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Pri
 
 /** The outputs after a failure: re-observed when possible, else from the last observation the executor made. */
 async function observeOutputs(backend: Backend, error: ExecutionError, context: (journal: Journal | undefined) => Parameters<typeof shapeOutputs>[2]): Promise<MasterKeyOutputs | undefined> {
-  const observation = await observe(backend).catch(() => error.lastObservation);
+  const observation = await observe(backend, error.lastObservation?.units.map((u) => u.id)).catch(() => error.lastObservation);
   if (!observation) return undefined;
   return shapeOutputs(observation, classify(observation), context(error.journal));
 }
 
 export async function createMasterKey(ctx: LifecycleContext, inputs: Props): Promise<{ id: string; outs: MasterKeyOutputs }> {
   const checked = inputs as unknown as CheckedInputs;
-  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null }, false);
+  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null, knownUnits: [] }, false);
   return { id: checked.instanceId, outs };
 }
 
 export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<{ outs: MasterKeyOutputs }> {
-  const prior = { journal: parseJournal(olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null };
+  const prior = { journal: parseJournal(olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null, knownUnits: unitIdsOf(olds) };
   return { outs: await converge(ctx, news as unknown as CheckedInputs, prior, true) };
 }
 
@@ -159,7 +166,7 @@ export async function readMasterKey(ctx: LifecycleContext, id: string, props: Pr
     if (error instanceof UnknownInstanceError) return {};
     throw error;
   }
-  const observation = await observe(backend);
+  const observation = await observe(backend, unitIdsOf(props));
   const phase = classify(observation);
   const journal = parseJournal(props.rotation);
   const outputs = shapeOutputs(observation, phase, {

@@ -68,7 +68,8 @@ export interface OutputContext {
 /** shapeOutputs — outputs from an observation and its phase. */
 export function shapeOutputs(observation: Observation, phase: Phase, ctx: OutputContext): MasterKeyOutputs {
   const driftReasons = phase.reasons.map((r) => r.message);
-  if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(`a rotation is unfinished: phase ${phase.name}; the next pulumi up resumes it`);
+  if (phase.name === "Uninitialized") driftReasons.push("the instance has no master key yet: the next pulumi up initialises it");
+  else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(`a rotation is unfinished: phase ${phase.name}; the next pulumi up resumes it`);
   return {
     instanceId: ctx.instanceId,
     backend: ctx.backend,

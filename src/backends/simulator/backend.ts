@@ -172,12 +172,21 @@ export class SimulatorBackend implements Backend {
     };
   }
 
+  /**
+   * One round trip. The simulated latency runs alongside the simulated service's work (its crypto and disk I/O
+   * stand in for the HSM's), as on the real service, where the round trip includes that work: a call answers
+   * after the latency or after its work, whichever is later.
+   */
   private async call<T>(command: BackendCommand, units: readonly string[], body: () => Promise<T>): Promise<T> {
-    if (this.latencyMs > 0) await sleep(this.latencyMs);
-    await this.faults.at({ command, units, when: "before" });
-    const result = await body();
-    await this.faults.at({ command, units, when: "after" });
-    return result;
+    const roundTrip = this.latencyMs > 0 ? sleep(this.latencyMs) : undefined;
+    try {
+      await this.faults.at({ command, units, when: "before" });
+      const result = await body();
+      await this.faults.at({ command, units, when: "after" });
+      return result;
+    } finally {
+      await roundTrip;
+    }
   }
 
   private async setSelected(units: readonly string[], selected: boolean): Promise<void> {

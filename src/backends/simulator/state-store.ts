@@ -102,6 +102,28 @@ export interface Transaction {
   writeFile(file: string, data: string): void;
 }
 
+/**
+ * Transactions of one process on one instance wait their turn here, first come first served, before taking the
+ * file lock: parallel per-unit commands then hand the lock over at once instead of polling for it (the file lock
+ * still orders them against other processes).
+ */
+const turns = new Map<string, Promise<void>>();
+
+async function inProcessTurn<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = turns.get(key) ?? Promise.resolve();
+  let finish: () => void = () => undefined;
+  const mine = new Promise<void>((resolve) => (finish = resolve));
+  const chained = previous.then(() => mine);
+  turns.set(key, chained);
+  await previous;
+  try {
+    return await work();
+  } finally {
+    finish();
+    if (turns.get(key) === chained) turns.delete(key);
+  }
+}
+
 /** StateStore — one instance's files. Reads need no lock (files are replaced atomically); writes go through `transact`. */
 export class StateStore {
   readonly instanceDir: string;
@@ -136,6 +158,10 @@ export class StateStore {
    */
   async transact<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     if (!this.exists()) throw unknownInstance(this.dir, this.instanceId);
+    return inProcessTurn(this.instanceDir, () => this.transactLocked(fn));
+  }
+
+  private async transactLocked<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     let compromised: Error | undefined;
     let release: () => Promise<void>;
     try {
