@@ -116,12 +116,20 @@ async function main(): Promise<number> {
     await storageUnder(keys[2].vp);
   });
 
-  const kills: { name: string; fault: FaultSpec; phase: RegExp }[] = [
-    { name: "after load", fault: { kind: "crash", when: "after", command: "loadNew", skip: 2 }, phase: /Loading|Loaded/ },
-    { name: "after commit", fault: { kind: "crash", when: "after", command: "commitNew", skip: 4 }, phase: /Committed/ },
-    { name: "mid-rewrap", fault: { kind: "crashMidRewrap", afterRecords: 120 }, phase: /Rewrapping/ },
-    { name: "after rewrap", fault: { kind: "crash", when: "after", command: "rewrap" }, phase: /Rewrapped/ },
-    { name: "after promoting 1 of 3 units", fault: { kind: "crash", when: "after", command: "setImmediate", skip: 0 }, phase: /HalfPromoted/ },
+  // Per-unit commands run in parallel, so "crash after the first setImmediate" alone could find more units promoted;
+  // the other units answering "unavailable" to that first attempt makes the split exactly one promoted unit.
+  const [first, ...others] = phaseOf().units.filter((u) => u.type === "operational").map((u) => u.id);
+  const rest = phaseOf().units.filter((u) => u.type !== "operational").map((u) => u.id);
+  const kills: { name: string; faults: FaultSpec[]; phase: RegExp }[] = [
+    { name: "after load", faults: [{ kind: "crash", when: "after", command: "loadNew", skip: 2 }], phase: /Loading|Loaded/ },
+    { name: "after commit", faults: [{ kind: "crash", when: "after", command: "commitNew", skip: 4 }], phase: /Committed/ },
+    { name: "mid-rewrap", faults: [{ kind: "crashMidRewrap", afterRecords: 120 }], phase: /Rewrapping/ },
+    { name: "after rewrap", faults: [{ kind: "crash", when: "after", command: "rewrap" }], phase: /Rewrapped/ },
+    {
+      name: "after promoting 1 of 3 operational units",
+      faults: [...[...others, ...rest].map((unit): FaultSpec => ({ kind: "unitUnavailable", command: "setImmediate", unit })), { kind: "crash", when: "after", command: "setImmediate", unit: first }],
+      phase: /HalfPromoted/,
+    },
   ];
   let key = 2;
   for (const kill of kills) {
@@ -129,13 +137,17 @@ async function main(): Promise<number> {
       key++;
       if (key >= keys.length) key = 1;
       useKey(key);
-      await armFault(project.simDir, id, kill.fault);
+      for (const fault of kill.faults) await armFault(project.simDir, id, fault);
       const killed = project.pulumi("up", "--yes", "--skip-preview");
       assert(killed.code !== 0, "up was not interrupted by the SIGKILL");
       const refreshed = project.pulumi("refresh", "--yes", "--skip-preview", "--diff");
       assert(refreshed.code === 0, `refresh failed: ${refreshed.output.slice(-2000)}`);
       const outputs = project.outputs();
       assert(kill.phase.test(String(outputs.phase)), `refresh recorded phase ${outputs.phase}, expected ${kill.phase}`);
+      if (kill.phase.test("HalfPromoted")) {
+        const promoted = (outputs.units as { id: string; currentVerificationPattern: string }[]).filter((u) => u.currentVerificationPattern === keys[key].vp).map((u) => u.id);
+        assert(JSON.stringify(promoted) === JSON.stringify([first]), `expected exactly unit ${first} promoted, found ${promoted.join(", ")}`);
+      }
       assert(/phase/.test(refreshed.output) && /~|update/.test(refreshed.output), "refresh did not show drift");
       project.pulumiOk("up", "--yes", "--skip-preview");
       const after = project.outputs();
