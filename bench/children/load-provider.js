@@ -2,18 +2,11 @@
 // cwd = the project, then `handler()`, then `configure`), in a fresh process that never saw the provider's source.
 // Prints {"deserializeMs", "loadMs"} as JSON: deserialize = compile + handler(); load = that + configure, which
 // requires the package's runtime module.
-const Module = require("node:module");
+const requireFromString = require("../../tests/helpers/require-from-string");
 const { readFileSync } = require("node:fs");
 
 const { provider: text } = JSON.parse(readFileSync(process.env.PROVIDER_FILE, "utf8"));
 
-function requireFromString(code) {
-  const m = new Module("", null);
-  m.filename = "";
-  m.paths = Module._nodeModulePaths(process.cwd());
-  m._compile(code, "");
-  return m.exports;
-}
 
 async function main() {
   const started = performance.now();

@@ -1,15 +1,7 @@
 // Loads a serialized provider the way the dynamic provider host does (require-from-string, cwd = the project) in a
 // fresh process that never saw the provider's source, then drives configure, check, create, read, update.
-const Module = require("node:module");
+const requireFromString = require("../../helpers/require-from-string");
 const { provider: text } = JSON.parse(require("node:fs").readFileSync(process.env.PROVIDER_FILE, "utf8"));
-
-function requireFromString(code) {
-  const m = new Module("", null);
-  m.filename = "";
-  m.paths = Module._nodeModulePaths(process.cwd());
-  m._compile(code, "");
-  return m.exports;
-}
 
 async function main() {
   const provider = requireFromString(text).handler();
