@@ -6,8 +6,7 @@
 import { readProviderConfig, type ConfigSource, type ProviderConfig } from "./provider/config";
 import type { LifecycleContext } from "./provider/lifecycle";
 
-export { checkInputs } from "./provider/check";
-export { createMasterKey, deleteMasterKey, diffMasterKey, readMasterKey, updateMasterKey } from "./provider/lifecycle";
+export { checkMasterKey, createMasterKey, deleteMasterKey, diffMasterKey, readMasterKey, updateMasterKey } from "./provider/lifecycle";
 export { readProviderConfig };
 
 /** The lifecycle context for a configured provider; without configure, the environment and defaults apply. */

@@ -12,6 +12,7 @@ import { openSigners } from "../files/signature-keys";
 import { renderProgress } from "../format/progress";
 import { isVp, sameVp, shortVp } from "../model/vp";
 import type { ProviderConfig } from "./config";
+import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
 import { shapeOutputs, type LastStep, type MasterKeyOutputs } from "./outputs";
 
@@ -48,6 +49,17 @@ function unitIdsOf(props: Props): string[] {
 
 function refusalText(refusal: Refusal): string {
   return [`refused (${refusal.code}): ${refusal.message}`, "manual steps:", ...refusal.manualSteps.map((s) => `  ${s}`)].join("\n");
+}
+
+/**
+ * check for the engine — validation (`checkInputs`), and for a resource not yet in the state the planned ceremony:
+ * Pulumi calls `diff` only for resources it already has, so the first rotation's preview is printed from here.
+ */
+export async function checkMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<CheckResult> {
+  const result = checkInputs(news);
+  const creating = Object.keys(olds).length === 0;
+  if (creating && result.failures.length === 0 && isVp(result.inputs.desiredVerificationPattern)) await printCeremony(ctx, result.inputs as unknown as CheckedInputs, {});
+  return result;
 }
 
 /** diff — what `up` would change and, on refresh, whether the instance drifted (DESIGN §6). Prints the ceremony. */

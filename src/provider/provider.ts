@@ -21,8 +21,9 @@ export class MasterKeyProvider {
     this.config = runtime().readProviderConfig(req.config);
   }
 
-  async check(_olds: Props, news: Props) {
-    return runtime().checkInputs(news);
+  async check(olds: Props, news: Props) {
+    const rt = runtime();
+    return rt.checkMasterKey(rt.lifecycleContext(this.config), olds, news);
   }
 
   async diff(_id: string, olds: Props, news: Props) {

@@ -1,6 +1,6 @@
 import { armFault, describeSimulatedInstance } from "../../src/backends/simulator";
 import { checkInputs } from "../../src/provider/check";
-import { createMasterKey, deleteMasterKey, diffMasterKey, readMasterKey, updateMasterKey, type PartialStateError } from "../../src/provider/lifecycle";
+import { checkMasterKey, createMasterKey, deleteMasterKey, diffMasterKey, readMasterKey, updateMasterKey, type PartialStateError } from "../../src/provider/lifecycle";
 import { UNKNOWN } from "../../src/provider/inputs";
 import { createSimFixture, loadAndCommit, type SimFixture } from "../helpers/sim-fixture";
 import { checked, contextFor, expectNoSecrets, inputsFor } from "./provider-fixture";
@@ -43,6 +43,16 @@ describe("the MasterKey provider, called directly", () => {
     test("accepts the expected VP written the way TKE prints it (upper case, two lines)", () => {
       const vp = fixture.keyParts[1].vp.toUpperCase();
       expect(checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: `${vp.slice(0, 32)}\n${vp.slice(32)}` })).failures).toEqual([]);
+    });
+
+    test("prints the planned ceremony for a resource not yet in the state (Pulumi calls diff only for existing ones)", async () => {
+      const lines: string[] = [];
+      const result = await checkMasterKey(contextFor(fixture, lines), {}, inputsFor(fixture, 1));
+      expect(result.failures).toEqual([]);
+      expect(lines.join("\n")).toMatch(/planned ceremony for [\s\S]*loadNew[\s\S]*commitNew[\s\S]*rewrap[\s\S]*setImmediate[\s\S]*then: done/);
+      const again: string[] = [];
+      await checkMasterKey(contextFor(fixture, again), inputsFor(fixture, 0), inputsFor(fixture, 1));
+      expect(again).toEqual([]);
     });
 
     test("passes unknown values (preview) through untouched", () => {
