@@ -9,4 +9,5 @@ module.exports = {
   },
   transformIgnorePatterns: ["node_modules/(?!@noble/)"],
   testTimeout: 60000,
+  globalSetup: "<rootDir>/tests/helpers/build-once.js",
 };

@@ -9,7 +9,7 @@ export const PULUMI_SDK = join(REPO, "node_modules/@pulumi/pulumi");
 const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
 
 /**
- * packPackage — `npm pack` of the package as users get it (prepack builds dist/), into `.tmp/pack-<pid>` (one per test process, so parallel workers never share a directory). Built once per
+ * packPackage — `npm pack` of the package as users get it, from the dist/ the caller built (Jest's globalSetup, or the e2e script), into `.tmp/pack-<pid>` (one per test process, so parallel workers never share a directory). Packed once per
  * process; returns the tarball's path.
  */
 let packed: string | undefined;
@@ -18,7 +18,7 @@ export function packPackage(): string {
   const dir = join(REPO, ".tmp", `pack-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  execFileSync(NPM, ["pack", "--pack-destination", dir, "--silent"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync(NPM, ["pack", "--ignore-scripts", "--pack-destination", dir, "--silent"], { cwd: REPO, stdio: ["ignore", "ignore", "inherit"] });
   const tgz = readdirSync(dir).find((f) => f.endsWith(".tgz"));
   if (!tgz) throw new Error("npm pack produced no tarball");
   packed = join(dir, tgz);
