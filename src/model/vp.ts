@@ -40,10 +40,6 @@ export function sameVp(a: Vp, b: Vp): boolean {
   return a.slice(0, SIGNIFICANT_HEX) === b.slice(0, SIGNIFICANT_HEX);
 }
 
-export function isEmptyVp(vp: Vp): boolean {
-  return sameVp(vp, EMPTY_VP);
-}
-
 /** A VP prefix for logs and tables: enough to tell keys apart, short enough to read. */
 export function shortVp(vp: Vp): string {
   return `${vp.slice(0, 12)}…`;

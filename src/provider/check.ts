@@ -1,4 +1,4 @@
-import { openKeyParts } from "../files/key-parts";
+import { desiredVp } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { InputError, KeyPartFileError, SignatureKeyFileError } from "../model/errors";
 import { sameVp, shortVp } from "../model/vp";
@@ -28,9 +28,7 @@ export function checkInputs(news: Record<string, unknown>): CheckResult {
   const failures: CheckFailure[] = [];
   let desiredVerificationPattern: string | undefined;
   try {
-    const opened = openKeyParts(inputs.keyParts);
-    opened.close();
-    desiredVerificationPattern = opened.vp;
+    desiredVerificationPattern = desiredVp(inputs.keyParts);
   } catch (error) {
     failures.push(attribute("keyParts", inputs.keyParts, error));
   }
