@@ -135,9 +135,10 @@ async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Pri
       }
       const refusal = result.refusal as Refusal;
       const message = refusalText(refusal);
-      if (result.steps === 0 && !alwaysPartial) throw new Error(message);
+      // A refusal that took no step changed nothing: a plain error keeps the stored state as it was.
+      if (result.steps === 0) throw new Error(message);
       const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "refused", reason: refusal.code, message: refusal.message }));
-      throw result.steps === 0 ? new Error(message) : partialStateError(message, inputs.instanceId, outputs, inputs.__provider);
+      throw partialStateError(message, inputs.instanceId, outputs, inputs.__provider);
     } catch (error) {
       if (!(error instanceof ExecutionError)) throw error;
       const outputs = await observeOutputs(backend, error, (journal) => context(journal, { outcome: "failed", reason: error.cause instanceof Error ? error.cause.name : "Error", message: error.message }));

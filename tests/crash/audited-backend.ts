@@ -1,10 +1,10 @@
-import type { Backend, LoadNewRequest, RewrapProgress, Signers, UnitCommand } from "../../src/backends/backend";
+import type { Backend, LoadNewRequest, MutatingCommand, RewrapProgress, Signers, UnitCommand } from "../../src/backends/backend";
 import { checkKeyStorageReadable, isSimulatedCrash } from "../../src/backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../src/model/vp";
 
 /** A backend call as the audit records it: which command, on which units, bound to which key. */
 export interface AuditedCall {
-  readonly command: string;
+  readonly command: MutatingCommand;
   readonly units: readonly string[];
   readonly vp?: Vp;
   readonly outcome: "ok" | "error" | "crash";
@@ -28,7 +28,7 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
     const report = await checkKeyStorageReadable(dir, instanceId);
     for (const problem of report.problems) target.violations.push(`invariant 1 after ${after}: ${problem}`);
   };
-  const mutate = async (command: string, units: readonly string[], vp: Vp | undefined, before: () => Promise<void>, call: () => Promise<void>) => {
+  const mutate = async (command: MutatingCommand, units: readonly string[], vp: Vp | undefined, before: () => Promise<void>, call: () => Promise<void>) => {
     if (target.crashed) throw new Error("the process is dead: no call may follow a crash");
     await before();
     const label = `${command}${units.length ? ` on ${units.join(",")}` : ""}`;

@@ -93,8 +93,7 @@ export function scenariosFor(template: Template): Scenario[] {
     const key = `${call.command}:${call.units.join(",")}`;
     const skip = seen.get(key) ?? 0;
     seen.set(key, skip + 1);
-    const command = call.command as "loadNew";
-    const at = { command, skip, ...(call.units.length === 1 ? { unit: call.units[0] } : {}) };
+    const at = { command: call.command, skip, ...(call.units.length === 1 ? { unit: call.units[0] } : {}) };
     const where = `${call.command}${call.units.length === 1 ? `@${call.units[0].slice(0, 8)}` : ""}#${skip}`;
     faults.push(
       { label: `crash before ${where}`, fault: { kind: "crash", when: "before", ...at } },
