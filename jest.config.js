@@ -8,6 +8,7 @@ module.exports = {
     "^.+\\.m?js$": ["ts-jest", { tsconfig: { allowJs: true, isolatedModules: true } }],
   },
   transformIgnorePatterns: ["node_modules/(?!@noble/)"],
-  testTimeout: 60000,
+  // Generous: CLI and provider tests spawn real processes, which a cold TypeScript cache or a busy 2-core machine slows.
+  testTimeout: 180000,
   globalSetup: "<rootDir>/tests/helpers/build-once.js",
 };
