@@ -24,11 +24,20 @@ export const signatureKeyFileSchema = z
   .passthrough();
 export type SignatureKeyFile = z.infer<typeof signatureKeyFileSchema>;
 
-/** SKI of an EC key: SHA-256 of the uncompressed point 04 ‖ X ‖ Y (66-byte coordinates for P-521). */
+/** An uncompressed P-521 point: 0x04 ‖ X (66 bytes) ‖ Y (66 bytes). It ends the SPKI DER of a P-521 key. */
+const P521_POINT_BYTES = 133;
+
+/**
+ * SKI of an EC key: SHA-256 of the uncompressed point 04 ‖ X ‖ Y (66-byte coordinates for P-521).
+ * The point is read from the SPKI DER, not from a JWK export: on Node 20, exporting a freshly generated key as JWK
+ * can deadlock (ExportJWK holds the key's mutex while allocating; a GC then destroys the key-generation job, whose
+ * destructor takes the same mutex), which hung `hpcs-mk sim init` now and then.
+ */
 export function subjectKeyIdentifier(publicKey: KeyObject): string {
-  const jwk = publicKey.export({ format: "jwk" });
-  if (jwk.crv !== "P-521" || !jwk.x || !jwk.y) throw new RangeError("signature keys must be EC P-521");
-  const point = Buffer.concat([Buffer.from([0x04]), Buffer.from(jwk.x, "base64url"), Buffer.from(jwk.y, "base64url")]);
+  if (publicKey.asymmetricKeyType !== "ec" || publicKey.asymmetricKeyDetails?.namedCurve !== "secp521r1") throw new RangeError("signature keys must be EC P-521");
+  const spki = publicKey.export({ format: "der", type: "spki" });
+  const point = spki.subarray(spki.length - P521_POINT_BYTES);
+  if (point[0] !== 0x04) throw new RangeError("expected an uncompressed EC point");
   return createHash("sha256").update(point).digest("hex");
 }
 
