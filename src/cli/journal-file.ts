@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../files/atomic-file";
+import { readTextFile } from "../files/read-file";
 import { parseJournal, type Journal } from "../engine/journal";
 import { InputError } from "../model/errors";
 
@@ -12,23 +13,31 @@ export function defaultJournalFile(cwd: string, instanceId: string): string {
   return join(cwd, ".hpcs-mk", `${instanceId}.journal.json`);
 }
 
+const MOVE_ASIDE = "The registers are the evidence that matters: move the file aside and run again to continue from them alone";
+
 /** readJournalFile — the journal in `file`, or undefined when there is none yet. */
 export function readJournalFile(file: string): Journal | undefined {
+  let missing = false;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readTextFile(file, (detail, cause) => {
+      missing = (cause as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+      return new InputError(`journal file ${file} ${detail}`, "journal", { cause });
+    });
+  } catch (error) {
+    if (missing) return undefined;
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new InputError(`journal file ${file} cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, "journal", { cause });
+    throw new InputError(`journal file ${file}: is not JSON. ${MOVE_ASIDE}`, "journal", { cause });
   }
   try {
-    return parseJournal(JSON.parse(text));
+    return parseJournal(json);
   } catch (cause) {
-    throw new InputError(
-      `journal file ${file}: ${(cause as Error).message}. The registers are the evidence that matters: move the file aside and run again to continue from them alone`,
-      "journal",
-      { cause },
-    );
+    throw new InputError(`journal file ${file}: ${(cause as Error).message}. ${MOVE_ASIDE}`, "journal", { cause });
   }
 }
 
