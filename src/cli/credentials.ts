@@ -5,6 +5,7 @@ import type { SignatureKeyRef } from "../files/signature-keys";
 import { InputError, SignatureKeyFileError } from "../model/errors";
 import { parseSignatureKeyFile } from "../model/signature-key-file";
 import { shortVp } from "../model/vp";
+import { hasUnprintable, printable } from "../format/printable";
 import type { CommandContext } from "./context";
 import { UsageError } from "./errors";
 import { shortSki } from "./render/table";
@@ -45,9 +46,22 @@ export async function readSecret(ctx: CommandContext, request: SecretRequest): P
   return answer;
 }
 
+/**
+ * A new password must be typeable at the prompt that will later open the file: a control character (most often the
+ * newline `echo` leaves at the end of an environment variable) would lock the file out of every typed password.
+ */
+function unusablePasswordProblem(password: string, request: SecretRequest): string | undefined {
+  const source = request.envVar === undefined ? "the password entered" : `the password in ${request.envVar}`;
+  if (/[\r\n]$/.test(password)) return `${source} ends with a line break (set it with printf '%s' or echo -n); no typed password could match it; nothing was written`;
+  if (hasUnprintable(password)) return `${source} holds a control or bidirectional formatting character, which no typed password could match; nothing was written`;
+  return undefined;
+}
+
 /** newPassword — a password that will protect a new file: prompted twice (TKE: "Re-enter the password to confirm:"). */
 export async function newPassword(ctx: CommandContext, request: SecretRequest): Promise<string> {
   const first = await readSecret(ctx, request);
+  const problem = unusablePasswordProblem(first, request);
+  if (problem) throw new InputError(problem, request.flag);
   if (request.envVar !== undefined) return first;
   const second = await ctx.prompter.secret("Re-enter the password to confirm:");
   if (first !== second) throw new InputError(`the two passwords entered for ${request.subject} do not match; nothing was written`, request.flag);
@@ -63,7 +77,7 @@ export async function keyPartRefs(ctx: CommandContext, files: readonly string[],
   const refs: KeyPartRef[] = [];
   for (const [index, file] of files.entries()) {
     const parsed = readKeyPartFile(file);
-    const label = parsed.description ? `"${parsed.description}", ` : "";
+    const label = parsed.description ? `"${printable(parsed.description)}", ` : "";
     const password = await readSecret(ctx, {
       envVar: envVars[index],
       flag,

@@ -19,14 +19,23 @@ export const KEY_PART_FILE_VERSION = 1;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes as lower-case hex`);
 
-/** scrypt cost bounds: the floor keeps files strong, the ceiling keeps a hostile file from exhausting memory. */
-const scryptParams = z.object({
-  name: z.literal("scrypt"),
-  N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, "N must be a power of two"),
-  r: z.number().int().min(1).max(32),
-  p: z.number().int().min(1).max(16),
-  salt: hex(16),
-});
+/**
+ * scrypt cost bounds. The floor keeps files strong. The ceilings keep a hostile or mistaken file from exhausting the
+ * machine before its password is even checked (during `pulumi preview`, say): memory 128·N·r bytes at most 256 MiB,
+ * small parallelism, and CPU cost N·r·p at most four times the default's.
+ */
+export const SCRYPT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+const SCRYPT_MAX_COST = 4 * 2 ** 17 * 8;
+const scryptParams = z
+  .object({
+    name: z.literal("scrypt"),
+    N: z.number().int().min(2 ** 14).max(2 ** 20).refine((n) => (n & (n - 1)) === 0, "N must be a power of two"),
+    r: z.number().int().min(1).max(32),
+    p: z.number().int().min(1).max(4),
+    salt: hex(16),
+  })
+  .refine((k) => 128 * k.N * k.r <= SCRYPT_MAX_MEMORY_BYTES, { message: `N·r needs more than ${SCRYPT_MAX_MEMORY_BYTES / 2 ** 20} MiB of memory (128·N·r bytes)`, path: ["N"] })
+  .refine((k) => k.N * k.r * k.p <= SCRYPT_MAX_COST, { message: `N·r·p is more than ${SCRYPT_MAX_COST}: opening the file would take minutes`, path: ["p"] });
 export type ScryptParams = z.infer<typeof scryptParams>;
 
 const header = z.object({ format: z.literal(KEY_PART_FILE_FORMAT), version: z.number().int() });
@@ -42,7 +51,8 @@ export const keyPartFileSchema = z.object({
 });
 export type KeyPartFile = z.infer<typeof keyPartFileSchema>;
 
-export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** 128 MiB and about half a second per derivation: OWASP's scrypt guidance is N = 2^17, r = 8, p = 1. */
+export const DEFAULT_SCRYPT = { N: 2 ** 17, r: 8, p: 1 } as const;
 
 export interface SealOptions {
   readonly description: string;
@@ -57,7 +67,7 @@ function deriveKeys(password: string, kdf: ScryptParams): { aesKey: Buffer; chec
     N: kdf.N,
     r: kdf.r,
     p: kdf.p,
-    maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
+    maxmem: 128 * kdf.N * kdf.r * 2 + 1024 * 1024,
   });
   const aesKey = Buffer.from(derived.subarray(0, 32));
   const check = createHash("sha256").update(derived.subarray(32)).digest();
@@ -74,7 +84,10 @@ export function sealKeyPart(value: Uint8Array, password: string, options: SealOp
   if (value.length !== KEY_PART_BYTES) throw new RangeError(`a key part is ${KEY_PART_BYTES} bytes, not ${value.length}`);
   if (password.length === 0) throw new RangeError("a key part password must not be empty");
   const cost = options.cost ?? DEFAULT_SCRYPT;
-  const kdf: ScryptParams = { name: "scrypt", ...cost, salt: Buffer.from(options.salt ?? randomBytes(16)).toString("hex") };
+  const parsedKdf = scryptParams.safeParse({ name: "scrypt", ...cost, salt: Buffer.from(options.salt ?? randomBytes(16)).toString("hex") });
+  // Never write a file this release would refuse to open.
+  if (!parsedKdf.success) throw new RangeError(`scrypt cost ${JSON.stringify(cost)}: ${describeIssue(parsedKdf.error)}`);
+  const kdf: ScryptParams = parsedKdf.data;
   const nonce = Buffer.from(options.nonce ?? randomBytes(12));
   const { aesKey, check } = deriveKeys(password, kdf);
   const body = {

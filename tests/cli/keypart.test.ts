@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readKeyPartFile } from "../../src/files/key-parts";
-import { openKeyPart } from "../../src/model/key-part-file";
+import { openKeyPart, sealKeyPart } from "../../src/model/key-part-file";
+import { TEST_SCRYPT } from "../helpers/sim-fixture";
 import { verificationPattern } from "../../src/model/vp";
 import { workspacePerTest } from "./workspace";
 
@@ -85,4 +86,32 @@ test("keypart show reports files it cannot read and exits 1, still listing the g
   expect(result.stdout).toContain("good.json");
   expect(result.stdout).toContain("FAILED KEYNUM 2: key part file missing.json: does not exist");
   expect(result.stdout).toContain("FAILED KEYNUM 3: key part file bad.json: is not JSON");
+});
+
+test("a new password ending in a line break (echo \"$PW\" > …) is refused before anything is written: no typed password could open the part", async () => {
+  ws.secret("KP_PW", "correct horse\n");
+  const result = await ws.run(["keypart", "create", "--out", "kp.json", "--password-env", "KP_PW"]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain("the password in KP_PW ends with a line break (set it with printf '%s' or echo -n); no typed password could match it; nothing was written");
+  expect(() => readFileSync(join(ws.dir, "kp.json"))).toThrow();
+});
+
+test("a new password with a control character is refused, and so is a description with one", async () => {
+  ws.secret("KP_PW", "pass\u0007word");
+  const bell = await ws.run(["keypart", "create", "--out", "kp.json", "--password-env", "KP_PW"]);
+  expect(bell.code).toBe(1);
+  expect(bell.stderr).toContain("the password in KP_PW holds a control or bidirectional formatting character");
+  ws.secret("KP_PW2", "fine password");
+  const described = await ws.run(["keypart", "create", "--out", "kp.json", "--password-env", "KP_PW2", "--description", "part\u001b[2J one"]);
+  expect(described.code).toBe(1);
+  expect(described.stderr).toContain("--description must not hold control or bidirectional formatting characters");
+});
+
+test("keypart show and the password prompt show a hostile file's description with its control and bidi characters escaped", async () => {
+  const hostile = sealKeyPart(new Uint8Array(randomBytes(32)), "pw", { description: "evil\u001b[2J\u202Etxt.exe", cost: TEST_SCRYPT });
+  writeFileSync(join(ws.dir, "hostile.json"), JSON.stringify(hostile));
+  const shown = await ws.run(["keypart", "show", "hostile.json"]);
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain("evil\\u{1b}[2J\\u{202e}txt.exe");
+  expect(shown.stdout.includes("\u001b") || shown.stdout.includes("\u202e")).toBe(false);
 });

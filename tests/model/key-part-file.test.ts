@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { desiredVp, openKeyParts, readKeyPartFile } from "../../src/files/key-parts";
 import { InputError, KeyPartFileError, type KeyPartFileProblem } from "../../src/model/errors";
 import { masterKeyVp } from "../../src/model/key-parts";
-import { openKeyPart, parseKeyPartFile, sealKeyPart, type KeyPartFile } from "../../src/model/key-part-file";
+import { DEFAULT_SCRYPT, openKeyPart, parseKeyPartFile, sealKeyPart, type KeyPartFile } from "../../src/model/key-part-file";
 import { verificationPattern } from "../../src/model/vp";
 import { TEST_SCRYPT } from "../helpers/sim-fixture";
 
@@ -139,5 +139,31 @@ describe("opening key part files from disk", () => {
     const a = write("ok.json", values[0], "pw-a");
     const b = write("b.json", values[1], "pw-b");
     expect(() => openKeyParts([a, { file: b.file, password: "wrong" }])).toThrow(/b\.json: the password is wrong/);
+  });
+
+  test.each([
+    { name: "more than 256 MiB of memory", kdf: { N: 2 ** 20, r: 8 }, field: "kdf.N", reason: "more than 256 MiB of memory" },
+    { name: "high parallelism", kdf: { p: 16 }, field: "kdf.p", reason: "Too big: expected number to be <=4" },
+    { name: "a CPU cost of minutes", kdf: { N: 2 ** 18, r: 8, p: 4 }, field: "kdf.p", reason: "opening the file would take minutes" },
+  ])("a file asking for $name is refused before any key derivation, naming the field", ({ kdf, field, reason }) => {
+    const sealed = sealKeyPart(value, PASSWORD, { description: "part one", cost: TEST_SCRYPT });
+    const hostile = JSON.stringify({ ...sealed, kdf: { ...sealed.kdf, ...kdf } });
+    const started = Date.now();
+    const error = (() => {
+      try {
+        parseKeyPartFile(hostile, "kp1.json");
+      } catch (e) {
+        return e as KeyPartFileError;
+      }
+    })();
+    expect(error?.problem).toBe("malformed");
+    expect(error?.message).toContain(`field ${field}: `);
+    expect(error?.message).toContain(reason);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  test("new files use scrypt N = 2^17, r = 8, p = 1 unless told otherwise, and a cost the reader would refuse is never written", () => {
+    expect(DEFAULT_SCRYPT).toEqual({ N: 2 ** 17, r: 8, p: 1 });
+    expect(() => sealKeyPart(value, PASSWORD, { description: "x", cost: { N: 2 ** 20, r: 8, p: 1 } })).toThrow(/more than 256 MiB of memory/);
   });
 });

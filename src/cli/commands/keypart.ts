@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, extname } from "node:path";
+import { writeNewFile } from "../../files/atomic-file";
 import { readKeyPartFile } from "../../files/key-parts";
+import { hasUnprintable } from "../../format/printable";
 import { InputError } from "../../model/errors";
 import { KEY_PART_BYTES } from "../../model/key-parts";
 import { sealKeyPart } from "../../model/key-part-file";
@@ -48,6 +50,7 @@ export async function keypartCreate(opts: KeypartCreateOptions, ctx: CommandCont
   // Checked before any prompt; the exclusive create below closes the race.
   if (existsSync(opts.out)) throw exists();
   const description = opts.description ?? basename(opts.out, extname(opts.out));
+  if (hasUnprintable(description)) throw new InputError("--description must not hold control or bidirectional formatting characters: it is shown to the people who type the password", "description");
   const value = await keyPartValue(opts, ctx);
   try {
     const password = await newPassword(ctx, {
@@ -58,7 +61,8 @@ export async function keypartCreate(opts: KeypartCreateOptions, ctx: CommandCont
     });
     const sealed = sealKeyPart(value, password, { description });
     try {
-      writeFileSync(opts.out, `${JSON.stringify(sealed, null, 2)}\n`, { flag: "wx", mode: 0o600 });
+      // Durable with its directory entry before we say it exists: it is the only copy of this part.
+      writeNewFile(opts.out, `${JSON.stringify(sealed, null, 2)}\n`);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "EEXIST") throw exists();
       throw e;

@@ -1,11 +1,13 @@
+import { printable } from "../../format/printable";
 import type { Vp } from "../../model/vp";
 
 /**
  * Tables in the TKE CLI's layout: upper-case headers, columns separated by spaces, no borders. A cell may hold
- * several lines (TKE prints a verification pattern as two lines of 32 hex characters).
+ * several lines (TKE prints a verification pattern as two lines of 32 hex characters). Cells often hold text from
+ * files or the service (descriptions, administrator names): each line is shown `printable`.
  */
 export function renderTable(headers: readonly string[], rows: readonly (readonly string[])[], indent = ""): string[] {
-  const split = rows.map((row) => row.map((cell) => cell.split("\n")));
+  const split = rows.map((row) => row.map((cell) => cell.split("\n").map(printable)));
   const widths = headers.map((h, i) => Math.max(h.length, ...split.map((row) => Math.max(...(row[i] ?? [""]).map((line) => line.length)))));
   const line = (cells: readonly string[]) => `${indent}${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("   ")}`.trimEnd();
   const out = [line(headers)];

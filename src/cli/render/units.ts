@@ -1,3 +1,4 @@
+import { printable } from "../../format/printable";
 import type { UnitStatus } from "../../backends/backend";
 import { shortVp } from "../../model/vp";
 import { renderTable, shortSki } from "./table";
@@ -47,7 +48,7 @@ export function configurationLines(units: readonly (Pick<UnitStatus, "thresholds
     lines.push(...(units[0].admins.length ? renderTable(["ADMIN NAME", "SUBJECT KEY IDENTIFIER"], adminRows(units[0].admins), "  ") : ["  No administrators"]));
   } else {
     lines.push("CRYPTO UNIT ADMINISTRATORS:  ==> WARNING: Crypto units are configured differently. <==");
-    for (const u of units) lines.push(`  unit ${u.num}: ${u.admins.map((a) => `${a.name} (${shortSki(a.ski)})`).join(", ") || "No administrators"}`);
+    for (const u of units) lines.push(`  unit ${u.num}: ${u.admins.map((a) => `${printable(a.name)} (${shortSki(a.ski)})`).join(", ") || "No administrators"}`);
   }
   return lines;
 }
