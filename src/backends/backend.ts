@@ -62,7 +62,23 @@ export interface RewrapProgress {
   readonly total: number;
 }
 
+/** Per-call options of a mutating command. */
+export interface CallOptions {
+  /**
+   * Aborted when the caller gives up on the call (its step timed out, or the run is ending): the backend stops before
+   * its next change (between two rewrap chunks, before a unit's transaction) and rejects with the signal's reason.
+   */
+  readonly signal?: AbortSignal;
+}
+
+export interface RewrapOptions extends CallOptions {
+  readonly onProgress?: (progress: RewrapProgress) => void;
+}
+
+/** One rotation per instance at a time: held for a time-to-live, renewed before each step, released at the end. */
 export interface Lease {
+  /** Extends the lease by its time-to-live again; rejects (LeaseHeldError) when another holder took it over meanwhile. */
+  renew(): Promise<void>;
   release(): Promise<void>;
 }
 
@@ -78,6 +94,14 @@ export interface Lease {
 export interface Backend {
   /** A short human name, e.g. `simulator (./.hpcs-sim)`, for progress output. */
   readonly description: string;
+  /** The instance this backend object is bound to. */
+  readonly instanceId: string;
+  /**
+   * The service that holds the instance, stable across runs and processes: a journal is evidence only for the same
+   * instance id and identity. The simulator names the simulated instance's incarnation, so a journal of a deleted
+   * and re-created simulated instance, or of a simulated instance with a real instance's id, is not evidence.
+   */
+  readonly identity: string;
 
   /** cryptounits — every crypto unit of the instance, operational, recovery and failover. */
   listUnits(): Promise<readonly UnitRef[]>;
@@ -87,25 +111,25 @@ export interface Backend {
   rewrapStatus(): Promise<RewrapStatus>;
 
   /** cryptounit-add — adds units to the workstation selection. No HSM command. */
-  select(units: readonly string[]): Promise<void>;
+  select(units: readonly string[], options?: CallOptions): Promise<void>;
   /** cryptounit-rm — removes units from the workstation selection. No HSM command. */
-  deselect(units: readonly string[]): Promise<void>;
+  deselect(units: readonly string[], options?: CallOptions): Promise<void>;
 
   /** cryptounit-mk-load — loads the new register with the key the parts make. Requires new Empty (or already holding expectedVp). */
-  loadNew(request: LoadNewRequest, signers: Signers): Promise<void>;
+  loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void>;
   /** cryptounit-mk-commit — Full Uncommitted → Full Committed, bound to expectedVp (EP11 3-101-48 otherwise). */
-  commitNew(command: UnitCommand, signers: Signers): Promise<void>;
+  commitNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
   /** cryptounit-mk-clrnew — empties the new register if it holds expectedVp. */
-  clearNew(command: UnitCommand, signers: Signers): Promise<void>;
+  clearNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
   /**
    * The key storage step of cryptounit-mk-rotate: rewraps every record from the current key to the committed new
    * key `targetVp`. Runs the rotate pre-check first (all units selected, no imprint mode, equal thresholds, a
    * common admin set, current all Valid and equal, new all Full Committed and equal). Resumable: records already
    * under `targetVp` are skipped.
    */
-  rewrap(targetVp: Vp, signers: Signers, onProgress?: (progress: RewrapProgress) => void): Promise<void>;
+  rewrap(targetVp: Vp, signers: Signers, options?: RewrapOptions): Promise<void>;
   /** cryptounit-mk-setimm — promotes the committed new register to current and empties new. Irreversible. */
-  setImmediate(command: UnitCommand, signers: Signers): Promise<void>;
+  setImmediate(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
 
   /** One rotation per instance at a time, where the backend can enforce it (the simulator can). */
   acquireLease?(owner: string, ttlMs: number): Promise<Lease>;

@@ -141,7 +141,16 @@ export function sharedKeyPartSets(count: number, partsPerKey: number): KeyPartSe
   return sets.slice(0, count);
 }
 
-/** sha256 over every file below `dir` (names and contents), ignoring the lock. */
+/** A state file's content without the simulator's own machinery (the lease, the fencing generation). */
+function instanceContent(text: string): string {
+  const { lease: _lease, generation: _generation, ...content } = JSON.parse(text) as Record<string, unknown>;
+  return JSON.stringify(content);
+}
+
+/**
+ * sha256 over every file below `dir` (names and contents), ignoring the lock, and the lease and fencing generation in
+ * the state file: equal fingerprints mean no unit, register, record or fault changed.
+ */
 export function fingerprint(dir: string): string {
   const hash = createHash("sha256");
   const walk = (d: string) => {
@@ -150,6 +159,7 @@ export function fingerprint(dir: string): string {
       const path = join(d, e.name);
       hash.update(path);
       if (e.isDirectory()) walk(path);
+      else if (e.name === "instance.json") hash.update(instanceContent(readFileSync(path, "utf8")));
       else hash.update(readFileSync(path));
     }
   };

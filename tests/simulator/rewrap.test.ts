@@ -23,7 +23,7 @@ describe("rewrap (the key storage step of cryptounit-mk-rotate)", () => {
     const backend = await f.open();
     await loadAndCommit(backend, f, f.keyParts[1]);
     const progress: RewrapProgress[] = [];
-    await backend.rewrap(target(), f.signers, (p) => progress.push(p));
+    await backend.rewrap(target(), f.signers, { onProgress: (p) => progress.push(p) });
     expect(await f.check()).toEqual({ instanceId: f.instanceId, records: 45, byVp: { [target()]: 45 }, problems: [] });
     expect(await backend.rewrapStatus()).toEqual({ state: "complete", targetVp: target(), records: 45 });
     expect(progress.map((p) => p.done)).toEqual([10, 20, 30, 40, 45]);
@@ -36,7 +36,7 @@ describe("rewrap (the key storage step of cryptounit-mk-rotate)", () => {
     const observer = await f.open();
     const seen: unknown[] = [];
     const pending: Promise<void>[] = [];
-    await backend.rewrap(target(), f.signers, (p) => pending.push(observer.rewrapStatus().then((s) => void seen.push({ progress: p.done, status: s }))));
+    await backend.rewrap(target(), f.signers, { onProgress: (p) => pending.push(observer.rewrapStatus().then((s) => void seen.push({ progress: p.done, status: s }))) });
     await Promise.all(pending);
     expect(seen[0]).toEqual({ progress: 10, status: { state: "inProgress", targetVp: target(), done: 10, total: 45 } });
   });
@@ -74,7 +74,7 @@ describe("rewrap (the key storage step of cryptounit-mk-rotate)", () => {
     expect(await backend.rewrapStatus()).toEqual({ state: "inProgress", targetVp: target(), done: 15, total: 45 });
     expect((await f.check()).byVp).toEqual({ [f.keyParts[0].vp]: 30, [target()]: 15 });
     const progress: number[] = [];
-    await backend.rewrap(target(), f.signers, (p) => progress.push(p.done));
+    await backend.rewrap(target(), f.signers, { onProgress: (p) => progress.push(p.done) });
     expect(progress).toEqual([20, 30, 40, 45]);
     expect((await f.check()).byVp).toEqual({ [target()]: 45 });
   });

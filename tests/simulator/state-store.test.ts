@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeSimulatedInstance, editSimulatedInstance, SimulatorStateError } from "../../src/backends/simulator";
@@ -5,6 +6,9 @@ import { writeFileAtomic } from "../../src/files/atomic-file";
 import { StateStore } from "../../src/backends/simulator/state-store";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 import { rejectionOf } from "../helpers/rejection";
+
+const STALLED_WRITER = join(__dirname, "children", "stalled-writer.ts");
+const REGISTER = join(__dirname, "..", "helpers", "register-ts.js");
 
 describe("the simulator's state store", () => {
   let f: SimFixture;
@@ -59,4 +63,18 @@ describe("the simulator's state store", () => {
     writeFileSync(join(f.dir, "instances", f.instanceId, "instance.json"), "{");
     expect(() => describeSimulatedInstance(f.dir, f.instanceId)).toThrow(/instance\.json is not valid JSON/);
   });
+
+  test("a writer that stalled past the lock's stale time cannot overwrite the newer state of the process that took over", async () => {
+    const child = spawn(process.execPath, ["-r", REGISTER, STALLED_WRITER, f.dir, f.instanceId, "7000"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    const locked = new Promise<void>((resolve) => child.stdout.on("data", (d: Buffer) => ((stdout += d.toString()), stdout.includes("locked") && resolve())));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await locked;
+    // This waits for the stalled child's lock to go stale (5 s), takes it over, and writes a newer state.
+    await store.update((state) => ({ state: { ...state, units: state.units.map((u, i) => (i === 1 ? { ...u, selected: !u.selected } : u)) } }));
+    expect(await exited).toBe(0);
+    expect(stdout).toMatch(/refused: TransientError: simulated instance .* was changed by another process while this one held a stale lock/);
+    const units = store.read().units;
+    expect([units[0].selected, units[1].selected]).toEqual([true, false]);
+  }, 60_000);
 });

@@ -1,9 +1,10 @@
+import { createHash, randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
 import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
-import type { Backend, Lease, LoadNewRequest, RewrapProgress, RewrapStatus, Signers, UnitCommand, UnitRef, UnitStatus, BackendCommand } from "../backend";
+import type { Backend, CallOptions, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, Signers, UnitCommand, UnitRef, UnitStatus, BackendCommand } from "../backend";
 import { LeaseHeldError, PrecheckFailedError } from "../errors";
 import { FaultInjector, type CrashHook } from "./fault-injector";
 import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
@@ -28,6 +29,12 @@ export interface SimulatorOptions {
   readonly clock?: () => number;
   /** Latency added to every call, for benchmarks of the rotation's critical path (DESIGN §8). */
   readonly latencyMs?: number;
+  /**
+   * Whether `rewrapStatus` reports the key storage job (default true, as HPCS's `/key_roll` status does). False makes
+   * the simulator answer `unknown`, as a backend that cannot report does (the TKE CLI): for rehearsals and checks of
+   * the engine's rules for that case. The job itself runs the same.
+   */
+  readonly reportsRewrapStatus?: boolean;
 }
 
 /** The default crash: a real process death, which end-to-end tests rely on. */
@@ -41,8 +48,31 @@ export async function openSimulator(options: SimulatorOptions): Promise<Simulato
   const faults = (options.faults ?? []).map((spec, i) => parseFaultSpec(spec, `faults[${i}]`));
   if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new InputError("latencyMs must be zero or more", "latencyMs");
   const store = new StateStore(options.dir, options.instanceId);
-  store.read();
-  return new SimulatorBackend(store, new FaultInjector(store, faults, options.onCrash ?? killProcess), options.clock ?? Date.now, options.latencyMs ?? 0);
+  const state = store.read();
+  return new SimulatorBackend(store, new FaultInjector(store, faults, options.onCrash ?? killProcess), {
+    clock: options.clock ?? Date.now,
+    latencyMs: options.latencyMs ?? 0,
+    reportsRewrapStatus: options.reportsRewrapStatus ?? true,
+    incarnation: incarnationOf(state),
+  });
+}
+
+/**
+ * A simulated instance's incarnation: its unit ids are random UUIDs fixed by `sim init`, so a re-created instance with
+ * the same id is another incarnation, while a copy of the directory (a rehearsal, the crash check) is the same one.
+ */
+function incarnationOf(state: InstanceState): string {
+  return createHash("sha256")
+    .update(state.units.map((u) => u.id).sort().join(","))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+interface SimulatorSettings {
+  readonly clock: () => number;
+  readonly latencyMs: number;
+  readonly reportsRewrapStatus: boolean;
+  readonly incarnation: string;
 }
 
 function replaceUnit(state: InstanceState, unit: UnitState): InstanceState {
@@ -60,14 +90,21 @@ function checkVp(vp: unknown, field: string): asserts vp is Vp {
  */
 export class SimulatorBackend implements Backend {
   readonly description: string;
+  readonly identity: string;
+  private readonly clock: () => number;
+  private readonly latencyMs: number;
+  private readonly reportsRewrapStatus: boolean;
 
   constructor(
     private readonly store: StateStore,
     private readonly faults: FaultInjector,
-    private readonly clock: () => number,
-    private readonly latencyMs: number,
+    settings: SimulatorSettings,
   ) {
-    this.description = `simulator (${store.dir})`;
+    this.description = `simulator (${store.dir})${settings.reportsRewrapStatus ? "" : ", rewrap status not reported"}`;
+    this.identity = `hpcs-simulator:${settings.incarnation}`;
+    this.clock = settings.clock;
+    this.latencyMs = settings.latencyMs;
+    this.reportsRewrapStatus = settings.reportsRewrapStatus;
   }
 
   get instanceId(): string {
@@ -87,18 +124,18 @@ export class SimulatorBackend implements Backend {
   }
 
   rewrapStatus(): Promise<RewrapStatus> {
-    return this.call("rewrapStatus", [], async () => toRewrapStatus(this.store.read()));
+    return this.call("rewrapStatus", [], async () => (this.reportsRewrapStatus ? toRewrapStatus(this.store.read()) : { state: "unknown" }));
   }
 
-  select(units: readonly string[]): Promise<void> {
-    return this.call("select", units, () => this.setSelected(units, true));
+  select(units: readonly string[], options?: CallOptions): Promise<void> {
+    return this.call("select", units, () => this.setSelected(units, true), options);
   }
 
-  deselect(units: readonly string[]): Promise<void> {
-    return this.call("deselect", units, () => this.setSelected(units, false));
+  deselect(units: readonly string[], options?: CallOptions): Promise<void> {
+    return this.call("deselect", units, () => this.setSelected(units, false), options);
   }
 
-  async loadNew(request: LoadNewRequest, signers: Signers): Promise<void> {
+  async loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void> {
     checkVp(request.expectedVp, "expectedVp");
     return this.call("loadNew", [request.unit], async () => {
       const key = combineKeyParts(request.keyParts.map((p) => p.value));
@@ -108,22 +145,22 @@ export class SimulatorBackend implements Backend {
       } finally {
         key.fill(0);
       }
-    });
+    }, options);
   }
 
-  commitNew(command: UnitCommand, signers: Signers): Promise<void> {
-    return this.unitCommand("commitNew", command, signers, decideCommitNew);
+  commitNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitCommand("commitNew", command, signers, decideCommitNew, options);
   }
 
-  clearNew(command: UnitCommand, signers: Signers): Promise<void> {
-    return this.unitCommand("clearNew", command, signers, decideClearNew);
+  clearNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitCommand("clearNew", command, signers, decideClearNew, options);
   }
 
-  setImmediate(command: UnitCommand, signers: Signers): Promise<void> {
-    return this.unitCommand("setImmediate", command, signers, decideSetImmediate);
+  setImmediate(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitCommand("setImmediate", command, signers, decideSetImmediate, options);
   }
 
-  async rewrap(targetVp: Vp, signers: Signers, onProgress?: (progress: RewrapProgress) => void): Promise<void> {
+  async rewrap(targetVp: Vp, signers: Signers, options: RewrapOptions = {}): Promise<void> {
     checkVp(targetVp, "targetVp");
     return this.call("rewrap", [], async () => {
       const snapshot = this.store.read();
@@ -143,32 +180,43 @@ export class SimulatorBackend implements Backend {
         store: this.store,
         targetVp,
         crash,
-        onProgress,
+        onProgress: options.onProgress,
+        signal: options.signal,
         authorize: (state) => {
           precheck(state);
           authorize(state.instanceId, state.units[0].admins, request, requiredSignatures("rewrap", state.units[0].thresholds.signature));
         },
       });
-    });
+    }, options);
   }
 
   /**
-   * acquireLease — one rotation per instance at a time. The same owner may renew its lease. A lease whose holder
+   * acquireLease — one rotation per instance at a time. The same owner may take its lease again. A lease whose holder
    * was a process on this host that no longer exists (killed with SIGKILL, say) is taken over at once: waiting for
-   * it to expire would only delay the repair the next `pulumi up` is there to make.
+   * it to expire would only delay the repair the next `pulumi up` is there to make. `renew` and `release` act only on
+   * this acquisition (a token), so a run whose lease was taken over cannot renew or release the new holder's.
    */
   async acquireLease(owner: string, ttlMs: number): Promise<Lease> {
     if (owner.length === 0) throw new InputError("a lease owner must not be empty", "owner");
     if (!(ttlMs > 0)) throw new InputError("a lease lasts a positive number of milliseconds", "ttlMs");
-    const now = this.clock();
+    const token = randomUUID();
+    const hold = (state: InstanceState): InstanceState => {
+      const expiresAtMs = this.clock() + ttlMs;
+      return { ...state, lease: { owner, token, expiresAtMs, expiresAt: new Date(expiresAtMs).toISOString(), pid: process.pid, host: hostname() } };
+    };
     await this.store.update((state) => {
       const held = state.lease;
-      if (held && held.owner !== owner && held.expiresAtMs > now && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
-      const expiresAtMs = now + ttlMs;
-      return { state: { ...state, lease: { owner, expiresAtMs, expiresAt: new Date(expiresAtMs).toISOString(), pid: process.pid, host: hostname() } } };
+      if (held && held.owner !== owner && held.expiresAtMs > this.clock() && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
+      return { state: hold(state) };
     });
+    const mine = (state: InstanceState) => state.lease?.token === token;
     return {
-      release: () => this.store.update((state) => (state.lease?.owner === owner ? { state: { ...state, lease: null } } : {})),
+      renew: () =>
+        this.store.update((state) => {
+          if (!mine(state)) throw new LeaseHeldError(state.lease?.owner ?? "nobody (it expired and was released)", state.lease?.expiresAt ?? "-");
+          return { state: hold(state) };
+        }),
+      release: () => this.store.update((state) => (mine(state) ? { state: { ...state, lease: null } } : {})),
     };
   }
 
@@ -177,9 +225,10 @@ export class SimulatorBackend implements Backend {
    * stand in for the HSM's), as on the real service, where the round trip includes that work: a call answers
    * after the latency or after its work, whichever is later.
    */
-  private async call<T>(command: BackendCommand, units: readonly string[], body: () => Promise<T>): Promise<T> {
+  private async call<T>(command: BackendCommand, units: readonly string[], body: () => Promise<T>, options?: CallOptions): Promise<T> {
     const roundTrip = this.latencyMs > 0 ? sleep(this.latencyMs) : undefined;
     try {
+      options?.signal?.throwIfAborted();
       await this.faults.at({ command, units, when: "before" });
       const result = await body();
       await this.faults.at({ command, units, when: "after" });
@@ -198,9 +247,9 @@ export class SimulatorBackend implements Backend {
     }));
   }
 
-  private async unitCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision): Promise<void> {
+  private async unitCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision, options?: CallOptions): Promise<void> {
     checkVp(cmd.expectedVp, "expectedVp");
-    return this.call(command, [cmd.unit], () => this.adminCommand(command, cmd.unit, cmd.expectedVp, signers, (unit) => decide(unit, cmd.expectedVp)));
+    return this.call(command, [cmd.unit], () => this.adminCommand(command, cmd.unit, cmd.expectedVp, signers, (unit) => decide(unit, cmd.expectedVp)), options);
   }
 
   /**

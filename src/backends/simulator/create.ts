@@ -12,7 +12,7 @@ import { openSigners, type SignatureKeyRef } from "../../files/signature-keys";
 import type { UnitRef } from "../backend";
 import { writeFileAtomic } from "../../files/atomic-file";
 import { holding, INSTANCE_FORMAT, INSTANCE_VERSION, type AdminState, type InstanceState, type UnitState } from "./instance-state";
-import { DEFAULT_CHUNK_SIZE, writeNewRecords } from "./keystore";
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, writeNewRecords } from "./keystore";
 import { chunkFileName, INSTANCES, instanceDir, KEYSTORE, serializeState, STATE_FILE } from "./state-store";
 
 /** An administrator to install: from a signature key file (opened with its password) or a public key. */
@@ -58,7 +58,7 @@ const optionsSchema = z.object({
   shape: z.object({ operational: z.number().int(), recovery: z.number().int(), failover: z.number().int() }).default({ operational: 2, recovery: 2, failover: 0 }),
   thresholds: z.object({ signature: z.number().int().min(0).max(8), revocation: z.number().int().min(0).max(8) }).default({ signature: 0, revocation: 0 }),
   records: z.number().int().min(0).max(10_000_000).default(0),
-  chunkSize: z.number().int().min(1).max(100_000).default(DEFAULT_CHUNK_SIZE),
+  chunkSize: z.number().int().min(1).max(MAX_CHUNK_SIZE, `at most ${MAX_CHUNK_SIZE} records per chunk: a chunk is rewrapped in one locked transaction, which must stay far shorter than the lock's stale time`).default(DEFAULT_CHUNK_SIZE),
   selected: z.boolean().default(false),
   anyShape: z.boolean().default(false),
 });
@@ -189,6 +189,7 @@ export async function createSimulatedInstance(dir: string, options: CreateSimula
       rewrap: { state: "none" },
       faults: [],
       lease: null,
+      generation: 0,
     };
     writeFileAtomic(join(staging, STATE_FILE), serializeState(state));
     try {

@@ -10,7 +10,7 @@ export { openSimulator, killProcess, SimulatorBackend, type SimulatorOptions } f
 export { createSimulatedInstance, type CreateSimulatedInstanceOptions, type SimulatedAdmin, type SimulatedInstance } from "./create";
 export { faultSpecSchema, isSimulatedCrash, InjectedFailure, SimulatedCrash, type ArmedFault, type Fault, type FaultKind, type FaultSpec } from "./faults";
 export type { CrashHook } from "./fault-injector";
-export { checkKeyStorageReadable, verifyKeyStorage, type KeyStorageReport } from "./invariants";
+export { checkKeyStorageReadable, keyStorageReaders, verifyKeyStorage, type KeyStorageReport, type RecordReaders } from "./invariants";
 export {
   armFault,
   clearFaults,

@@ -68,8 +68,18 @@ const keystoreLayout = z.object({
   chunks: z.number().int().min(0),
 });
 
-/** `pid` and `host` say which process holds the lease, so a holder killed outright can be recognised. */
-const leaseState = z.object({ owner: z.string().min(1), expiresAtMs: z.number(), expiresAt: z.string(), pid: z.number().int().optional(), host: z.string().optional() });
+/**
+ * `pid` and `host` say which process holds the lease, so a holder killed outright can be recognised; `token` names one
+ * acquisition, so only its holder renews or releases it (absent in files of earlier releases: never renewable).
+ */
+const leaseState = z.object({
+  owner: z.string().min(1),
+  token: z.string().optional(),
+  expiresAtMs: z.number(),
+  expiresAt: z.string(),
+  pid: z.number().int().optional(),
+  host: z.string().optional(),
+});
 
 export const instanceState = z.object({
   format: z.literal(INSTANCE_FORMAT),
@@ -80,6 +90,12 @@ export const instanceState = z.object({
   rewrap: rewrapJobState,
   faults: z.array(armedFaultSchema),
   lease: leaseState.nullable(),
+  /**
+   * Fencing: incremented by every write of this file, and checked immediately before each rename of a transaction,
+   * so a writer that stalled past the lock's stale time (and lost the lock) cannot overwrite a newer state.
+   * Absent in files of earlier releases: 0.
+   */
+  generation: z.number().int().min(0).default(0),
 });
 export type InstanceState = z.infer<typeof instanceState>;
 

@@ -90,6 +90,47 @@ function describeProblems(state: InstanceState, records: number, unheld: Map<Vp,
   return problems;
 }
 
+/** A record as the ground truth has it: the key it is under, and the units that can unwrap it (none when it is damaged). */
+export interface RecordReaders {
+  readonly id: string;
+  readonly vp: Vp;
+  readonly readers: readonly string[];
+}
+
+/**
+ * keyStorageReaders — for every record, which units can read it: those holding its key in either register, if the
+ * key really decrypts it. The ground truth the safety checks judge every step against, independent of the engine.
+ */
+export function keyStorageReaders(dir: string, instanceId: string): Promise<RecordReaders[]> {
+  const store = new StateStore(dir, instanceId);
+  return store.transact(({ state }) => {
+    const keyring = new Keyring(state);
+    const holders = new Map<Vp, string[]>();
+    const holdersOf = (vp: Vp) => holders.get(vp) ?? holders.set(vp, state.units.filter((u) => holds(u, vp)).map((u) => u.id)).get(vp)!;
+    try {
+      const out: RecordReaders[] = [];
+      for (let index = 0; index < state.keystore.chunks; index++) {
+        for (const record of readChunk(store.chunkFile(index))) {
+          const key = keyring.get(record.vp);
+          let readable = false;
+          if (key) {
+            try {
+              openRecord(record, key).fill(0);
+              readable = true;
+            } catch {
+              readable = false;
+            }
+          }
+          out.push({ id: record.id, vp: record.vp, readers: readable ? holdersOf(record.vp) : [] });
+        }
+      }
+      return out;
+    } finally {
+      keyring.close();
+    }
+  });
+}
+
 export function checkKeyStorageReadable(dir: string, instanceId: string): Promise<KeyStorageReport> {
   return scan(new StateStore(dir, instanceId), "everyUnit");
 }

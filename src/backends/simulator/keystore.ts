@@ -13,6 +13,8 @@ import { readJsonFile, SimulatorStateError } from "./state-store";
  * chunk at a time and never holds all plaintext in memory.
  */
 export const DEFAULT_CHUNK_SIZE = 1000;
+/** A chunk is rewrapped in one locked transaction: this keeps it to a small fraction of the lock's 5 s stale time. */
+export const MAX_CHUNK_SIZE = 5000;
 const HKDF_INFO = "hpcs-sim key storage record wrapping v1";
 const RECORD_KEY_BYTES = 32;
 

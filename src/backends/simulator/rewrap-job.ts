@@ -25,6 +25,8 @@ export interface RewrapRun {
   readonly authorize: (state: InstanceState) => void;
   readonly crash?: MidRewrapCrash;
   readonly onProgress?: (progress: RewrapProgress) => void;
+  /** Checked before each chunk: an aborted run stops between two chunks, with every written chunk consistent. */
+  readonly signal?: AbortSignal;
 }
 
 function isJobFor(job: RewrapJobState, targetVp: Vp): job is Extract<RewrapJobState, { targetVp: string }> {
@@ -45,6 +47,7 @@ export async function runRewrap(run: RewrapRun): Promise<void> {
   let budget = crash?.afterRecords ?? Infinity;
   if (crash && budget === 0) await crashNow(store, crash);
   for (let index = 0; index < chunks; index++) {
+    run.signal?.throwIfAborted();
     const converted = await rewrapChunk(run, index, budget, donePerChunk);
     budget -= converted;
     if (converted > 0) run.onProgress?.({ done: sum(donePerChunk), total });

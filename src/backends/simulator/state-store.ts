@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { lock } from "proper-lockfile";
 import { HpcsError } from "../../model/errors";
 import { TransientError, UnknownInstanceError } from "../errors";
 import { writeFileAtomic } from "../../files/atomic-file";
+import { readTextFile } from "../../files/read-file";
 import { instanceState, type InstanceState } from "./instance-state";
 
 /**
@@ -66,13 +67,14 @@ export function unknownInstance(dir: string, instanceId: string): UnknownInstanc
   return new UnknownInstanceError(instanceId, hint);
 }
 
-export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (cause) {
-    throw new SimulatorStateError(file, `cannot be read (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause });
-  }
+/** The size cap of a simulator file: the state file and key storage chunks (at most MAX_CHUNK_SIZE records) are far smaller. */
+const SIMULATOR_FILE_MAX_BYTES = 16 * 1024 * 1024;
+
+function readSimulatorFile(file: string): string {
+  return readTextFile(file, (detail, cause) => new SimulatorStateError(file, detail, { cause }), SIMULATOR_FILE_MAX_BYTES);
+}
+
+export function readJsonFile(file: string, text = readSimulatorFile(file)): unknown {
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -91,6 +93,12 @@ export function parseInstanceState(json: unknown, file: string): InstanceState {
 
 export function serializeState(state: InstanceState): string {
   return `${JSON.stringify(instanceState.parse(state), null, 2)}\n`;
+}
+
+/** The fencing generation of the state file on disk now. */
+function generationOnDisk(stateFile: string): number {
+  const raw = readJsonFile(stateFile) as { generation?: unknown };
+  return typeof raw?.generation === "number" ? raw.generation : 0;
 }
 
 /** A read-modify-write in progress: the lock is held until the callback returns. */
@@ -124,10 +132,21 @@ async function inProcessTurn<T>(key: string, work: () => Promise<T>): Promise<T>
   }
 }
 
+/** Freezes a parsed state all the way down: a state shared between reads must never be changed in place. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    Object.values(value).forEach(deepFreeze);
+  }
+  return value;
+}
+
 /** StateStore — one instance's files. Reads need no lock (files are replaced atomically); writes go through `transact`. */
 export class StateStore {
   readonly instanceDir: string;
   readonly stateFile: string;
+  /** The last state file text parsed, and its state: a read of unchanged text skips the validation (frozen, shared). */
+  private parsed: { readonly text: string; readonly state: InstanceState } | undefined;
 
   constructor(
     readonly dir: string,
@@ -145,10 +164,12 @@ export class StateStore {
     return chunkFile(this.dir, this.instanceId, index);
   }
 
-  /** A consistent snapshot of the instance state. */
+  /** A consistent snapshot of the instance state, read afresh from disk. Frozen: derive new states, never edit one. */
   read(): InstanceState {
     if (!this.exists()) throw unknownInstance(this.dir, this.instanceId);
-    return parseInstanceState(readJsonFile(this.stateFile), this.stateFile);
+    const text = readSimulatorFile(this.stateFile);
+    if (this.parsed?.text !== text) this.parsed = { text, state: deepFreeze(parseInstanceState(readJsonFile(this.stateFile, text), this.stateFile)) };
+    return this.parsed.state;
   }
 
   /**
@@ -178,17 +199,25 @@ export class StateStore {
     const guard = () => {
       if (compromised) throw new TransientError(`lost the lock on simulated instance ${this.instanceId}; nothing more was written`, { cause: compromised });
     };
+    const state = this.read();
+    // The generation this transaction expects on disk: any other write in between (a process that took the lock
+    // over while this one stalled) changes it, and every later write of this transaction is refused.
+    let expected = state.generation;
+    const fence = () => {
+      guard();
+      const found = generationOnDisk(this.stateFile);
+      if (found !== expected) {
+        throw new TransientError(`simulated instance ${this.instanceId} was changed by another process while this one held a stale lock (generation ${found}, expected ${expected}); nothing more was written`);
+      }
+    };
     try {
       const tx: Transaction = {
-        state: this.read(),
-        write: (state) => {
-          guard();
-          writeFileAtomic(this.stateFile, serializeState(state));
+        state,
+        write: (next) => {
+          writeFileAtomic(this.stateFile, serializeState({ ...next, generation: expected + 1 }), { beforeRename: fence });
+          expected += 1;
         },
-        writeFile: (file, data) => {
-          guard();
-          writeFileAtomic(file, data);
-        },
+        writeFile: (file, data) => writeFileAtomic(file, data, { beforeRename: fence }),
       };
       return await fn(tx);
     } finally {
