@@ -3,6 +3,7 @@ import { inImprintMode } from "../model/registers";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import type { Observation } from "./observation";
 import type { DivergenceReason, Phase, PhaseName, UnitRole } from "./phases";
+import { reportedRecords, rewrapEvidence } from "./rewrap-evidence";
 
 // NOTE: classify must stay total and pure; add a row to tests/engine/classify.test.ts before adding a branch.
 
@@ -68,16 +69,12 @@ const inconsistent = (units: readonly UnitStatus[], reasons: DivergenceReason[])
 const pendingRole = (u: UnitStatus): UnitRole =>
   u.new.status === "Empty" ? "pendingEmpty" : u.new.status === "Full Uncommitted" ? "pendingUncommitted" : "pendingCommitted";
 
-function recordsExist(obs: Observation): boolean {
-  const r = obs.rewrap;
-  return (r.state === "none" && r.records > 0) || (r.state === "complete" && r.records > 0) || r.state === "inProgress";
-}
-
 /** Every unit agrees on its current register (all Empty, or all Valid with one VP). */
 function classifyUniform(obs: Observation, currentVp: Vp | undefined): RegisterPhase {
   const { units } = obs;
   const pendings = distinctVps(units.filter((u) => u.new.status !== "Empty").map((u) => u.new.vp));
-  if (currentVp === undefined && recordsExist(obs)) {
+  // Unknown is not "no records": plan refuses to initialise without proof that key storage is empty.
+  if (currentVp === undefined && (reportedRecords(obs.rewrap) ?? 0) > 0) {
     return inconsistent(units, [
       {
         code: "KeyStorageWithoutKey",
@@ -117,15 +114,17 @@ function classifyUniform(obs: Observation, currentVp: Vp | undefined): RegisterP
       ? "Loaded"
       : statuses.has("Full Uncommitted")
         ? "Committing"
-        : rewrapPhase(obs, pendingVp);
+        : currentVp === undefined
+          ? "Committed"
+          : rewrapPhase(obs, pendingVp);
   return { name, currentVp, pendingVp, roles, reasons: [] };
 }
 
-/** All new registers are Full Committed with the pending key: how far has key storage come? */
+/** All new registers are Full Committed with the pending key: how far has key storage come, as the backend reports it? */
 function rewrapPhase(obs: Observation, pendingVp: Vp): PhaseName {
-  const r = obs.rewrap;
-  if (r.state === "complete" && sameVp(r.targetVp, pendingVp)) return "Rewrapped";
-  if (r.state === "inProgress" && sameVp(r.targetVp, pendingVp)) return "Rewrapping";
+  const evidence = rewrapEvidence({ report: obs.rewrap }, pendingVp);
+  if (evidence.state === "complete") return "Rewrapped";
+  if (evidence.state === "partial") return "Rewrapping";
   return "Committed";
 }
 
@@ -178,6 +177,24 @@ function missingKeyReasons(obs: Observation): DivergenceReason[] {
   ];
 }
 
+/**
+ * A rewrap the backend reports unfinished while no unit keeps any key but its target: every unit was promoted
+ * before the rewrap ended, so the records it had not reached are under a key no unit holds.
+ */
+function unfinishedRewrapReasons(obs: Observation): DivergenceReason[] {
+  const r = obs.rewrap;
+  if (r.state !== "inProgress" || r.done >= r.total) return [];
+  const onlyTarget = obs.units.every((u) => u.current.status === "Valid" && sameVp(u.current.vp, r.targetVp) && (u.new.status === "Empty" || sameVp(u.new.vp, r.targetVp)));
+  if (!onlyTarget) return [];
+  return [
+    {
+      code: "KeyStorageUnderMissingKey",
+      units: ids(obs.units),
+      message: `the backend reports the key storage rewrap to ${shortVp(r.targetVp)} unfinished (${r.done} of ${r.total} records), but every crypto unit already has it as its only key: the other ${r.total - r.done} record(s) are under a key no unit holds; contact IBM support before any other master key command`,
+    },
+  ];
+}
+
 function classifyRegisters(obs: Observation): RegisterPhase {
   const currents = distinctVps(obs.units.filter((u) => u.current.status === "Valid").map((u) => u.current.vp));
   const anyEmpty = obs.units.some((u) => u.current.status === "Empty");
@@ -192,7 +209,7 @@ export function classify(obs: Observation): Phase {
     return { name: "Diverged", roles: {}, reasons: [{ code: "NoUnits", units: [], message: "the instance has no crypto units" }] };
   }
   const registers = classifyRegisters(obs);
-  const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs)];
+  const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs), ...unfinishedRewrapReasons(obs)];
   if (reasons.length === 0) return registers;
   return { ...inconsistent(obs.units, []), currentVp: registers.currentVp, pendingVp: registers.pendingVp, reasons };
 }

@@ -2,7 +2,7 @@ import type { RewrapStatus, UnitStatus } from "../backends/backend";
 import type { Administrator } from "../model/registers";
 import { EMPTY_VP, type Vp } from "../model/vp";
 import type { ActionKind, RefusalCode } from "./decision";
-import type { Journal } from "./journal";
+import type { Journal, JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import type { PhaseName } from "./phases";
 import type { Desired } from "./plan";
@@ -10,7 +10,8 @@ import type { Desired } from "./plan";
 /**
  * The decision table of DESIGN §4 as executable examples. `docs/decision-table.md` is rendered from these rows
  * (`npm run docs:decision-table`) and a test checks both that `plan` decides each row as stated and that the
- * document is up to date, so the table a person follows and the code cannot disagree.
+ * document is up to date, so the table a person follows and the code cannot disagree. Each row quotes what IBM's
+ * troubleshooting page for failed rotations (research/tke-domain.md §4.4) says for the same evidence.
  */
 export const EXAMPLE_VPS = {
   old: "a1".repeat(28) + "00000000",
@@ -22,6 +23,8 @@ export const EXAMPLE_ADMINS: readonly Administrator[] = [
   { ski: "1".repeat(64), name: "admin1" },
   { ski: "2".repeat(64), name: "admin2" },
 ];
+
+export const EXAMPLE_BINDING: JournalBinding = { instanceId: "example-instance", backend: "example-service" };
 
 /** A unit in terse notation: current is a VP or "-" (Empty); new is "-", "u:<vp>" (Full Uncommitted) or "c:<vp>" (Full Committed). */
 export function exampleUnit(id: string, current: Vp | "-", next: string, extra: Partial<UnitStatus> = {}): UnitStatus {
@@ -43,15 +46,17 @@ export function exampleObservation(units: UnitStatus[], rewrap: RewrapStatus = {
   return { units, rewrap };
 }
 
+/** A journal of this tool's rotation from `old` to `targetVp` on the example instance, open, with no steps. */
 export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Journal {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     rotationId: "rot-example",
+    binding: EXAMPLE_BINDING,
     fromVp: EXAMPLE_VPS.old,
     targetVp,
     startedAt: "2026-01-01T00:00:00.000Z",
     completedAt: null,
-    rewrapCompletedFor: null,
+    rewrapProof: null,
     steps: [],
     ...extra,
   };
@@ -64,223 +69,575 @@ export type ExpectedDecision =
   | { readonly kind: "done" }
   | { readonly kind: "refuse"; readonly code: RefusalCode };
 
+/** The stages of a rotation, in the order a rotation goes through them; the document has one table per stage. */
+export const STAGES = ["Before a rotation", "Loading and committing the new key", "Rewrapping key storage", "Promotion", "A pending key that is not the declared one", "Refusals"] as const;
+export type Stage = (typeof STAGES)[number];
+
 export interface DecisionRow {
+  readonly stage: Stage;
   readonly phase: PhaseName;
   /** What else is true, in words a person checks with `ibmcloud tke cryptounit-mk`. */
   readonly when: string;
   readonly then: string;
   /** Why this is the safe choice. */
   readonly why: string;
+  /** IBM's evidence and instruction for the same situation, quoted from the troubleshooting page, or why it has none. */
+  readonly ibm: string;
+  /**
+   * Whether the row holds whatever the backend can report about the rewrap: a test replays `either` rows with the
+   * report replaced by `unknown` and expects the same decision. Otherwise the example's report decides.
+   */
+  readonly report?: "either";
   readonly example: { readonly observation: Observation; readonly journal?: Journal; readonly desired?: Desired };
   readonly expect: ExpectedDecision;
 }
+
+/** IBM's troubleshooting page for failed rotations with key part files (shared seed), sentence by sentence. */
+const IBM = {
+  initialConditions: '"Some errors are detected before the command starts to work with key storage or the master key registers. … Correct the initial conditions and run the command again."',
+  admins: '"A common set of administrators is not selected and installed in all crypto units large enough to meet the signature threshold value." (an initial condition)',
+  currents: '"The current master key registers are not all in the `Valid` state with the same verification pattern." (an initial condition)',
+  load: '"During master key rotation, the new master key registers are loaded with the new master key value to be used."',
+  rerun: '"If this message is not present, you can recover from the error by running the `ibmcloud tke cryptounit-mk-rotate` command again."',
+  present: '"If the message is present, the reencryption of key storage is complete. The only remaining step in the command is to promote the values in the new master key registers to the current master key registers."',
+  setimm: '"If all the new master key registers are in the `Valid` state with the same verification pattern and all the current master key registers are in the `Valid` state with a different same verification pattern, run the `ibmcloud tke cryptounit-mk-setimm` command to finish the master key rotation."',
+  rm: '"If for some crypto units the new master key value is moved to the current master key register, clear those crypto units by using the `ibmcloud tke cryptounit-rm` command."',
+  rmThenSetimm: '"… clear those crypto units by using the `ibmcloud tke cryptounit-rm` command. And then, run the `ibmcloud tke cryptounit-mk-setimm` command to finish the master key rotation."',
+  onlyAfterMarker: 'The repair is prescribed only "If the message is present" ("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."); here the backend shows it is not: "An incorrect recovery action can cause the master key value for key storage to be lost and contents of key storage to become unusable."',
+  checkOutput: '"You need to carefully check the command output before the error occurred to determine what recovery action to take." The message decides: the register pattern alone does not.',
+  notCovered: (what: string) => `Not covered by the page (${what}).`,
+} as const;
 
 const { old, desired, other } = EXAMPLE_VPS;
 const u = exampleUnit;
 const o = exampleObservation;
 const j = exampleJournal;
-const complete = (targetVp: Vp): RewrapStatus => ({ state: "complete", targetVp, records: 10 });
+const complete = (targetVp: Vp, records = 10): RewrapStatus => ({ state: "complete", targetVp, records });
+const unknown: RewrapStatus = { state: "unknown" };
+const proof = (vp: Vp, source: "backend" | "rewrap" | "attestation" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
+const step = (action: ActionKind, vp: Vp, outcome: "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
+const attested = (vp: Vp): Desired => ({ ...EXAMPLE_DESIRED, rewrapAttestation: vp });
+const committed = (vp: Vp) => [u("u1", old, `c:${vp}`), u("u2", old, `c:${vp}`)];
+const halfPromoted = (selected = true) => [u("u1", desired, "-", { selected }), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)];
 
 export const DECISION_TABLE: readonly DecisionRow[] = [
+  // Before a rotation
   {
+    stage: "Before a rotation",
     phase: "Uninitialized",
-    when: "no key storage",
-    then: "load the desired key into every unit (then commit, set immediate)",
+    when: "the backend reports key storage empty",
+    then: "load the desired key into every unit (then commit, record, set immediate)",
     why: "first-time initialisation; there is nothing to rewrap",
+    ibm: IBM.notCovered("first-time initialisation"),
     example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], { state: "none", records: 0 }) },
     expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
   },
   {
+    stage: "Before a rotation",
+    phase: "Uninitialized",
+    when: "the backend cannot report key storage, no attestation",
+    then: "refuse (RewrapNotProven), change nothing",
+    why: "unknown is the unsafe side: records may exist, and an initialisation ends with set immediate, which needs key storage proven empty",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], unknown) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
+  },
+  {
+    stage: "Before a rotation",
+    phase: "Uninitialized",
+    when: "the backend cannot report key storage, an operator attests key storage to be under (empty for) the desired key",
+    then: "load the desired key into every unit",
+    why: "the attestation names this key and is recorded in the journal before set immediate",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], unknown), desired: attested(desired) },
+    expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Before a rotation",
     phase: "Active",
     when: "current = desired, every unit selected",
     then: "done",
     why: "converged",
+    ibm: IBM.notCovered("nothing to recover"),
+    report: "either",
     example: { observation: o([u("u1", desired, "-"), u("u2", desired, "-")]) },
     expect: { kind: "done" },
   },
   {
+    stage: "Before a rotation",
     phase: "Active",
     when: "current = desired, some units deselected",
     then: "select them again (cryptounit-add)",
     why: "restores the normal selection after a half-promotion repair",
+    ibm: IBM.notCovered("after the repair"),
+    report: "either",
     example: { observation: o([u("u1", desired, "-", { selected: false }), u("u2", desired, "-")]) },
     expect: { kind: "act", action: "select", units: ["u1"] },
   },
   {
+    stage: "Before a rotation",
     phase: "Active",
     when: "current ≠ desired",
     then: "pre-check, then load the desired key into every unit (cryptounit-mk-load)",
     why: "a rotation starts only when the signers can sign every step of it",
+    ibm: IBM.load,
+    report: "either",
     example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]) },
     expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
   },
   {
+    stage: "Before a rotation",
     phase: "Active",
     when: "current ≠ desired, the signature keys cannot meet the signature threshold",
     then: "refuse (PrecheckFailed), change nothing",
     why: "a rotation that cannot be committed would strand the instance half-way",
+    ibm: `${IBM.admins} ${IBM.initialConditions}`,
+    report: "either",
     example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: { vp: desired, signerSkis: [EXAMPLE_ADMINS[0].ski] } },
     expect: { kind: "refuse", code: "PrecheckFailed" },
   },
+  // Loading and committing the new key
   {
+    stage: "Loading and committing the new key",
     phase: "Loading",
     when: "pending = desired",
     then: "load the lagging units (new register Empty)",
     why: "finishes the interrupted load; loaded units are left as they are",
+    ibm: IBM.load,
+    report: "either",
     example: { observation: o([u("u1", old, `u:${desired}`), u("u2", old, "-")]) },
     expect: { kind: "act", action: "loadNew", units: ["u2"] },
   },
   {
+    stage: "Loading and committing the new key",
     phase: "Loaded",
     when: "pending = desired",
     then: "commit every unit (cryptounit-mk-commit)",
     why: "commit is bound to the expected VP",
+    ibm: IBM.notCovered("the page starts at cryptounit-mk-rotate"),
+    report: "either",
     example: { observation: o([u("u1", old, `u:${desired}`), u("u2", old, `u:${desired}`)]) },
     expect: { kind: "act", action: "commitNew", units: ["u1", "u2"] },
   },
   {
+    stage: "Loading and committing the new key",
     phase: "Committing",
     when: "pending = desired",
     then: "commit the uncommitted units",
     why: "finishes the interrupted commit",
+    ibm: IBM.notCovered("the page starts at cryptounit-mk-rotate"),
+    report: "either",
     example: { observation: o([u("u1", old, `c:${desired}`), u("u2", old, `u:${desired}`)]) },
     expect: { kind: "act", action: "commitNew", units: ["u2"] },
   },
+  // Rewrapping key storage
   {
+    stage: "Rewrapping key storage",
     phase: "Committed",
-    when: "pending = desired, rewrap not proven",
+    when: "pending = desired, the backend reports no rewrap to it",
     then: "rewrap key storage (the rewrap inside cryptounit-mk-rotate)",
-    why: "IBM: run cryptounit-mk-rotate again to resume; records already under the new key are skipped",
-    example: { observation: o([u("u1", old, `c:${desired}`), u("u2", old, `c:${desired}`)]) },
+    why: "records already under the new key are skipped; nothing is promoted before the rewrap is proven",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired)) },
     expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
   },
   {
+    stage: "Rewrapping key storage",
     phase: "Committed",
-    when: "pending = desired, current registers Empty (initialisation)",
-    then: "set immediate on every unit",
-    why: "no current key means no key storage to rewrap",
-    example: { observation: o([u("u1", "-", `c:${desired}`), u("u2", "-", `c:${desired}`)], { state: "none", records: 0 }) },
-    expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
-  },
-  {
-    phase: "Committed",
-    when: "pending = desired, the backend cannot report rewrap status, the journal proves rewrap complete",
-    then: "set immediate on every unit",
-    why: "the journal recorded the rewrap before any promotion",
-    example: {
-      observation: o([u("u1", old, `c:${desired}`), u("u2", old, `c:${desired}`)], { state: "unknown" }),
-      journal: j(desired, { rewrapCompletedFor: desired }),
-    },
-    expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
-  },
-  {
-    phase: "Rewrapping",
-    when: "pending = desired",
-    then: "rewrap again (resume)",
-    why: "the job is resumable; promotion must wait for it",
-    example: { observation: o([u("u1", old, `c:${desired}`), u("u2", old, `c:${desired}`)], { state: "inProgress", targetVp: desired, done: 4, total: 10 }) },
-    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
-  },
-  {
-    phase: "Rewrapped",
-    when: "pending = desired, the journal does not yet record it",
-    then: "record rewrapCompletedFor in the journal",
-    why: "the proof is written durably before any promotion",
-    example: { observation: o([u("u1", old, `c:${desired}`), u("u2", old, `c:${desired}`)], complete(desired)) },
+    when: "pending = desired, current registers Empty (initialisation), the backend reports key storage empty, not yet journaled",
+    then: "record in the journal that key storage is empty",
+    why: "no current key means nothing to rewrap; the proof is written before any promotion",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", `c:${desired}`), u("u2", "-", `c:${desired}`)], { state: "none", records: 0 }), journal: j(desired, { fromVp: null }) },
     expect: { kind: "act", action: "recordRewrap", units: [] },
   },
   {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, current registers Empty (initialisation), the backend reports key storage empty, journaled",
+    then: "set immediate on every unit",
+    why: "key storage is empty: no record can be lost",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", `c:${desired}`), u("u2", "-", `c:${desired}`)], { state: "none", records: 0 }), journal: j(desired, { fromVp: null, ...proof(desired, "backend") }) },
+    expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, current registers Empty (initialisation), the backend cannot report key storage, no attestation",
+    then: "refuse (RewrapNotProven), change nothing",
+    why: "records may exist (unknown is the unsafe side) and none can be rewrapped without a current key",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", `c:${desired}`), u("u2", "-", `c:${desired}`)], unknown) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, no proof",
+    then: "rewrap key storage (run cryptounit-mk-rotate again)",
+    why: "the rewrap may or may not have run: running it again is what IBM prescribes, and it proves itself when it returns",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, our journal of this rotation proves it complete",
+    then: "set immediate on every unit",
+    why: "the journal recorded our rewrap's success (the CLI's marker) before any promotion",
+    ibm: `${IBM.present} ${IBM.setimm}`,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, proof(desired)) },
+    expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, an operator attests it complete for this key",
+    then: "record the attestation in the journal (then set immediate)",
+    why: "the attestation names this key; recorded first, it is useless for any other key",
+    ibm: IBM.present,
+    example: { observation: o(committed(desired), unknown), desired: attested(desired) },
+    expect: { kind: "act", action: "recordRewrap", units: [] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, an attestation for another key",
+    then: "rewrap key storage",
+    why: "an attestation proves nothing about any key but the one it names",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown), desired: attested(other) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, a proof in a journal written for another instance",
+    then: "rewrap key storage",
+    why: "a journal is evidence only for the instance and service it was written for",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, { ...proof(desired), binding: { ...EXAMPLE_BINDING, instanceId: "another-instance" } }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, a proof in the closed journal of an earlier rotation to the same key",
+    then: "rewrap key storage",
+    why: "a closed journal is never evidence: its rewrap was of key storage as it was then",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, { ...proof(desired), completedAt: "2026-01-02T00:00:00.000Z" }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    when: "pending = desired, the backend cannot report the rewrap, a proof in a journal of a rotation from another current key",
+    then: "rewrap key storage",
+    why: "the journal's rotation started from a key the units no longer have as current: it is not this rotation",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, { ...proof(desired), fromVp: other }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Rewrapping",
+    when: "pending = desired, the backend reports the rewrap in progress",
+    then: "rewrap again (resume)",
+    why: "the job is resumable; promotion must wait for it",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), { state: "inProgress", targetVp: desired, done: 4, total: 10 }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Rewrapping",
+    when: "pending = desired, the backend reports the rewrap in progress, the journal claims it complete",
+    then: "rewrap again (resume)",
+    why: "a backend that reports the rewrap wins over any journal",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), { state: "inProgress", targetVp: desired, done: 4, total: 10 }), journal: j(desired, proof(desired)) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Rewrapped",
+    when: "pending = desired, the journal does not yet record it",
+    then: "record the backend's report in the journal",
+    why: "the proof is written durably before any promotion",
+    ibm: IBM.present,
+    example: { observation: o(committed(desired), complete(desired)) },
+    expect: { kind: "act", action: "recordRewrap", units: [] },
+  },
+  {
+    stage: "Rewrapping key storage",
     phase: "Rewrapped",
     when: "pending = desired, the journal records it",
     then: "set immediate on every unit (cryptounit-mk-setimm)",
-    why: "KMS CRK rewrap successful: only promotion remains",
-    example: { observation: o([u("u1", old, `c:${desired}`), u("u2", old, `c:${desired}`)], complete(desired)), journal: j(desired, { rewrapCompletedFor: desired }) },
+    why: "key storage is entirely under the new key: only promotion remains",
+    ibm: IBM.setimm,
+    example: { observation: o(committed(desired), complete(desired)), journal: j(desired, proof(desired, "backend")) },
     expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
   },
+  // Promotion
   {
+    stage: "Promotion",
     phase: "HalfPromoted",
-    when: "the journal does not yet record the rewrap",
-    then: "record rewrapCompletedFor in the journal",
-    why: "a promoted unit proves the rewrap finished: promotion only ever follows it",
-    example: { observation: o([u("u1", desired, "-"), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)], complete(desired)) },
+    when: "the backend reports the rewrap complete, the journal does not yet record it",
+    then: "record the backend's report in the journal",
+    why: "the proof is written durably before any further promotion",
+    ibm: IBM.present,
+    example: { observation: o(halfPromoted(), complete(desired)) },
     expect: { kind: "act", action: "recordRewrap", units: [] },
   },
   {
+    stage: "Promotion",
     phase: "HalfPromoted",
-    when: "promoted units still selected",
+    when: "the rewrap is proven complete, promoted units still selected",
     then: "deselect the promoted units (cryptounit-rm)",
     why: "IBM's recovery procedure; never load, clear or rewrap a split instance",
-    example: {
-      observation: o([u("u1", desired, "-"), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)], complete(desired)),
-      journal: j(desired, { rewrapCompletedFor: desired }),
-    },
+    ibm: IBM.rm,
+    example: { observation: o(halfPromoted(), complete(desired)), journal: j(desired, proof(desired, "backend")) },
     expect: { kind: "act", action: "deselect", units: ["u1"] },
   },
   {
+    stage: "Promotion",
     phase: "HalfPromoted",
-    when: "promoted units deselected",
+    when: "the rewrap is proven complete, promoted units deselected",
     then: "set immediate on the lagging units (cryptounit-mk-setimm)",
-    why: "key storage is already under the new key",
-    example: {
-      observation: o([u("u1", desired, "-", { selected: false }), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)], complete(desired)),
-      journal: j(desired, { rewrapCompletedFor: desired }),
-    },
+    why: "key storage is entirely under the new key",
+    ibm: IBM.rmThenSetimm,
+    example: { observation: o(halfPromoted(false), complete(desired)), journal: j(desired, proof(desired, "backend")) },
     expect: { kind: "act", action: "setImmediate", units: ["u2", "u3"] },
   },
   {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend reports the rewrap in progress (an operator promoted a unit early)",
+    then: "refuse (PromotedBeforeRewrap), change nothing",
+    why: "the lagging units are the only ones that still hold the old key part of key storage is under: promoting them would lose it. A promoted unit is not proof",
+    ibm: IBM.onlyAfterMarker,
+    example: { observation: o(halfPromoted(), { state: "inProgress", targetVp: desired, done: 4, total: 10 }) },
+    expect: { kind: "refuse", code: "PromotedBeforeRewrap" },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend reports the rewrap in progress, and a journal or an attestation claims it complete",
+    then: "refuse (PromotedBeforeRewrap), change nothing",
+    why: "a backend that reports the rewrap wins over any journal and any attestation",
+    ibm: IBM.onlyAfterMarker,
+    example: { observation: o(halfPromoted(), { state: "inProgress", targetVp: desired, done: 4, total: 10 }), journal: j(desired, proof(desired)), desired: attested(desired) },
+    expect: { kind: "refuse", code: "PromotedBeforeRewrap" },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend reports no rewrap to the new key (promoted before any rewrap)",
+    then: "refuse (PromotedBeforeRewrap), change nothing",
+    why: "every record is under the old key, which the promoted units no longer hold",
+    ibm: IBM.onlyAfterMarker,
+    example: { observation: o(halfPromoted()) },
+    expect: { kind: "refuse", code: "PromotedBeforeRewrap" },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend cannot report the rewrap, no journal of this rotation, no attestation",
+    then: "refuse (RewrapNotProven), change nothing, with IBM's manual steps",
+    why: "only the rewrap's own success message proves it; a register pattern does not",
+    ibm: IBM.checkOutput,
+    example: { observation: o(halfPromoted(), unknown) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend cannot report the rewrap, our journal of this rotation proves it complete",
+    then: "deselect the promoted units (cryptounit-rm)",
+    why: "the journal recorded the rewrap's success before the promotion began",
+    ibm: IBM.rm,
+    example: { observation: o(halfPromoted(), unknown), journal: j(desired, proof(desired)) },
+    expect: { kind: "act", action: "deselect", units: ["u1"] },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend cannot report the rewrap, an operator attests it complete for the new key",
+    then: "record the attestation in the journal (then deselect, set immediate)",
+    why: "the operator saw IBM's message for this key; the attestation is recorded before any promotion",
+    ibm: IBM.present,
+    example: { observation: o(halfPromoted(), unknown), desired: attested(desired) },
+    expect: { kind: "act", action: "recordRewrap", units: [] },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend cannot report the rewrap, a proof only in a journal written by an earlier release or another instance",
+    then: "refuse (RewrapNotProven), change nothing",
+    why: "an unbound journal is never evidence",
+    ibm: IBM.checkOutput,
+    example: { observation: o(halfPromoted(), unknown), journal: j(desired, { ...proof(desired), binding: null }) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
+  },
+  // A pending key that is not the declared one
+  {
+    stage: "A pending key that is not the declared one",
     phase: "Loaded",
-    when: "pending ≠ desired, pending is our journaled target, no rewrap can have started",
+    when: "pending ≠ desired, this tool loaded it on this instance, the backend reports no rewrap to it",
     then: "clear the new registers (cryptounit-mk-clrnew), then rotate to the desired key",
-    why: "nothing is wrapped under the abandoned key yet",
-    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), journal: j(other) },
+    why: "nothing is wrapped under the abandoned key, and it is ours to discard",
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), journal: j(other, { steps: [step("loadNew", other)] }) },
     expect: { kind: "act", action: "clearNew", units: ["u1", "u2"] },
   },
   {
-    phase: "Rewrapping",
-    when: "pending ≠ desired, pending is our journaled target",
-    then: "finish the old rotation first (rewrap, set immediate), then rotate again",
-    why: "clearing now could destroy the only key some records are under",
-    example: { observation: o([u("u1", old, `c:${other}`), u("u2", old, `c:${other}`)], { state: "inProgress", targetVp: other, done: 3, total: 10 }), journal: j(other) },
-    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+    stage: "A pending key that is not the declared one",
+    phase: "Loading",
+    when: "pending ≠ desired on some units, this tool loaded it, the backend reports no rewrap to it",
+    then: "clear the units that hold it, then rotate to the desired key",
+    why: "a partly loaded key cannot have been rewrapped to, and it is ours to discard",
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, "-")]), journal: j(other, { steps: [step("loadNew", other, "failed")] }) },
+    expect: { kind: "act", action: "clearNew", units: ["u1"] },
   },
   {
-    phase: "Committed",
-    when: "pending ≠ desired, our journaled target, the backend cannot report rewrap status",
-    then: "finish the old rotation first",
-    why: "a rewrap may have started: the pending key must never be cleared",
-    example: { observation: o([u("u1", old, `c:${other}`), u("u2", old, `c:${other}`)], { state: "unknown" }), journal: j(other) },
-    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+    stage: "A pending key that is not the declared one",
+    phase: "Committing",
+    when: "pending ≠ desired, this tool loaded it, the backend reports no rewrap to it",
+    then: "clear the new registers, then rotate to the desired key",
+    why: "no rewrap to it can have started",
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `c:${other}`), u("u2", old, `u:${other}`)]), journal: j(other, { steps: [step("loadNew", other)] }) },
+    expect: { kind: "act", action: "clearNew", units: ["u1", "u2"] },
   },
   {
+    stage: "A pending key that is not the declared one",
     phase: "Loaded",
-    when: "pending ≠ desired and no journal records it",
+    when: "pending ≠ desired, this tool loaded it, the backend cannot report the rewrap",
+    then: "finish the old rotation first (commit, rewrap, set immediate), then rotate again",
+    why: "clearing needs the backend to report that no rewrap to the key ran; unknown is the unsafe side",
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)], unknown), journal: j(other, { steps: [step("loadNew", other)] }) },
+    expect: { kind: "act", action: "commitNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Loaded",
+    when: "pending ≠ desired and no journal of this instance records it",
     then: "refuse (ForeignPendingKey), change nothing",
     why: "another operator's ceremony may own it",
+    ibm: IBM.notCovered("someone else's rotation"),
+    report: "either",
     example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]) },
     expect: { kind: "refuse", code: "ForeignPendingKey" },
   },
   {
+    stage: "A pending key that is not the declared one",
+    phase: "Loaded",
+    when: "pending ≠ desired, named only by a journal of an earlier release or a hand-made one",
+    then: "refuse (ForeignPendingKey), change nothing",
+    why: "only a journal bound to this instance and service, recording our own load, makes a key ours to clear",
+    ibm: IBM.notCovered("someone else's rotation"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), journal: j(other, { binding: null, steps: [step("loadNew", other)] }) },
+    expect: { kind: "refuse", code: "ForeignPendingKey" },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Loaded",
+    when: "pending ≠ desired, our journal of the rotation to it exists but records no load of it",
+    then: "finish the old rotation first",
+    why: "clearing is only for a key this tool loaded",
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), journal: j(other, { steps: [step("select", other)] }) },
+    expect: { kind: "act", action: "commitNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A pending key that is not the declared one",
     phase: "Loading",
     when: "pending ≠ desired, the journal shows a rewrap to it was attempted",
     then: "refuse (CannotFinishRotation), change nothing",
     why: "the old rotation cannot be finished without its key parts, and clearing could lose records",
-    example: {
-      observation: o([u("u1", old, `c:${other}`), u("u2", old, "-")]),
-      journal: j(other, { steps: [{ action: "rewrap", units: ["u1", "u2"], vp: other, outcome: "failed", at: "2026-01-01T00:00:00.000Z", message: null }] }),
-    },
+    ibm: IBM.notCovered("changing the declared key mid-rotation"),
+    example: { observation: o([u("u1", old, `c:${other}`), u("u2", old, "-")]), journal: j(other, { steps: [step("loadNew", other), step("rewrap", other, "failed")] }) },
     expect: { kind: "refuse", code: "CannotFinishRotation" },
   },
   {
+    stage: "A pending key that is not the declared one",
+    phase: "Rewrapping",
+    when: "pending ≠ desired, our journaled target, the backend reports the rewrap to it in progress",
+    then: "finish the old rotation first (rewrap, set immediate), then rotate again",
+    why: "clearing now could destroy the only key some records are under",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(other), { state: "inProgress", targetVp: other, done: 3, total: 10 }), journal: j(other, { steps: [step("loadNew", other)] }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Rewrapped",
+    when: "pending ≠ desired, our journaled target, the backend reports the rewrap to it complete",
+    then: "finish the old rotation first (record, set immediate), then rotate again",
+    why: "every record is under the pending key: it must become current, never be cleared",
+    ibm: IBM.present,
+    example: { observation: o(committed(other), complete(other)), journal: j(other, { steps: [step("loadNew", other)] }) },
+    expect: { kind: "act", action: "recordRewrap", units: [] },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Rewrapped",
+    when: "pending ≠ desired, no journal of this instance records it",
+    then: "refuse (ForeignPendingKey), change nothing",
+    why: "another operator's rotation: finishing or clearing it is theirs to decide",
+    ibm: IBM.notCovered("someone else's rotation"),
+    example: { observation: o(committed(other), complete(other)) },
+    expect: { kind: "refuse", code: "ForeignPendingKey" },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Committed",
+    when: "pending ≠ desired, our journaled target, the backend cannot report the rewrap",
+    then: "finish the old rotation first",
+    why: "a rewrap may have started: the pending key must never be cleared",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(other), unknown), journal: j(other, { steps: [step("loadNew", other)] }) },
+    expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
+  },
+  // Refusals
+  {
+    stage: "Refusals",
+    phase: "Diverged",
+    when: "the backend reports key storage records, but no unit has a current key",
+    then: "refuse (Diverged), change nothing",
+    why: "loading a key now would not bring the records back",
+    ibm: IBM.notCovered("lost master key: auto-mk-recover or IBM support"),
+    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")]) },
+    expect: { kind: "refuse", code: "Diverged" },
+  },
+  {
+    stage: "Refusals",
     phase: "Diverged",
     when: "anything else (current keys differ, imprint mode, thresholds or admins differ, …)",
     then: "refuse (Diverged) with every reason and the manual TKE steps, change nothing",
     why: "no automatic step is provably safe",
+    ibm: IBM.currents,
+    report: "either",
     example: { observation: o([u("u1", old, "-"), u("u2", other, "-")]) },
     expect: { kind: "refuse", code: "Diverged" },
   },
 ];
 
-/** Renders the table as Markdown for docs/decision-table.md. */
+/** What the row relies on the backend to report about the rewrap, for the table's column. */
+export function reportOf(row: DecisionRow): string {
+  if (row.report === "either") return "either";
+  return row.example.observation.rewrap.state === "unknown" ? "cannot report" : "reports";
+}
+
+const cell = (text: string) => text.replace(/\|/g, "\\|");
+
+/** Renders the table as Markdown for docs/decision-table.md: one table per stage. */
 export function renderDecisionTable(): string {
   const lines = [
     "# Decision table",
@@ -291,10 +648,20 @@ export function renderDecisionTable(): string {
     "Read it top to bottom: find the instance's phase (`hpcs-mk status` or the `phase` output), then the first row",
     "whose condition holds. The engine re-observes every unit before each step, so after a step, start again here.",
     "",
-    "| Phase | When | Next step | Why this is safe |",
-    "|---|---|---|---|",
-    ...DECISION_TABLE.map((r) => `| \`${r.phase}\` | ${r.when} | ${r.then} | ${r.why} |`),
+    "**Rewrap evidence** is one rule (`src/engine/rewrap-evidence.ts`): a backend that reports the key storage rewrap",
+    "is authoritative (in progress or not started means not complete, whatever the registers show); only where it cannot",
+    "report (the column *Backend*: `cannot report`) does our own journal of this rotation (bound to this instance,",
+    "service and rotation, and still open) or an operator's attestation naming the key prove it complete. A promoted",
+    "unit is not proof. Anything else is unknown, and unknown is taken on the unsafe side.",
     "",
+    "The last column quotes IBM's troubleshooting page for failed rotations with key part files for the same evidence.",
   ];
+  for (const stage of STAGES) {
+    lines.push("", `## ${stage}`, "", "| Phase | Backend | When | Next step | Why this is safe | IBM's troubleshooting page |", "|---|---|---|---|---|---|");
+    for (const r of DECISION_TABLE.filter((row) => row.stage === stage)) {
+      lines.push(`| \`${r.phase}\` | ${reportOf(r)} | ${cell(r.when)} | ${cell(r.then)} | ${cell(r.why)} | ${cell(r.ibm)} |`);
+    }
+  }
+  lines.push("");
   return lines.join("\n");
 }

@@ -1,4 +1,5 @@
 import type { Vp } from "../model/vp";
+import type { RewrapProofSource } from "./journal";
 
 /**
  * Action — the next single safe step `plan` chooses. Every action carries `vp`: the key of the ceremony it belongs
@@ -18,8 +19,8 @@ export type Action =
   | { readonly kind: "clearNew"; readonly units: readonly string[]; readonly vp: Vp }
   /** the key storage step of cryptounit-mk-rotate */
   | { readonly kind: "rewrap"; readonly units: readonly string[]; readonly vp: Vp }
-  /** journal only: records that rewrap to `vp` is complete, durably, before any promotion */
-  | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp }
+  /** journal only: records that rewrap to `vp` is complete, durably, before any promotion, and what proved it */
+  | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp; readonly evidence: Exclude<RewrapProofSource, "rewrap"> }
   /** cryptounit-mk-setimm */
   | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp };
 
@@ -31,7 +32,11 @@ export type RefusalCode =
   | "Diverged"
   | "PrecheckFailed"
   | "ForeignPendingKey"
-  | "CannotFinishRotation";
+  | "CannotFinishRotation"
+  /** Units were promoted while the backend reports the key storage rewrap not complete: never promote further. */
+  | "PromotedBeforeRewrap"
+  /** A promotion would need proof of a complete rewrap that neither the backend, a bound journal nor an attestation gives. */
+  | "RewrapNotProven";
 
 export interface Act {
   readonly kind: "act";
@@ -52,6 +57,8 @@ export interface Refusal {
   readonly units: readonly string[];
   /** What a person would do with the TKE CLI, as real `ibmcloud tke …` commands in order. */
   readonly manualSteps: readonly string[];
+  /** What the engine saw that led here: the rewrap evidence and any journal it set aside, one sentence each. */
+  readonly evidence: readonly string[];
 }
 
 export type Decision = Act | Done | Refusal;

@@ -4,11 +4,11 @@ import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
 import type { Action, Refusal } from "./decision";
-import { beginStep, completeJournal, endStep, type Journal } from "./journal";
+import { beginStep, completeJournal, endStep, journalBinding, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import { observe } from "./observe";
 import type { Phase } from "./phases";
-import { plan, type Desired } from "./plan";
+import { observedRegisters, plan, type Desired } from "./plan";
 import type { ProgressListener } from "./progress";
 
 /** The decrypted material a run needs; the caller opens it and zeroes it after the run. */
@@ -39,6 +39,8 @@ export interface ExecutorOptions {
   readonly owner?: string;
   /** Unit ids known from before (stored outputs), so the first observation needs one round trip, not two. */
   readonly knownUnits?: readonly string[];
+  /** How long the run waits, when it ends, for a backend call it gave up on to settle before releasing the lease. Default 30 s. */
+  readonly settleMs?: number;
 }
 
 export interface RunResult {
@@ -66,7 +68,10 @@ export class DeadlineExceededError extends HpcsError {
   readonly retryable = false;
 }
 
-const DEFAULTS = { deadlineMs: 30 * 60_000, stepTimeoutMs: 10 * 60_000, retries: 5, maxSteps: 64 };
+const DEFAULTS = { deadlineMs: 30 * 60_000, stepTimeoutMs: 10 * 60_000, retries: 5, maxSteps: 64, settleMs: 30_000 };
+
+/** The lease outlives the longest step by this much, so a renewal before each step keeps it without a timer. */
+const LEASE_MARGIN_MS = 60_000;
 
 function randomId(): string {
   return `rot-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
@@ -80,16 +85,26 @@ export class Executor {
   private journal: Journal | undefined;
   private readonly clock: Clock;
   private readonly started: number;
+  private readonly binding: JournalBinding;
   private lastObservation: Observation | undefined;
+  /** Backend calls not yet settled, including those a timeout gave up on: the lease outlives them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Aborted when the run ends: every backend call still running is asked to stop before its next change. */
+  private readonly ending = new AbortController();
 
   constructor(private readonly options: ExecutorOptions) {
     this.journal = options.journal;
     this.clock = options.clock ?? systemClock;
     this.started = this.clock.now();
+    this.binding = journalBinding(options.backend);
   }
 
   private get elapsedMs(): number {
     return this.clock.now() - this.started;
+  }
+
+  private get stepTimeoutMs(): number {
+    return this.options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
   }
 
   private emit: ProgressListener = (event) => this.options.onProgress?.(event);
@@ -97,18 +112,33 @@ export class Executor {
   async run(): Promise<RunResult> {
     const lease = await this.acquireLease();
     try {
-      return await this.loop();
+      return await this.loop(lease);
     } finally {
-      await lease?.release().catch(() => undefined);
+      this.ending.abort(new DeadlineExceededError("the run ended; the call was abandoned"));
+      // Releasing while an abandoned call may still change the instance would let another run in beside it: wait
+      // for it to settle, and if it does not, keep the lease and let it expire.
+      if (lease && (await this.settled())) await lease.release().catch(() => undefined);
     }
   }
 
   private async acquireLease(): Promise<Lease | undefined> {
     const { backend, owner } = this.options;
-    return backend.acquireLease?.(owner ?? `pid ${process.pid}`, this.options.deadlineMs ?? DEFAULTS.deadlineMs);
+    return backend.acquireLease?.(owner ?? `pid ${process.pid}`, this.stepTimeoutMs + LEASE_MARGIN_MS);
   }
 
-  private async loop(): Promise<RunResult> {
+  private async settled(): Promise<boolean> {
+    if (this.inFlight.size === 0) return true;
+    const waiting = new AbortController();
+    const all = Promise.allSettled([...this.inFlight]).then(() => true);
+    const timeout = this.clock.sleep(this.options.settleMs ?? DEFAULTS.settleMs, waiting.signal).then(() => false);
+    try {
+      return await Promise.race([all, timeout]);
+    } finally {
+      waiting.abort();
+    }
+  }
+
+  private async loop(lease: Lease | undefined): Promise<RunResult> {
     const { maxSteps = DEFAULTS.maxSteps, retries = DEFAULTS.retries } = this.options;
     let failures = 0;
     for (let steps = 0; ; ) {
@@ -116,13 +146,13 @@ export class Executor {
       let observation: Observation;
       let phase: Phase;
       try {
-        observation = await this.withTimeout(observe(this.options.backend, this.lastObservation?.units.map((u) => u.id) ?? this.options.knownUnits), "observe the instance");
+        observation = await this.withTimeout(() => observe(this.options.backend, this.lastObservation?.units.map((u) => u.id) ?? this.options.knownUnits), "observe the instance");
         this.lastObservation = observation;
         phase = classify(observation);
         this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });
-        const decision = plan({ phase, observation, journal: this.journal, desired: this.options.desired });
+        const decision = plan({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired });
         if (decision.kind === "done") {
-          await this.save(completeJournal(this.journal, decision.vp, new Date(this.clock.now()).toISOString()));
+          await this.save(completeJournal(this.journal, this.binding, decision.vp, new Date(this.clock.now()).toISOString()));
           this.emit({ type: "done", vp: decision.vp, elapsedMs: this.elapsedMs });
           return { outcome: "done", phase, observation, journal: this.journal, steps };
         }
@@ -133,8 +163,10 @@ export class Executor {
         if (steps >= maxSteps) {
           throw new ExecutionError(`the rotation did not converge within ${maxSteps} steps (last phase ${phase.name}); this is a bug, please report it`, this.journal, observation);
         }
+        // Renewed before every step: the lease then lasts as long as the longest step, and is lost only by a run that stopped.
+        await lease?.renew();
         this.emit({ type: "step", action: decision.action.kind, units: decision.action.units, vp: decision.action.vp, reason: decision.reason, elapsedMs: this.elapsedMs });
-        await this.perform(decision.action, phase);
+        await this.perform(decision.action, phase, observation);
         steps++;
         failures = 0;
       } catch (error) {
@@ -147,42 +179,44 @@ export class Executor {
   }
 
   /** Journals the step as started, runs it, journals the outcome. The journal is written before and after. */
-  private async perform(action: Action, phase: Phase): Promise<void> {
+  private async perform(action: Action, phase: Phase, observation: Observation): Promise<void> {
     const now = () => new Date(this.clock.now()).toISOString();
     const began = this.clock.now();
-    await this.save(beginStep(this.journal, action, { now: now(), newRotationId: this.options.newRotationId ?? randomId, currentVp: phase.currentVp }));
+    const context = { now: now(), newRotationId: this.options.newRotationId ?? randomId, binding: this.binding, observed: observedRegisters(phase, observation) };
+    await this.save(beginStep(this.journal, action, context));
     try {
-      await this.withTimeout(this.dispatch(action), `${action.kind} on ${action.units.join(", ") || "the instance"}`);
+      await this.withTimeout((signal) => this.dispatch(action, signal), `${action.kind} on ${action.units.join(", ") || "the instance"}`);
     } catch (error) {
       // Best effort: a crashed process would not get here, and the registers stay the evidence either way.
-      await this.save(endStep(this.journal as Journal, "failed", now(), (error as Error).message)).catch(() => undefined);
+      await this.save(endStep(this.journal as Journal, action, "failed", now(), (error as Error).message)).catch(() => undefined);
       throw error;
     }
-    await this.save(endStep(this.journal as Journal, "ok", now()));
+    await this.save(endStep(this.journal as Journal, action, "ok", now()));
     this.emit({ type: "stepDone", action: action.kind, units: action.units, elapsedMs: this.elapsedMs, durationMs: this.clock.now() - began });
   }
 
-  private async dispatch(action: Action): Promise<void> {
+  private async dispatch(action: Action, signal: AbortSignal): Promise<void> {
     const { backend, material } = this.options;
     const { signers, keyParts } = material;
+    const options = { signal };
     const perUnit = (run: (unit: string) => Promise<void>) => allUnits(action.units.map(run));
     switch (action.kind) {
       case "select":
-        return backend.select(action.units);
+        return backend.select(action.units, options);
       case "deselect":
-        return backend.deselect(action.units);
+        return backend.deselect(action.units, options);
       case "loadNew":
-        return perUnit((unit) => backend.loadNew({ unit, keyParts, expectedVp: action.vp }, signers));
+        return perUnit((unit) => backend.loadNew({ unit, keyParts, expectedVp: action.vp }, signers, options));
       case "commitNew":
-        return perUnit((unit) => backend.commitNew({ unit, expectedVp: action.vp }, signers));
+        return perUnit((unit) => backend.commitNew({ unit, expectedVp: action.vp }, signers, options));
       case "clearNew":
-        return perUnit((unit) => backend.clearNew({ unit, expectedVp: action.vp }, signers));
+        return perUnit((unit) => backend.clearNew({ unit, expectedVp: action.vp }, signers, options));
       case "setImmediate":
-        return perUnit((unit) => backend.setImmediate({ unit, expectedVp: action.vp }, signers));
+        return perUnit((unit) => backend.setImmediate({ unit, expectedVp: action.vp }, signers, options));
       case "rewrap":
-        return backend.rewrap(action.vp, signers, ({ done, total }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs }));
+        return backend.rewrap(action.vp, signers, { signal, onProgress: ({ done, total }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs }) });
       case "recordRewrap":
-        return; // journal only: endStep records rewrapCompletedFor
+        return; // journal only: endStep records the proof
     }
   }
 
@@ -199,15 +233,30 @@ export class Executor {
     }
   }
 
-  private async withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-    const ms = this.options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+  /**
+   * Runs one backend call with the step budget. On timeout the call's signal is aborted and the call stays tracked
+   * until it settles, so the lease is not released under it.
+   */
+  private async withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, what: string): Promise<T> {
+    const ms = this.stepTimeoutMs;
+    const call = new AbortController();
+    const stop = () => call.abort(this.ending.signal.reason);
+    this.ending.signal.addEventListener("abort", stop, { once: true });
     const settled = new AbortController();
+    const pending = work(call.signal);
+    const tracked = pending.catch(() => undefined).finally(() => {
+      this.inFlight.delete(tracked);
+      this.ending.signal.removeEventListener("abort", stop);
+    });
+    this.inFlight.add(tracked);
     const timeout = this.clock.sleep(ms, settled.signal).then(() => {
       if (settled.signal.aborted) return undefined as never;
-      throw new DeadlineExceededError(`could not ${what} within ${Math.round(ms / 1000)} s; the call may still complete: run again to resume`);
+      const error = new DeadlineExceededError(`could not ${what} within ${Math.round(ms / 1000)} s; the call may still complete: run again to resume`);
+      call.abort(error);
+      throw error;
     });
     try {
-      return await Promise.race([work, timeout]);
+      return await Promise.race([pending, timeout]);
     } finally {
       settled.abort();
     }

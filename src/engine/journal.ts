@@ -1,16 +1,20 @@
 import { z } from "zod";
-import { isVp, sameVp, type Vp } from "../model/vp";
+import { describeIssue } from "../model/json-text";
+import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
 import { ACTION_KINDS, type Action } from "./decision";
 
 /**
- * The rotation journal: what this tool did and proved during one ceremony (one target key). Stored in Pulumi
- * outputs (`rotation`) and in the CLI's journal file, so it must stay plain JSON: `null`, never `undefined`.
+ * The rotation journal: what this tool did and proved during one ceremony (one rotation from `fromVp` to
+ * `targetVp` on one instance). Stored in Pulumi outputs (`rotation`) and in the CLI's journal file, so it must stay
+ * plain JSON: `null`, never `undefined`.
  *
- * The journal is a hint, never the only evidence: a process killed outright saves nothing, so every decision
- * must also be safe from the registers alone. It is what lets `plan` prove a rewrap finished when the backend
- * cannot report it (`rewrapCompletedFor`, written before any promotion).
+ * The journal is a hint, never the only evidence: a process killed outright saves nothing, so every decision must
+ * also be safe from the registers alone. It is evidence only while it is bound (`boundJournal`): written for this
+ * instance through this service, for the rotation the registers show, and not yet closed. It may then make the
+ * engine more careful, and it may carry the one proof a backend that cannot report key storage needs before any
+ * promotion (`rewrapProof`).
  */
-export const JOURNAL_SCHEMA_VERSION = 1;
+export const JOURNAL_SCHEMA_VERSION = 2;
 
 const vp = z.string().refine(isVp, "expected a 64-character lower-case hex verification pattern");
 
@@ -24,26 +28,68 @@ export const journalStepSchema = z.object({
 });
 export type JournalStep = z.infer<typeof journalStepSchema>;
 
-const journalV1 = z.object({
-  schemaVersion: z.literal(1),
+/**
+ * Where a ceremony ran: the instance, and the service that holds it (`Backend.identity`). A journal copied from
+ * another instance, or written against a simulator for an id that also names a real instance, is not evidence here.
+ */
+export interface JournalBinding {
+  readonly instanceId: string;
+  readonly backend: string;
+}
+
+/** The binding of a backend object: its instance and its identity. */
+export function journalBinding(backend: { readonly instanceId: string; readonly identity: string }): JournalBinding {
+  return { instanceId: backend.instanceId, backend: backend.identity };
+}
+
+/**
+ * How the journal learnt that key storage is entirely under `vp`:
+ * - `backend`: the backend reported the rewrap complete (recorded before any promotion);
+ * - `rewrap`: our own rewrap call returned success (the CLI's "KMS CRK rewrap successful" marker);
+ * - `attestation`: an operator attested it, naming `vp` (`--attest-rewrap-complete`, `attestRewrapComplete`).
+ */
+export const REWRAP_PROOF_SOURCES = ["backend", "rewrap", "attestation"] as const;
+export type RewrapProofSource = (typeof REWRAP_PROOF_SOURCES)[number];
+
+const journalV2 = z.object({
+  schemaVersion: z.literal(2),
   rotationId: z.string().min(1),
+  /** null only for a journal an earlier release wrote (schema version 1): readable, never evidence. */
+  binding: z.object({ instanceId: z.string().min(1), backend: z.string().min(1) }).nullable(),
   /** null when the instance was Uninitialized: the ceremony is a first-time initialisation. */
   fromVp: vp.nullable(),
   targetVp: vp,
   startedAt: z.string(),
+  /** Set when the instance was seen Active on `targetVp`: a closed journal is never evidence again. */
   completedAt: z.string().nullable(),
-  /** Set, durably, once key storage is proven to be entirely under `targetVp`; promotion only follows it. */
+  /** Set, durably, once key storage is proven to be entirely under `vp`; promotion only follows it. */
+  rewrapProof: z.object({ vp, source: z.enum(REWRAP_PROOF_SOURCES), at: z.string() }).nullable(),
+  steps: z.array(journalStepSchema),
+});
+export type Journal = z.infer<typeof journalV2>;
+
+const journalV1 = z.object({
+  schemaVersion: z.literal(1),
+  rotationId: z.string().min(1),
+  fromVp: vp.nullable(),
+  targetVp: vp,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
   rewrapCompletedFor: vp.nullable(),
   steps: z.array(journalStepSchema),
 });
-export type Journal = z.infer<typeof journalV1>;
 
 /**
- * Readers by schema version. Each older version gets an upgrade to the current shape here, so state written by
- * an older release still reads; a newer version is refused rather than misread.
+ * Readers by schema version. Each older version is upgraded to the current shape here, so state written by an
+ * older release still reads; a newer version is refused rather than misread. Version 1 carried no binding: it reads
+ * as unbound (shown, kept until the next step replaces it, never evidence), and its unbound proof is dropped.
  */
 const READERS: Readonly<Record<number, (raw: unknown) => Journal>> = {
-  1: (raw) => journalV1.parse(raw),
+  1: (raw) => {
+    const { rewrapCompletedFor: _dropped, ...v1 } = journalV1.parse(raw);
+    return { ...v1, schemaVersion: 2, binding: null, rewrapProof: null };
+  },
+  2: (raw) => journalV2.parse(raw),
 };
 
 export class JournalFormatError extends Error {
@@ -61,64 +107,113 @@ export function parseJournal(raw: unknown): Journal | undefined {
   const reader = READERS[version];
   if (!reader) {
     throw new JournalFormatError(
-      `the rotation journal has schemaVersion ${version}, newer than this release understands (${JOURNAL_SCHEMA_VERSION}); upgrade pulumi-hpcs-masterkey before resuming`,
+      `the rotation journal has schemaVersion ${version}, which this release does not read (it reads 1 to ${JOURNAL_SCHEMA_VERSION}); upgrade pulumi-hpcs-masterkey before resuming`,
     );
   }
   try {
     return reader(raw);
   } catch (cause) {
-    throw new JournalFormatError(`the rotation journal (schemaVersion ${version}) is malformed: ${(cause as Error).message}`, { cause });
+    const detail = cause instanceof z.ZodError ? describeIssue(cause) : String(cause);
+    throw new JournalFormatError(`the rotation journal (schemaVersion ${version}) is malformed: ${detail}`, { cause });
   }
+}
+
+/** The rotation the registers show, as a journal is checked against it. */
+export interface ObservedRotation {
+  /** The key every unit (every lagging unit, when half-promoted) has as current; undefined when Empty. */
+  readonly currentVp: Vp | undefined;
+  /** The pending key: the rotation's target. */
+  readonly targetVp: Vp;
+  /** A unit's current key now, to tell whether a promotion the journal records still stands. */
+  readonly currentOf: (unit: string) => Vp | undefined;
+}
+
+const sameOrBothNone = (a: Vp | null, b: Vp | undefined) => (a === null ? b === undefined : b !== undefined && sameVp(a, b));
+const describeKey = (vp: Vp | null | undefined) => (vp ? shortVp(vp) : "no key");
+
+/**
+ * Why a journal does not describe the rotation in progress on this instance, or undefined when it does: written by
+ * this release for this instance and service, still open, for the same target, from the key the units still have as
+ * current (or already on the target: the rotation has reached it), and recording no promotion the registers
+ * contradict. The one rule for "is this journal about this rotation", for evidence and for continuing a journal.
+ */
+export function journalMismatch(journal: Journal, binding: JournalBinding, rotation: ObservedRotation): string | undefined {
+  if (journal.binding === null) return "it was written by an earlier release, which did not record the instance";
+  if (journal.binding.instanceId !== binding.instanceId) return `it was written for instance ${journal.binding.instanceId}`;
+  if (journal.binding.backend !== binding.backend) return `it was written through ${journal.binding.backend}, not ${binding.backend}`;
+  if (journal.completedAt !== null) return `its rotation to ${shortVp(journal.targetVp)} completed at ${journal.completedAt}`;
+  if (!sameVp(journal.targetVp, rotation.targetVp)) return `it records a rotation to ${shortVp(journal.targetVp)}, not to ${shortVp(rotation.targetVp)}`;
+  const reachedTarget = rotation.currentVp !== undefined && sameVp(rotation.currentVp, rotation.targetVp);
+  if (!reachedTarget && !sameOrBothNone(journal.fromVp, rotation.currentVp)) {
+    return `it records a rotation from ${describeKey(journal.fromVp)}, but the units' current key is ${describeKey(rotation.currentVp)}`;
+  }
+  const undone = journal.steps.find((s) => s.action === "setImmediate" && s.outcome === "ok" && s.units.some((u) => !sameOrBothNone(journal.targetVp, rotation.currentOf(u))));
+  if (undone) return `it records set immediate on ${undone.units.join(", ")}, which the registers no longer show`;
+  return undefined;
 }
 
 export interface StepContext {
   readonly now: string;
   /** A fresh rotation id, used only when the action starts a new ceremony. */
   readonly newRotationId: () => string;
-  /** The instance's common current key before the step (undefined when Uninitialized). */
-  readonly currentVp: Vp | undefined;
+  readonly binding: JournalBinding;
+  /** The registers before the step: `currentVp` becomes a new ceremony's `fromVp`. */
+  readonly observed: Omit<ObservedRotation, "targetVp">;
 }
 
-/** beginStep — the journal with `action` recorded as started; starts a new ceremony when the target changes. */
+/** beginStep — the journal with `action` recorded as started; starts a new ceremony unless the journal describes this one. */
 export function beginStep(journal: Journal | undefined, action: Action, ctx: StepContext): Journal {
-  const base: Journal =
-    journal && sameVp(journal.targetVp, action.vp)
-      ? journal
-      : {
-          schemaVersion: JOURNAL_SCHEMA_VERSION,
-          rotationId: ctx.newRotationId(),
-          fromVp: ctx.currentVp ?? null,
-          targetVp: action.vp,
-          startedAt: ctx.now,
-          completedAt: null,
-          rewrapCompletedFor: null,
-          steps: [],
-        };
+  const continues = journal !== undefined && journalMismatch(journal, ctx.binding, { ...ctx.observed, targetVp: action.vp }) === undefined;
+  const base: Journal = continues
+    ? journal
+    : {
+        schemaVersion: JOURNAL_SCHEMA_VERSION,
+        rotationId: ctx.newRotationId(),
+        binding: { instanceId: ctx.binding.instanceId, backend: ctx.binding.backend },
+        fromVp: ctx.observed.currentVp ?? null,
+        targetVp: action.vp,
+        startedAt: ctx.now,
+        completedAt: null,
+        rewrapProof: null,
+        steps: [],
+      };
   const step: JournalStep = { action: action.kind, units: [...action.units], vp: action.vp, outcome: "started", at: ctx.now, message: null };
   return { ...base, steps: [...base.steps, step] };
 }
 
-/** endStep — records the outcome of the last started step; a successful rewrap or recordRewrap proves the rewrap. */
-export function endStep(journal: Journal, outcome: "ok" | "failed", now: string, message?: string): Journal {
+/** What a successful step proves about key storage: our rewrap returned, or a recorded proof. */
+function proofOf(action: Action): RewrapProofSource | undefined {
+  if (action.kind === "rewrap") return "rewrap";
+  if (action.kind === "recordRewrap") return action.evidence;
+  return undefined;
+}
+
+/** endStep — records the outcome of `action`, the last started step; a successful rewrap or recordRewrap is the proof. */
+export function endStep(journal: Journal, action: Action, outcome: "ok" | "failed", now: string, message?: string): Journal {
   const last = journal.steps[journal.steps.length - 1];
-  if (!last || last.outcome !== "started") return journal;
-  const proved = outcome === "ok" && (last.action === "rewrap" || last.action === "recordRewrap");
+  if (!last || last.outcome !== "started" || last.action !== action.kind) return journal;
+  const source = outcome === "ok" ? proofOf(action) : undefined;
   return {
     ...journal,
-    rewrapCompletedFor: proved ? last.vp : journal.rewrapCompletedFor,
+    rewrapProof: source ? { vp: action.vp, source, at: now } : journal.rewrapProof,
     steps: [...journal.steps.slice(0, -1), { ...last, outcome, at: now, message: message ?? null }],
   };
 }
 
-/** completeJournal — marks the ceremony to `vp` complete once the instance is Active on it. */
-export function completeJournal(journal: Journal | undefined, vp: Vp, now: string): Journal | undefined {
-  if (!journal || !sameVp(journal.targetVp, vp) || journal.completedAt !== null) return journal;
+/** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */
+export function completeJournal(journal: Journal | undefined, binding: JournalBinding, vp: Vp, now: string): Journal | undefined {
+  if (!journal || journalMismatch(journal, binding, { currentVp: vp, targetVp: vp, currentOf: () => vp }) !== undefined) return journal;
   return { ...journal, completedAt: now };
 }
 
-/** Whether this journal shows that a rewrap to `vp` was attempted or proven: after that, never clear `vp`. */
+/** Whether this (bound) journal shows that a rewrap to `vp` was begun: after that, `vp` is never cleared. */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
   if (!journal) return false;
-  if (journal.rewrapCompletedFor !== null && sameVp(journal.rewrapCompletedFor, vp)) return true;
+  if (journal.rewrapProof !== null && sameVp(journal.rewrapProof.vp, vp)) return true;
   return journal.steps.some((s) => s.action === "rewrap" && sameVp(s.vp, vp));
+}
+
+/** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */
+export function journalShowsLoad(journal: Journal | undefined, vp: Vp): boolean {
+  return journal?.steps.some((s) => s.action === "loadNew" && sameVp(s.vp, vp)) ?? false;
 }

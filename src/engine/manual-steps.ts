@@ -48,3 +48,21 @@ export const CANNOT_FINISH_STEPS: readonly string[] = [
   "a key storage rewrap to the pending key may have started, but not every unit holds it committed",
   "do not run cryptounit-mk-clrnew; open an IBM support case with the cryptounit-mk output",
 ];
+
+export const PROMOTED_BEFORE_REWRAP_STEPS: readonly string[] = [
+  ...INSPECT,
+  "do not run cryptounit-mk-setimm on any other unit: the units not yet promoted are the only ones that still hold the old master key that part of key storage is wrapped under",
+  "do not run cryptounit-mk-clrnew, cryptounit-mk-load, auto-mk-rotate or cryptounit-mk-rotate while the current master key registers differ",
+  "open an IBM support case with the cryptounit-mk output and the rewrap progress: units were promoted before the key storage rewrap finished",
+];
+
+/** When nothing proves the rewrap complete: IBM's rule is the "KMS CRK rewrap successful" message of cryptounit-mk-rotate. */
+export function rewrapNotProvenSteps(target: string): readonly string[] {
+  return [
+    ...INSPECT,
+    'find the output of the cryptounit-mk-rotate run for this rotation and look for "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."',
+    `if it is there (or key storage is empty): attest it and run again: hpcs-mk rotate --attest-rewrap-complete ${target}, or the MasterKey input attestRewrapComplete: "${target}"`,
+    "if it is not there and no unit is promoted yet: run ibmcloud tke cryptounit-mk-rotate again to resume the rewrap",
+    "if it is not there and some units are promoted, or you cannot tell: do not run cryptounit-mk-setimm; open an IBM support case with the cryptounit-mk output",
+  ];
+}

@@ -1,34 +1,83 @@
 import type { UnitStatus } from "../backends/backend";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
-import { journalShowsRewrap, type Journal } from "./journal";
-import { CANNOT_FINISH_STEPS, DIVERGENCE_STEPS, FOREIGN_PENDING_STEPS, PRECHECK_SIGNERS_STEPS } from "./manual-steps";
+import { journalMismatch, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
+import {
+  CANNOT_FINISH_STEPS,
+  DIVERGENCE_STEPS,
+  FOREIGN_PENDING_STEPS,
+  PRECHECK_SIGNERS_STEPS,
+  PROMOTED_BEFORE_REWRAP_STEPS,
+  rewrapNotProvenSteps,
+} from "./manual-steps";
 import type { Observation } from "./observation";
 import type { Phase } from "./phases";
+import { describeEvidence, rewrapEvidence, rewrapMayHaveStarted, type RewrapEvidence } from "./rewrap-evidence";
 
-/** What the user declared: the key the parts make, and which administrators' keys can sign. No secrets. */
+/** What the user declared: the key the parts make, which administrators' keys can sign, and any attestation. No secrets. */
 export interface Desired {
   readonly vp: Vp;
   /** SKIs of the signature keys provided. */
   readonly signerSkis: readonly string[];
+  /**
+   * An operator's attestation that key storage is entirely under this VP (they saw "KMS CRK rewrap successful,
+   * waiting on cryptounit-mk-setimm." for it, or know key storage is empty). Counts only where the backend cannot
+   * report the rewrap, and only for this VP; recorded in the journal when it is used.
+   */
+  readonly rewrapAttestation?: Vp;
 }
 
 export interface PlanInput {
   readonly phase: Phase;
   readonly observation: Observation;
+  /** The journal as stored; `plan` uses it only when it is bound to this instance, service and rotation. */
   readonly journal: Journal | undefined;
+  /** This instance and service: the journal must have been written for them. */
+  readonly binding: JournalBinding;
   readonly desired: Desired;
 }
 
 // NOTE: plan must stay pure and total. Guards run in a fixed order, cheapest first, each returning early:
-// Diverged → foreign pending key → target mismatch → signers pre-check → selection → next step.
+// Diverged → foreign pending key → target mismatch → rewrap evidence → signers pre-check → selection → next step.
 
 const idsOf = (units: readonly UnitStatus[]) => units.map((u) => u.id);
 
 const act = (action: Action, reason: string): Decision => ({ kind: "act", action, reason });
 
-function refuse(code: Refusal["code"], message: string, units: readonly string[], manualSteps: readonly string[]): Refusal {
-  return { kind: "refuse", code, message, units, manualSteps };
+function refuse(code: Refusal["code"], message: string, units: readonly string[], manualSteps: readonly string[], evidence: readonly string[] = []): Refusal {
+  return { kind: "refuse", code, message, units, manualSteps, evidence };
+}
+
+/** The registers a journal is checked against: the phase's keys and each unit's current key. */
+export function observedRegisters(phase: Phase, observation: Observation): Omit<ObservedRotation, "targetVp"> {
+  return {
+    currentVp: phase.currentVp,
+    currentOf: (id) => {
+      const unit = observation.units.find((u) => u.id === id);
+      return unit?.current.status === "Valid" ? unit.current.vp : undefined;
+    },
+  };
+}
+
+/** What the journal contributes: itself when it describes the rotation to `target` on this instance, else why not. */
+export interface JournalEvidence {
+  readonly journal: Journal | undefined;
+  /** Why a journal that exists was set aside, for refusals and previews. */
+  readonly ignored?: string;
+}
+
+export function journalEvidence(input: PlanInput, target: Vp): JournalEvidence {
+  const { journal, binding, phase, observation } = input;
+  if (!journal) return { journal: undefined };
+  const mismatch = journalMismatch(journal, binding, { ...observedRegisters(phase, observation), targetVp: target });
+  return mismatch === undefined ? { journal } : { journal: undefined, ignored: `the journal ${journal.rotationId} was not used: ${mismatch}` };
+}
+
+/** The one rule (rewrap-evidence.ts) with every source this run has: the backend, the bound journal, the attestation. */
+function evidenceFor(input: PlanInput, target: Vp): { evidence: RewrapEvidence; journal: JournalEvidence; lines: string[] } {
+  const journal = journalEvidence(input, target);
+  const evidence = rewrapEvidence({ report: input.observation.rewrap, journal: journal.journal, attestation: input.desired.rewrapAttestation }, target);
+  return { evidence, journal, lines: [describeEvidence(evidence, target), ...(journal.ignored ? [journal.ignored] : [])] };
 }
 
 /** Signatures the signers can give on every unit: provided keys that are installed administrators everywhere. */
@@ -69,26 +118,35 @@ function withSelection(obs: Observation, desired: Desired, action: Action, reaso
   return act(action, reason);
 }
 
-/** Evidence that key storage may already be (partly) under `vp`: after that, clearing `vp` could lose it. */
-function rewrapMayHaveStarted(obs: Observation, journal: Journal | undefined, vp: Vp): boolean {
-  const r = obs.rewrap;
-  if (r.state === "unknown") return true;
-  if ((r.state === "inProgress" || r.state === "complete") && sameVp(r.targetVp, vp)) return true;
-  return journalShowsRewrap(journal, vp);
+/**
+ * The step before any promotion to `target`: the proof must already be in our journal of this rotation, written
+ * durably, so that a crash part-way through the promotion leaves the proof behind for a backend that cannot report.
+ */
+function recordProofFirst(evidence: RewrapEvidence, journal: Journal | undefined, target: Vp): Decision | undefined {
+  if (evidence.state !== "complete") return undefined;
+  if (journal?.rewrapProof && sameVp(journal.rewrapProof.vp, target)) return undefined;
+  const source = evidence.source === "attestation" ? "attestation" : "backend";
+  return act(
+    { kind: "recordRewrap", units: [], vp: target, evidence: source },
+    `record in the journal that key storage is entirely under ${shortVp(target)} (${describeEvidence(evidence, target)}) before promoting it`,
+  );
 }
 
-const journalProves = (journal: Journal | undefined, vp: Vp) => typeof journal?.rewrapCompletedFor === "string" && sameVp(journal.rewrapCompletedFor, vp);
-
-/**
- * Evidence that key storage is entirely under `vp`, enough to promote it: the backend says so; or, when the backend
- * cannot report (TKE CLI), our journal recorded it. A backend that can report wins over an older journal entry.
- */
-function rewrapProven(input: PlanInput, vp: Vp): boolean {
-  return input.phase.name === "Rewrapped" || (input.observation.rewrap.state === "unknown" && journalProves(input.journal, vp));
+/** Refuses a promotion that the evidence does not prove, with IBM's manual steps for that evidence. */
+function notProven(evidence: RewrapEvidence, lines: readonly string[], target: Vp, units: readonly string[], what: string): Refusal {
+  if (evidence.state === "partial" || evidence.state === "none") {
+    return refuse("PromotedBeforeRewrap", `${what}, but ${describeEvidence(evidence, target)}: promoting more units would make records unreadable`, units, PROMOTED_BEFORE_REWRAP_STEPS, lines);
+  }
+  return refuse("RewrapNotProven", `${what}, but nothing proves that key storage is entirely under ${shortVp(target)}`, units, rewrapNotProvenSteps(target), lines);
 }
 
 function startRotation(input: PlanInput): Decision {
   const { observation: obs, desired, phase } = input;
+  if (phase.currentVp === undefined) {
+    // No current key: nothing can be rewrapped, so the final promotion needs proof that key storage is empty now.
+    const { evidence, lines } = evidenceFor(input, desired.vp);
+    if (evidence.state !== "complete") return notProven(evidence, lines, desired.vp, idsOf(obs.units), "initialising the instance ends with set immediate");
+  }
   const from = phase.currentVp ? shortVp(phase.currentVp) : "an uninitialised instance";
   return withSelection(
     obs,
@@ -101,7 +159,7 @@ function startRotation(input: PlanInput): Decision {
 
 /** Carries the rotation whose new registers hold `target` one step further. */
 function continueRotation(input: PlanInput, target: Vp): Decision {
-  const { phase, observation: obs, journal, desired } = input;
+  const { phase, observation: obs, desired } = input;
   const byRole = (role: string) => obs.units.filter((u) => phase.roles[u.id] === role);
   const all = idsOf(obs.units);
   switch (phase.name) {
@@ -120,14 +178,15 @@ function continueRotation(input: PlanInput, target: Vp): Decision {
     case "Committed":
     case "Rewrapping":
     case "Rewrapped": {
-      // No current key means no key storage can exist (classify makes that Diverged): nothing to rewrap.
-      if (phase.currentVp === undefined || (rewrapProven(input, target) && journalProves(journal, target))) {
-        return withSelection(obs, desired, { kind: "setImmediate", units: all, vp: target }, `promote ${shortVp(target)} to the current register on every unit`);
+      const { evidence, journal, lines } = evidenceFor(input, target);
+      if (evidence.state === "complete") {
+        return (
+          recordProofFirst(evidence, journal.journal, target) ??
+          withSelection(obs, desired, { kind: "setImmediate", units: all, vp: target }, `promote ${shortVp(target)} to the current register on every unit (${describeEvidence(evidence, target)})`)
+        );
       }
-      if (rewrapProven(input, target)) {
-        // The backend proved it; the journal must say so durably before any promotion.
-        return act({ kind: "recordRewrap", units: [], vp: target }, `record that key storage is entirely under ${shortVp(target)} before promoting it`);
-      }
+      // No current key: nothing to rewrap from, and the evidence does not show key storage empty.
+      if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains");
       return withSelection(obs, desired, { kind: "rewrap", units: all, vp: target }, `rewrap key storage to ${shortVp(target)} (resumable; records already under it are skipped)`);
     }
     default:
@@ -135,15 +194,20 @@ function continueRotation(input: PlanInput, target: Vp): Decision {
   }
 }
 
-/** research §4.4: deselect the promoted units (cryptounit-rm), then set immediate on the rest. Never load, clear or rewrap. */
+/**
+ * research §4.4: with the rewrap proven complete, deselect the promoted units (cryptounit-rm), then set immediate on
+ * the rest. Never load, clear or rewrap a split instance; never promote one further without proof.
+ */
 function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
-  const { phase, observation: obs, journal, desired } = input;
-  // A promoted unit proves rewrap finished: promotion only ever follows a complete rewrap.
-  if (!journalProves(journal, target)) {
-    return act({ kind: "recordRewrap", units: [], vp: target }, `record that key storage is under ${shortVp(target)}: a unit is already promoted, which only follows a complete rewrap`);
-  }
+  const { phase, observation: obs, desired } = input;
   const promoted = obs.units.filter((u) => phase.roles[u.id] === "promoted");
   const lagging = obs.units.filter((u) => phase.roles[u.id] === "lagging");
+  const { evidence, journal, lines } = evidenceFor(input, target);
+  if (evidence.state !== "complete") {
+    return notProven(evidence, lines, target, idsOf(obs.units), `units ${idsOf(promoted).join(", ")} already have ${shortVp(target)} as their current key`);
+  }
+  const record = recordProofFirst(evidence, journal.journal, target);
+  if (record) return record;
   const stillSelected = promoted.filter((u) => u.selected);
   if (stillSelected.length > 0) {
     return act(
@@ -155,13 +219,44 @@ function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
     obs,
     desired,
     { kind: "setImmediate", units: idsOf(lagging), vp: target },
-    `set immediate on the lagging units ${idsOf(lagging).join(", ")} to finish the half-promoted rotation to ${shortVp(target)}`,
+    `set immediate on the lagging units ${idsOf(lagging).join(", ")} to finish the half-promoted rotation to ${shortVp(target)} (${describeEvidence(evidence, target)})`,
   );
+}
+
+/**
+ * The pending key `target` is not the declared one. It may be cleared only when it is provably ours and unused: a
+ * key this tool loaded on this instance (bound journal), no rewrap to it begun (journal), and the backend reporting
+ * that no record is under it. If a rewrap may have started, the old rotation is finished first.
+ */
+function abandonedRotation(input: PlanInput, target: Vp): Decision {
+  const { observation: obs, desired } = input;
+  const holding = idsOf(obs.units.filter((u) => u.new.status !== "Empty"));
+  const { evidence, journal, lines } = evidenceFor(input, target);
+  if (!journal.journal) {
+    return refuse(
+      "ForeignPendingKey",
+      `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${shortVp(desired.vp)}; run "hpcs-mk status", then clear it only if it is yours to discard`,
+      holding,
+      FOREIGN_PENDING_STEPS,
+      lines,
+    );
+  }
+  const ours = journalShowsLoad(journal.journal, target);
+  if (ours && !journalShowsRewrap(journal.journal, target) && !rewrapMayHaveStarted(evidence)) {
+    return withSelection(
+      obs,
+      desired,
+      { kind: "clearNew", units: holding, vp: target },
+      `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then rotate to ${shortVp(desired.vp)}`,
+    );
+  }
+  // Clearing now could destroy the only key some records are under: finish the old rotation, then rotate again.
+  return continueRotation(input, target);
 }
 
 /** plan — the next single safe step, done, or a refusal with the manual TKE steps (DESIGN §4 decision table). */
 export function plan(input: PlanInput): Decision {
-  const { phase, observation: obs, journal, desired } = input;
+  const { phase, observation: obs, desired } = input;
   switch (phase.name) {
     case "Diverged":
       return refuse(
@@ -186,27 +281,7 @@ export function plan(input: PlanInput): Decision {
       return repairHalfPromoted(input, phase.pendingVp as Vp);
     default: {
       const target = phase.pendingVp as Vp;
-      if (sameVp(target, desired.vp)) return continueRotation(input, target);
-      if (!journal || !sameVp(journal.targetVp, target)) {
-        const holding = obs.units.filter((u) => u.new.status !== "Empty");
-        return refuse(
-          "ForeignPendingKey",
-          `units ${idsOf(holding).join(", ")} hold pending key ${shortVp(target)} that no journal records and that is not the declared key ${shortVp(desired.vp)}; run "hpcs-mk status", then clear it only if it is yours to discard`,
-          idsOf(holding),
-          FOREIGN_PENDING_STEPS,
-        );
-      }
-      if (rewrapMayHaveStarted(obs, journal, target)) {
-        // Clearing now could destroy the only key some records are under: finish the old rotation, then rotate again.
-        return continueRotation(input, target);
-      }
-      const holding = idsOf(obs.units.filter((u) => u.new.status !== "Empty"));
-      return withSelection(
-        obs,
-        desired,
-        { kind: "clearNew", units: holding, vp: target },
-        `clear the abandoned pending key ${shortVp(target)} (no rewrap to it can have started), then rotate to ${shortVp(desired.vp)}`,
-      );
+      return sameVp(target, desired.vp) ? continueRotation(input, target) : abandonedRotation(input, target);
     }
   }
 }

@@ -1,9 +1,9 @@
 import { classify } from "./classify";
 import type { Act, Decision } from "./decision";
-import { beginStep, endStep, type Journal } from "./journal";
+import { beginStep, endStep, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import type { PhaseName } from "./phases";
-import { plan, type Desired } from "./plan";
+import { observedRegisters, plan, type Desired } from "./plan";
 import { project } from "./project";
 
 export interface PreviewStep extends Act {
@@ -18,17 +18,26 @@ export interface Preview {
 
 const PREVIEW_LIMIT = 64;
 
+export interface PreviewInput {
+  readonly observation: Observation;
+  readonly journal: Journal | undefined;
+  readonly binding: JournalBinding;
+  readonly desired: Desired;
+}
+
 /** previewCeremony — every step `plan` would take from this observation, assuming each one succeeds. Pure. */
-export function previewCeremony(observation: Observation, journal: Journal | undefined, desired: Desired): Preview {
+export function previewCeremony(input: PreviewInput): Preview {
+  const { binding, desired } = input;
   const steps: PreviewStep[] = [];
-  let obs = observation;
-  let j = journal;
+  let obs = input.observation;
+  let journal = input.journal;
   for (let i = 0; i < PREVIEW_LIMIT; i++) {
     const phase = classify(obs);
-    const decision = plan({ phase, observation: obs, journal: j, desired });
+    const decision = plan({ phase, observation: obs, journal, binding, desired });
     if (decision.kind !== "act") return { steps, end: decision };
     steps.push({ ...decision, phase: phase.name });
-    j = endStep(beginStep(j, decision.action, { now: "preview", newRotationId: () => "preview", currentVp: phase.currentVp }), "ok", "preview");
+    const context = { now: "preview", newRotationId: () => "preview", binding, observed: observedRegisters(phase, obs) };
+    journal = endStep(beginStep(journal, decision.action, context), decision.action, "ok", "preview");
     obs = project(obs, decision.action);
   }
   return { steps, end: { kind: "tooLong" } };

@@ -1,5 +1,5 @@
-import type { Backend, LoadNewRequest, MutatingCommand, RewrapProgress, Signers, UnitCommand } from "../../src/backends/backend";
-import { checkKeyStorageReadable, isSimulatedCrash } from "../../src/backends/simulator";
+import type { Backend, CallOptions, LoadNewRequest, MutatingCommand, RewrapOptions, Signers, UnitCommand } from "../../src/backends/backend";
+import { describeSimulatedInstance, isSimulatedCrash, keyStorageReaders, type RecordReaders } from "../../src/backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../src/model/vp";
 
 /** A backend call as the audit records it: which command, on which units, bound to which key. */
@@ -17,20 +17,29 @@ export interface Audit {
   crashed: boolean;
 }
 
+/** The (record, unit) pairs readable before and not after: the losses a call caused. */
+export function readersLost(before: readonly RecordReaders[], after: readonly RecordReaders[]): string[] {
+  const now = new Map(after.map((r) => [r.id, r]));
+  return before.flatMap((r) => {
+    const later = now.get(r.id);
+    const lost = r.readers.filter((unit) => !later?.readers.includes(unit));
+    return lost.length === 0 ? [] : [`record ${r.id} (under ${shortVp(r.vp)}) became unreadable on ${lost.join(", ")}`];
+  });
+}
+
 /**
- * audit — wraps a simulator backend so that every mutating call is checked against the simulator's ground truth:
- * invariant 2 (setImmediate only once every record is under its key) and 3 (clearNew never once a rewrap to that
- * key may have started) before the call, invariant 1 (every record readable by every unit) after it, whatever
- * the call's outcome. Violations are collected, never thrown, so the engine's control flow is not disturbed.
+ * audit — wraps the engine's simulator backend so that every mutating call is judged against the simulator's ground
+ * truth, whatever its outcome: no call may make a record unreadable on a unit that could read it before (DESIGN §4
+ * invariants 1, 3 and 6: this holds even where an operator already broke invariant 1), and `setImmediate` runs only
+ * once every record is under its key (invariant 2), `clearNew` never once a rewrap to that key started (invariant 3,
+ * from the simulator's own job, not the backend's report). Violations are collected, never thrown, so the engine's
+ * control flow is not disturbed. Only the engine's backend is audited: an operator's calls are what it must survive.
  */
 export function audit(inner: Backend, dir: string, instanceId: string, target: Audit): Backend {
-  const checkReadable = async (after: string) => {
-    const report = await checkKeyStorageReadable(dir, instanceId);
-    for (const problem of report.problems) target.violations.push(`invariant 1 after ${after}: ${problem}`);
-  };
   const mutate = async (command: MutatingCommand, units: readonly string[], vp: Vp | undefined, before: () => Promise<void>, call: () => Promise<void>) => {
     if (target.crashed) throw new Error("the process is dead: no call may follow a crash");
     await before();
+    const readersBefore = await keyStorageReaders(dir, instanceId);
     const label = `${command}${units.length ? ` on ${units.join(",")}` : ""}`;
     try {
       await call();
@@ -40,47 +49,49 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
       target.calls.push({ command, units, vp, outcome: target.crashed ? "crash" : "error" });
       throw error;
     } finally {
-      await checkReadable(label);
+      for (const loss of readersLost(readersBefore, await keyStorageReaders(dir, instanceId))) target.violations.push(`after ${label}: ${loss}`);
     }
   };
   const nothing = async () => undefined;
+  const job = () => describeSimulatedInstance(dir, instanceId).rewrap;
   return {
     description: inner.description,
+    instanceId: inner.instanceId,
+    identity: inner.identity,
     listUnits: () => inner.listUnits(),
     queryUnit: (unit) => inner.queryUnit(unit),
     rewrapStatus: () => inner.rewrapStatus(),
     acquireLease: inner.acquireLease?.bind(inner),
-    select: (units) => mutate("select", units, undefined, nothing, () => inner.select(units)),
-    deselect: (units) => mutate("deselect", units, undefined, nothing, () => inner.deselect(units)),
-    loadNew: (request: LoadNewRequest, signers: Signers) => mutate("loadNew", [request.unit], request.expectedVp, nothing, () => inner.loadNew(request, signers)),
-    commitNew: (command: UnitCommand, signers: Signers) => mutate("commitNew", [command.unit], command.expectedVp, nothing, () => inner.commitNew(command, signers)),
-    clearNew: (command: UnitCommand, signers: Signers) =>
+    select: (units, options?: CallOptions) => mutate("select", units, undefined, nothing, () => inner.select(units, options)),
+    deselect: (units, options?: CallOptions) => mutate("deselect", units, undefined, nothing, () => inner.deselect(units, options)),
+    loadNew: (request: LoadNewRequest, signers: Signers, options?: CallOptions) => mutate("loadNew", [request.unit], request.expectedVp, nothing, () => inner.loadNew(request, signers, options)),
+    commitNew: (command: UnitCommand, signers: Signers, options?: CallOptions) => mutate("commitNew", [command.unit], command.expectedVp, nothing, () => inner.commitNew(command, signers, options)),
+    clearNew: (command: UnitCommand, signers: Signers, options?: CallOptions) =>
       mutate(
         "clearNew",
         [command.unit],
         command.expectedVp,
         async () => {
-          const status = await inner.rewrapStatus();
+          const status = job();
           if ((status.state === "inProgress" || status.state === "complete") && sameVp(status.targetVp, command.expectedVp)) {
             target.violations.push(`invariant 3: clearNew of ${shortVp(command.expectedVp)} on ${command.unit} after a rewrap to it started (${status.state})`);
           }
         },
-        () => inner.clearNew(command, signers),
+        () => inner.clearNew(command, signers, options),
       ),
-    rewrap: (vp: Vp, signers: Signers, onProgress?: (p: RewrapProgress) => void) => mutate("rewrap", [], vp, nothing, () => inner.rewrap(vp, signers, onProgress)),
-    setImmediate: (command: UnitCommand, signers: Signers) =>
+    rewrap: (vp: Vp, signers: Signers, options?: RewrapOptions) => mutate("rewrap", [], vp, nothing, () => inner.rewrap(vp, signers, options)),
+    setImmediate: (command: UnitCommand, signers: Signers, options?: CallOptions) =>
       mutate(
         "setImmediate",
         [command.unit],
         command.expectedVp,
         async () => {
-          const report = await checkKeyStorageReadable(dir, instanceId);
-          const elsewhere = Object.entries(report.byVp).filter(([vp, count]) => count > 0 && !sameVp(vp, command.expectedVp));
+          const elsewhere = (await keyStorageReaders(dir, instanceId)).filter((r) => !sameVp(r.vp, command.expectedVp));
           if (elsewhere.length > 0) {
-            target.violations.push(`invariant 2: setImmediate to ${shortVp(command.expectedVp)} on ${command.unit} while ${elsewhere.map(([vp, n]) => `${n} records are under ${shortVp(vp)}`).join(", ")}`);
+            target.violations.push(`invariant 2: setImmediate to ${shortVp(command.expectedVp)} on ${command.unit} while ${elsewhere.length} record(s) are under other keys`);
           }
         },
-        () => inner.setImmediate(command, signers),
+        () => inner.setImmediate(command, signers, options),
       ),
   };
 }

@@ -8,6 +8,7 @@ import type { Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { sameVp, type Vp } from "../../src/model/vp";
 import { instantClock } from "../helpers/clocks";
+import { leavesEveryRecordReadable } from "../helpers/operator";
 import { createSimFixture, throwingCrash, type SimFixture } from "../helpers/sim-fixture";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 
@@ -35,16 +36,27 @@ export interface Template {
   readonly reference: readonly AuditedCall[];
 }
 
+/**
+ * What another person does between the crash and the resumed run: an operator with IBM's CLI (promoting a unit early,
+ * clearing the pending key, loading a foreign key), or a journal handed to the resumed run that must not count (the
+ * closed journal of an earlier rotation, another instance's journal claiming the rewrap done).
+ */
+export const INTERFERENCES = ["none", "promoteOneEarly", "clearPending", "loadForeign", "staleJournal", "foreignJournal"] as const;
+export type Interference = (typeof INTERFERENCES)[number];
+const JOURNAL_INTERFERENCES: readonly Interference[] = ["staleJournal", "foreignJournal"];
+
 export interface Scenario {
   readonly template: Template;
   readonly label: string;
   readonly fault: FaultSpec;
   readonly resumeWithJournal: boolean;
+  readonly interference: Interference;
 }
 
 export interface ScenarioResult {
   readonly scenario: Scenario;
-  readonly outcome: "converged" | "refusedUnchanged" | "failed";
+  /** `twin`: the interference found nothing to act on at this point, so the scenario is its undisturbed twin and is not run twice. */
+  readonly outcome: "converged" | "refusedUnchanged" | "twin" | "failed";
   readonly problems: readonly string[];
 }
 
@@ -64,7 +76,8 @@ function executorFor(backend: Backend, template: Template, journal: Journal | un
 }
 
 export async function prepareTemplate(shape: Shape, start: Start): Promise<Template> {
-  const fixture = await createSimFixture({ shape, anyShape: true, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 2 });
+  // One administrator and threshold 1: the check is about crash points, and each P-521 signature costs milliseconds.
+  const fixture = await createSimFixture({ shape, anyShape: true, admins: 1, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 3 });
   const desired = fixture.keyParts[1].vp;
   const scratch = copyInstance(fixture);
   try {
@@ -85,7 +98,11 @@ function copyInstance(fixture: SimFixture): string {
   return dir;
 }
 
-/** Every fault at every reference call: crash before/after, a hard failure before/after, a 500, a lost response, and crashes mid-rewrap. */
+/**
+ * Every fault at every reference call: crash before/after, a hard failure before/after, a 500, a lost response, and
+ * crashes mid-rewrap; each resumed with the journal and without. At every point where the process dies, each
+ * interference of another person as well.
+ */
 export function scenariosFor(template: Template): Scenario[] {
   const faults: { label: string; fault: FaultSpec }[] = [];
   const seen = new Map<string, number>();
@@ -107,7 +124,62 @@ export function scenariosFor(template: Template): Scenario[] {
       for (const afterRecords of [0, 1, 3, 5]) faults.push({ label: `crash mid-rewrap after ${afterRecords} records`, fault: { kind: "crashMidRewrap", afterRecords } });
     }
   }
-  return faults.flatMap(({ label, fault }) => [true, false].map((resumeWithJournal) => ({ template, label, fault, resumeWithJournal })));
+  return faults.flatMap(({ label, fault }) => {
+    const interferences = fault.kind === "crash" || fault.kind === "crashMidRewrap" ? INTERFERENCES : (["none"] as const);
+    return interferences.flatMap((interference) =>
+      [true, false]
+        .filter((resumeWithJournal) => resumeWithJournal || !JOURNAL_INTERFERENCES.includes(interference))
+        .map((resumeWithJournal) => ({ template, label, fault, resumeWithJournal, interference })),
+    );
+  });
+}
+
+/** What the resumed run is handed, and whether the interference changed anything (the instance or the journal). */
+interface Interfered {
+  readonly journal: Journal | undefined;
+  readonly changed: boolean;
+}
+
+/** Applies the interference as an operator would with IBM's CLI, and returns the journal the resumed run is handed. */
+async function interfere(scenario: Scenario, dir: string, durable: Journal | undefined): Promise<Interfered> {
+  const { fixture } = scenario.template;
+  const backend = await openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash });
+  const journal = scenario.resumeWithJournal ? durable : undefined;
+  const { units } = await observe(backend);
+  const signers = fixture.signers;
+  const mayRemove = (unit: string, vp: Vp) => leavesEveryRecordReadable(dir, fixture.instanceId, unit, vp);
+  const acted = (command: Promise<void>) => command.then(
+    () => ({ journal, changed: true }),
+    () => ({ journal, changed: false }),
+  );
+  const untouched = { journal, changed: false };
+  switch (scenario.interference) {
+    case "none":
+      return untouched;
+    case "promoteOneEarly": {
+      // One unit of a committed instance, leaving the others lagging (cryptounit-mk-setimm only warns).
+      const [first, ...rest] = units;
+      const committed = units.every((u) => u.new.status === "Full Committed");
+      if (!committed || rest.length === 0 || (first.current.status === "Valid" && !(await mayRemove(first.id, first.current.vp)))) return untouched;
+      return acted(backend.setImmediate({ unit: first.id, expectedVp: first.new.vp }, signers));
+    }
+    case "clearPending": {
+      const pending = units.find((u) => u.new.status !== "Empty");
+      if (!pending || !(await mayRemove(pending.id, pending.new.vp))) return untouched;
+      return acted(backend.clearNew({ unit: pending.id, expectedVp: pending.new.vp }, signers));
+    }
+    case "loadForeign": {
+      const empty = units.find((u) => u.new.status === "Empty");
+      if (!empty) return untouched;
+      return acted(backend.loadNew({ unit: empty.id, keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, signers));
+    }
+    case "staleJournal":
+      return journal ? { journal: { ...journal, completedAt: journal.startedAt }, changed: true } : untouched;
+    case "foreignJournal":
+      return journal
+        ? { journal: { ...journal, binding: journal.binding && { ...journal.binding, instanceId: "another-instance" }, rewrapProof: { vp: journal.targetVp, source: "rewrap", at: journal.startedAt } }, changed: true }
+        : untouched;
+  }
 }
 
 async function snapshot(backend: Backend, dir: string, instanceId: string): Promise<string> {
@@ -133,11 +205,14 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     } catch (error) {
       if (!record.crashed && isSimulatedCrash(error)) problems.push("a crash was caught by the engine instead of ending the process");
     }
-    // Run 2: a fresh process resumes, with the journal the first one persisted, or with none.
+    // Between the runs, another person may touch the instance or the journal (never audited: the engine must survive it).
+    const handed = await interfere(scenario, dir, durable);
+    if (scenario.interference !== "none" && !handed.changed) return { scenario, outcome: "twin", problems: [] };
+    // Run 2: a fresh process resumes, with the journal the first one persisted (or the one it was handed), or with none.
     record.crashed = false;
     const second = audit(await openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash }), dir, fixture.instanceId, record);
     const before = await snapshot(second, dir, fixture.instanceId);
-    const result = await executorFor(second, template, scenario.resumeWithJournal ? durable : undefined, () => undefined).run();
+    const result = await executorFor(second, template, handed.journal, () => undefined).run();
     problems.push(...record.violations);
     if (result.outcome === "refused") {
       const after = await snapshot(second, dir, fixture.instanceId);
@@ -165,5 +240,6 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 
 export function describeScenario(s: Scenario): string {
   const { shape } = s.template;
-  return `${s.template.start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
+  const interference = s.interference === "none" ? "" : `, then ${s.interference}`;
+  return `${s.template.start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}${interference}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
 }

@@ -1,4 +1,6 @@
+import { exampleJournal } from "../../src/engine/decision-table";
 import { Executor } from "../../src/engine/executor";
+import { journalBinding } from "../../src/engine/journal";
 import { classify } from "../../src/engine/classify";
 import { observe } from "../../src/engine/observe";
 import { audit, type Audit } from "../crash/audited-backend";
@@ -36,16 +38,12 @@ describe("a rotation that died after the rewrap with 1 of 3 units promoted", () 
     const [promoted, lagging1, lagging2] = fixture.unitIds;
     const priorJournal =
       journal === "a journal"
-        ? {
-            schemaVersion: 1 as const,
+        ? exampleJournal(target.vp, {
             rotationId: "rot-seed",
+            binding: journalBinding(backend),
             fromVp: fixture.keyParts[0].vp,
-            targetVp: target.vp,
-            startedAt: "2026-11-25T00:00:00.000Z",
-            completedAt: null,
-            rewrapCompletedFor: target.vp,
-            steps: [],
-          }
+            rewrapProof: { vp: target.vp, source: "rewrap", at: "2026-11-25T00:00:00.000Z" },
+          })
         : undefined;
     const result = await new Executor({
       backend,
@@ -64,7 +62,7 @@ describe("a rotation that died after the rewrap with 1 of 3 units promoted", () 
     expect(record.calls.slice(1, 3).flatMap((c) => c.units).sort()).toEqual([lagging1, lagging2].sort());
     expect(record.calls.every((c) => !["loadNew", "clearNew", "rewrap", "commitNew"].includes(c.command))).toBe(true);
     expect(record.violations).toEqual([]);
-    expect(result.journal?.rewrapCompletedFor).toBe(target.vp);
+    expect(result.journal?.rewrapProof?.vp).toBe(target.vp);
     expect(result.journal?.completedAt).not.toBeNull();
     const storage = await fixture.check();
     expect(storage.problems).toEqual([]);

@@ -56,7 +56,7 @@ describe("the executor", () => {
     expect(result.outcome).toBe("done");
     expect(events.filter((e) => e.type === "step").map((e) => (e as { action: string }).action)).toEqual(["loadNew", "commitNew", "rewrap", "setImmediate"]);
     expect(backend.state.units.every((u) => u.current.vp === D && u.new.status === "Empty")).toBe(true);
-    expect(result.journal).toMatchObject({ rotationId: "rot-test", fromVp: X, targetVp: D, rewrapCompletedFor: D });
+    expect(result.journal).toMatchObject({ rotationId: "rot-test", fromVp: X, targetVp: D, rewrapProof: { vp: D, source: "rewrap" } });
     expect(result.journal?.completedAt).not.toBeNull();
   });
 
@@ -144,10 +144,71 @@ describe("the executor", () => {
   test("releases the lease however the run ends", async () => {
     const released: string[] = [];
     const backend = fakeBackend(active(), {
-      acquireLease: async (owner) => ({ release: async () => void released.push(owner) }),
+      acquireLease: async (owner) => ({ renew: async () => undefined, release: async () => void released.push(owner) }),
       rewrap: async () => Promise.reject(new Ep11Error("u1", 3, undefined, "Operation not allowed in imprint mode.")),
     });
     await executor(backend, { owner: "test" }).run.run().catch(() => undefined);
     expect(released).toEqual(["test"]);
+  });
+
+  test("renews the lease before every step, for as long as the longest step plus a margin", async () => {
+    const log: string[] = [];
+    const backend = fakeBackend(active(), {
+      acquireLease: async (owner, ttlMs) => {
+        log.push(`acquire ${owner} ${ttlMs}`);
+        return { renew: async () => void log.push("renew"), release: async () => void log.push("release") };
+      },
+    });
+    const { run, events } = executor(backend, { owner: "test", stepTimeoutMs: 30_000 });
+    await run.run();
+    const steps = events.filter((e) => e.type === "step").length;
+    expect(log).toEqual(["acquire test 90000", ...Array.from({ length: steps }, () => "renew"), "release"]);
+  });
+
+  test("stops when the lease was taken over meanwhile, before the step", async () => {
+    const lost = new Error("the lease is held by someone else");
+    const backend = fakeBackend(active(), { acquireLease: async () => ({ renew: async () => Promise.reject(lost), release: async () => undefined }) }, ["loadNew"]);
+    const error = await executor(backend).run.run().catch((e) => e);
+    expect(error.cause).toBe(lost);
+  });
+
+  test("aborts a timed-out call's signal, and releases the lease only once the call has settled", async () => {
+    const clock = testClock();
+    const log: string[] = [];
+    let settle: () => void = () => undefined;
+    const backend = fakeBackend(active(), {
+      acquireLease: async () => ({ renew: async () => undefined, release: async () => void log.push("release") }),
+      rewrap: (_vp, _signers, options) =>
+        new Promise<void>((resolve) => {
+          options?.signal?.addEventListener("abort", () => log.push(`aborted: ${(options.signal?.reason as Error).name}`));
+          settle = () => {
+            log.push("rewrap settled");
+            resolve();
+          };
+          setTimeout(() => clock.advance(60_000), 0);
+        }),
+    });
+    const ended = executor(backend, { clock, stepTimeoutMs: 30_000, settleMs: 120_000 }).run.run().catch((e) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(log).toEqual(["aborted: DeadlineExceededError"]);
+    settle();
+    expect(await ended).toBeInstanceOf(ExecutionError);
+    expect(log).toEqual(["aborted: DeadlineExceededError", "rewrap settled", "release"]);
+  });
+
+  test("keeps the lease (to expire) when an abandoned call does not settle in time", async () => {
+    const clock = testClock();
+    const log: string[] = [];
+    const backend = fakeBackend(active(), {
+      acquireLease: async () => ({ renew: async () => undefined, release: async () => void log.push("release") }),
+      rewrap: () =>
+        new Promise<void>(() => {
+          setTimeout(() => clock.advance(60_000), 0);
+          setTimeout(() => clock.advance(60_000), 10);
+        }),
+    });
+    const error = await executor(backend, { clock, stepTimeoutMs: 30_000, settleMs: 30_000 }).run.run().catch((e) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(log).toEqual([]);
   });
 });

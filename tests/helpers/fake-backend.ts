@@ -12,6 +12,8 @@ export function fakeBackend(initial: Observation, overrides: Partial<Backend> = 
   const fake = {
     state: initial,
     description: "fake",
+    instanceId: "example-instance",
+    identity: "example-service",
     listUnits: async () => fake.state.units.map(({ id, type, location }) => ({ id, type, location })),
     queryUnit: async (unit: string) => {
       const found = fake.state.units.find((u) => u.id === unit);
