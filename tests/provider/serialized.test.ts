@@ -52,4 +52,12 @@ describe("the serialized provider", () => {
     expect(result.updated.outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[2].vp });
     expectNoSecrets(fixture, output);
   }, 120_000);
+
+  test("the installed package's surface is its index, ./runtime and the hpcs-mk bin: no internal module is importable", () => {
+    const probe = (specifier: string) =>
+      execFileSync(process.execPath, ["-e", `try { require(${JSON.stringify(specifier)}); console.log("ok") } catch (e) { console.log(e.code) }`], { cwd: project, encoding: "utf8" }).trim();
+    expect(probe("pulumi-hpcs-masterkey/runtime")).toBe("ok");
+    expect(probe("pulumi-hpcs-masterkey/dist/engine/plan")).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
+    expect(probe("pulumi-hpcs-masterkey/dist/backends/simulator/state-store.js")).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
+  });
 });
