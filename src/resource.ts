@@ -23,6 +23,12 @@ export interface MasterKeyArgs {
   readonly signatureKeys: pulumi.Input<pulumi.Input<SecretFileArgs>[]>;
   /** When set, `check` refuses key parts that do not make this verification pattern. */
   readonly expectedVerificationPattern?: pulumi.Input<string>;
+  /**
+   * An operator's attestation that key storage is entirely under this verification pattern: you saw "KMS CRK rewrap
+   * successful, waiting on cryptounit-mk-setimm." for it. Used only where the backend cannot report the rewrap, and
+   * only for this key; recorded in the rotation journal. Remove it once the rotation is done.
+   */
+  readonly attestRewrapComplete?: pulumi.Input<string>;
   /** The provider's own deadlines (Pulumi gives dynamic providers none). */
   readonly deadlines?: pulumi.Input<{ runSeconds?: number; stepSeconds?: number }>;
 }
@@ -52,6 +58,7 @@ export class MasterKey extends pulumi.dynamic.Resource {
       keyParts: pulumi.secret(args.keyParts),
       signatureKeys: pulumi.secret(args.signatureKeys),
       expectedVerificationPattern: args.expectedVerificationPattern,
+      attestRewrapComplete: args.attestRewrapComplete,
       deadlines: args.deadlines,
       verificationPattern: undefined,
       desiredVerificationPattern: undefined,

@@ -6,6 +6,6 @@ import { openSimulator } from "./simulator/backend";
 export async function openBackend(config: ProviderConfig, instanceId: string): Promise<Backend> {
   switch (config.backend) {
     case "simulator":
-      return openSimulator({ dir: config.simulatorDir, instanceId, latencyMs: config.simulatorLatencyMs });
+      return openSimulator({ dir: config.simulatorDir, instanceId, latencyMs: config.simulatorLatencyMs, reportsRewrapStatus: config.simulatorRewrapStatus === "reported" });
   }
 }

@@ -1,13 +1,13 @@
 import type { Backend, Signers } from "../backends/backend";
 import { openBackend } from "../backends/open";
 import type { ActionKind } from "../engine/decision";
-import type { Journal } from "../engine/journal";
+import { journalBinding, type Journal, type JournalBinding } from "../engine/journal";
 import type { PhaseName } from "../engine/phases";
 import type { Desired } from "../engine/plan";
 import { previewCeremony, type Preview } from "../engine/preview";
 import { openKeyParts, type OpenedKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
-import type { Vp } from "../model/vp";
+import { parseVp, type Vp } from "../model/vp";
 import type { GlobalOptions } from "./argv";
 import { cliConfig, displayPath } from "./config";
 import type { CommandContext } from "./context";
@@ -26,6 +26,8 @@ export interface CeremonyOptions extends GlobalOptions {
   readonly signatureKeyPasswordEnv: readonly string[];
   /** Default `.hpcs-mk/<instance-id>.journal.json` in the working directory. */
   readonly journal: string | undefined;
+  /** The VP an operator attests key storage to be entirely under (`--attest-rewrap-complete`). */
+  readonly attestRewrapComplete: string | undefined;
 }
 
 export interface OpenedCeremony {
@@ -35,6 +37,8 @@ export interface OpenedCeremony {
   readonly keyParts: OpenedKeyParts;
   readonly signers: Signers;
   readonly desired: Desired;
+  /** This instance and service: a journal is evidence only when it was written for them. */
+  readonly binding: JournalBinding;
   /** Zeroes the decrypted key parts. Call on every exit path. */
   close(): void;
 }
@@ -52,7 +56,9 @@ export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): 
   const keyParts = openKeyParts(partRefs);
   try {
     const signers = openSigners(signerRefs);
-    return { backend, journalFile, journal, keyParts, signers, desired: { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski) }, close: () => keyParts.close() };
+    const attestation = opts.attestRewrapComplete === undefined ? undefined : parseVp(opts.attestRewrapComplete);
+    const desired: Desired = { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
+    return { backend, journalFile, journal, keyParts, signers, desired, binding: journalBinding(backend), close: () => keyParts.close() };
   } catch (e) {
     keyParts.close();
     throw e;
@@ -93,8 +99,8 @@ export interface PlannedCeremony {
 }
 
 /** planCeremony — every step a rotation would take from this view, assuming each succeeds (previewCeremony). Pure. */
-export function planCeremony(view: InstanceView, journal: Journal | undefined, desired: Desired): PlannedCeremony {
-  const preview = previewCeremony(view.observation, journal, desired);
+export function planCeremony(view: InstanceView, ceremony: Pick<OpenedCeremony, "journal" | "binding" | "desired">): PlannedCeremony {
+  const preview = previewCeremony({ observation: view.observation, journal: ceremony.journal, binding: ceremony.binding, desired: ceremony.desired });
   const units = view.units.map((u) => ({ num: u.num, id: u.id }));
   const steps = preview.steps.map((s, i) => ({
     step: i + 1,

@@ -20,6 +20,8 @@ import { renderSimFault, renderSimInit, renderSimShow, renderSimVerify } from ".
 import { renderStatus } from "./render/status";
 import { styleFor, type Style } from "./render/style";
 import { jsonDocument, type Report } from "./report";
+import { parseVp } from "../model/vp";
+import { printable } from "../format/printable";
 
 /**
  * hpcs-mk — the companion CLI. This file only registers the commands (flags, help, examples), parses argv, and maps
@@ -50,6 +52,11 @@ const ceremonyFlags = {
   signatureKey: { kind: "strings", value: "FILE", help: "an administrator signature key file (N.sigkey); enough to meet the signature threshold" },
   signatureKeyPasswordEnv: { kind: "strings", value: "VAR", help: "the environment variable holding the password of the --signature-key in the same position (else: prompt)" },
   journal: { kind: "string", value: "FILE", help: "the rotation journal (default .hpcs-mk/<instance-id>.journal.json)" },
+  attestRewrapComplete: {
+    kind: "string",
+    value: "VP",
+    help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it); used only where the backend cannot report the rewrap, recorded in the journal',
+  },
 } as const;
 
 function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefined {
@@ -57,6 +64,9 @@ function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefin
   const signers = o.signatureKey as string[];
   if (parts.length < 2 || parts.length > 3) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), not ${parts.length}`;
   if (signers.length === 0) return "give at least one --signature-key file (an installed administrator's N.sigkey)";
+  if (typeof o.attestRewrapComplete === "string" && parseVp(o.attestRewrapComplete) === undefined) {
+    return "--attest-rewrap-complete expects the 64-character hex verification pattern of the rewrap target, as ibmcloud tke cryptounit-mk prints it";
+  }
   return (
     pairingProblem(parts, o.keyPartPasswordEnv as string[], "--key-part", "--key-part-password-env") ??
     pairingProblem(signers, o.signatureKeyPasswordEnv as string[], "--signature-key", "--signature-key-password-env")
@@ -287,7 +297,8 @@ function processIo(): Io {
       cwd: process.cwd(),
       interactive: process.stdin.isTTY === true,
       prompter: terminalPrompter(process.stdin, process.stderr),
-      progress: (line) => process.stderr.write(`${line}\n`),
+      // Progress carries names from files and the service (administrators, descriptions): never raw control characters.
+      progress: (line) => process.stderr.write(`${line.split("\n").map(printable).join("\n")}\n`),
     },
   };
 }

@@ -10,6 +10,12 @@ export const providerConfigSchema = z.object({
   simulatorDir: z.string().min(1).default(".hpcs-sim"),
   /** Simulated per-call latency, for rehearsals that feel like the real service. */
   simulatorLatencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
+  /**
+   * Whether the simulator reports the key storage rewrap (`reported`, as HPCS's status query does) or answers
+   * `unknown` (`hidden`), as the TKE CLI cannot report it: rehearses the rules for that case (journal proof,
+   * attestations) on the simulator.
+   */
+  simulatorRewrapStatus: z.enum(["reported", "hidden"]).default("reported"),
   /** For real backends (IBM Cloud IAM). Unused by the simulator. */
   apiKey: z.string().optional(),
 });
@@ -23,6 +29,7 @@ const KEYS = {
   backend: { config: "hpcs:backend", env: "HPCS_BACKEND" },
   simulatorDir: { config: "hpcs:simulatorDir", env: "HPCS_SIMULATOR_DIR" },
   simulatorLatencyMs: { config: "hpcs:simulatorLatencyMs", env: "HPCS_SIMULATOR_LATENCY_MS" },
+  simulatorRewrapStatus: { config: "hpcs:simulatorRewrapStatus", env: "HPCS_SIMULATOR_REWRAP_STATUS" },
   apiKey: { config: "hpcs:apiKey", env: "IBMCLOUD_API_KEY" },
 } as const;
 

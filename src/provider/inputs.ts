@@ -33,6 +33,11 @@ export const masterKeyInputsSchema = z.object({
     .transform((text) => parseVp(text) ?? text)
     .refine(isVp, "expected a 64-character hex verification pattern, as `hpcs-mk keypart show` or `ibmcloud tke cryptounit-mk` prints it")
     .optional(),
+  attestRewrapComplete: z
+    .string()
+    .transform((text) => parseVp(text) ?? text)
+    .refine(isVp, 'expected the 64-character hex verification pattern of the key that "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." was printed for')
+    .optional(),
   deadlines: z
     .object({
       /** The whole `pulumi up` step's budget for this resource. Default 30 minutes. */

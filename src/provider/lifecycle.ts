@@ -4,11 +4,13 @@ import { openBackend } from "../backends/open";
 import { classify } from "../engine/classify";
 import type { Refusal } from "../engine/decision";
 import { Executor, ExecutionError } from "../engine/executor";
-import { parseJournal, type Journal } from "../engine/journal";
+import { journalBinding, JournalFormatError, parseJournal, type Journal } from "../engine/journal";
+import type { Desired } from "../engine/plan";
 import { observe } from "../engine/observe";
 import { previewCeremony } from "../engine/preview";
 import { openKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
+import { printable } from "../format/printable";
 import { renderProgress } from "../format/progress";
 import { isVp, sameVp, shortVp } from "../model/vp";
 import type { ProviderConfig } from "./config";
@@ -48,7 +50,36 @@ function unitIdsOf(props: Props): string[] {
 }
 
 function refusalText(refusal: Refusal): string {
-  return [`refused (${refusal.code}): ${refusal.message}`, "manual steps:", ...refusal.manualSteps.map((s) => `  ${s}`)].join("\n");
+  return printableLines([
+    `refused (${refusal.code}): ${refusal.message}`,
+    ...(refusal.evidence.length > 0 ? ["evidence:", ...refusal.evidence.map((e) => `  ${e}`)] : []),
+    "manual steps:",
+    ...refusal.manualSteps.map((s) => `  ${s}`),
+  ]);
+}
+
+/** Lines shown to people: names from the service (administrators) with control characters escaped. */
+function printableLines(lines: readonly string[]): string {
+  return lines.map(printable).join("\n");
+}
+
+/**
+ * The journal stored in state. A malformed one is set aside with a note, not an error: a journal can only make the
+ * engine more careful or carry a proof, so without it the engine takes the safe side (and refresh and up still run).
+ */
+function storedJournal(ctx: LifecycleContext, raw: unknown): Journal | undefined {
+  try {
+    return parseJournal(raw);
+  } catch (error) {
+    if (!(error instanceof JournalFormatError)) throw error;
+    ctx.log(`the rotation journal in the stack state was set aside: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** What the inputs declare, as the engine takes it. */
+function desiredOf(inputs: CheckedInputs, vp: string, signerSkis: readonly string[]): Desired {
+  return { vp, signerSkis, ...(inputs.attestRewrapComplete ? { rewrapAttestation: inputs.attestRewrapComplete } : {}) };
 }
 
 /**
@@ -82,7 +113,12 @@ async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds:
   try {
     const backend = await openBackend(ctx.config, inputs.instanceId);
     const observation = await observe(backend, unitIdsOf(olds));
-    const preview = previewCeremony(observation, parseJournal(olds.rotation), { vp: inputs.desiredVerificationPattern, signerSkis: inputs.signerSkis });
+    const preview = previewCeremony({
+      observation,
+      journal: storedJournal(ctx, olds.rotation),
+      binding: journalBinding(backend),
+      desired: desiredOf(inputs, inputs.desiredVerificationPattern, inputs.signerSkis),
+    });
     const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
     ctx.log(`planned ceremony for ${inputs.instanceId} → ${shortVp(inputs.desiredVerificationPattern)} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`);
     preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
@@ -116,7 +152,7 @@ async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Pri
     });
     const executor = new Executor({
       backend,
-      desired: { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski) },
+      desired: desiredOf(inputs, keyParts.vp, signers.keys.map((k) => k.ski)),
       material: { keyParts: keyParts.parts, signers },
       journal: prior.journal,
       onProgress: (event) => {
@@ -165,7 +201,7 @@ export async function createMasterKey(ctx: LifecycleContext, inputs: Props): Pro
 }
 
 export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<{ outs: MasterKeyOutputs }> {
-  const prior = { journal: parseJournal(olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null, knownUnits: unitIdsOf(olds) };
+  const prior = { journal: storedJournal(ctx, olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null, knownUnits: unitIdsOf(olds) };
   return { outs: await converge(ctx, news as unknown as CheckedInputs, prior, true) };
 }
 
@@ -181,7 +217,7 @@ export async function readMasterKey(ctx: LifecycleContext, id: string, props: Pr
   }
   const observation = await observe(backend, unitIdsOf(props));
   const phase = classify(observation);
-  const journal = parseJournal(props.rotation);
+  const journal = storedJournal(ctx, props.rotation);
   const outputs = shapeOutputs(observation, phase, {
     instanceId,
     backend: backend.description,

@@ -2,7 +2,8 @@ import type { UnitStatus } from "../backends/backend";
 import type { Journal } from "../engine/journal";
 import type { Observation } from "../engine/observation";
 import type { Phase, PhaseName } from "../engine/phases";
-import type { Vp } from "../model/vp";
+import { shortVp, type Vp } from "../model/vp";
+import { describeEvidence, rewrapEvidence } from "../engine/rewrap-evidence";
 
 /** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
 export interface UnitOutput {
@@ -65,11 +66,22 @@ export interface OutputContext {
   readonly lastStep: LastStep;
 }
 
+/** The drift reason of an unfinished rotation; a half-promotion the backend shows premature is called out. */
+function unfinished(observation: Observation, phase: Phase): string {
+  if (phase.name === "HalfPromoted" && phase.pendingVp !== undefined) {
+    const evidence = rewrapEvidence({ report: observation.rewrap }, phase.pendingVp);
+    if (evidence.state === "partial" || evidence.state === "none") {
+      return `units were promoted to ${shortVp(phase.pendingVp)} before the key storage rewrap completed (${describeEvidence(evidence, phase.pendingVp)}): pulumi up will refuse to promote more; see docs/runbook.md`;
+    }
+  }
+  return `a rotation is unfinished: phase ${phase.name}; the next pulumi up resumes it`;
+}
+
 /** shapeOutputs — outputs from an observation and its phase. */
 export function shapeOutputs(observation: Observation, phase: Phase, ctx: OutputContext): MasterKeyOutputs {
   const driftReasons = phase.reasons.map((r) => r.message);
   if (phase.name === "Uninitialized") driftReasons.push("the instance has no master key yet: the next pulumi up initialises it");
-  else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(`a rotation is unfinished: phase ${phase.name}; the next pulumi up resumes it`);
+  else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(unfinished(observation, phase));
   return {
     instanceId: ctx.instanceId,
     backend: ctx.backend,

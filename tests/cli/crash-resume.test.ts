@@ -43,7 +43,7 @@ test("a rotate killed half-way through promotion leaves HalfPromoted; plan shows
   expect(promoted.length + lagging.length).toBe(5);
 
   const journal = parseJournal(JSON.parse(readFileSync(join(ws.dir, ".hpcs-mk", "hp.journal.json"), "utf8")));
-  expect(journal?.rewrapCompletedFor).toBe(next.vp);
+  expect(journal?.rewrapProof).toMatchObject({ vp: next.vp, source: "rewrap" });
   expect(journal?.steps.at(-1)).toMatchObject({ action: "setImmediate", outcome: "started" });
 
   const planned = await ws.run(["plan", "--instance", "hp", ...next.flags, ...SIGNER_FLAGS, "--json"]);

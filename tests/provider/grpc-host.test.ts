@@ -134,7 +134,7 @@ describe("the dynamic-provider host over gRPC", () => {
     expect(error.code).toBe(grpc.status.UNKNOWN);
     const partial = initFailure(error);
     expect(partial.id).toBe(fixture.instanceId);
-    expect(partial.properties).toMatchObject({ phase: "HalfPromoted", __provider: providerText, rotation: { targetVp: fixture.keyParts[2].vp, rewrapCompletedFor: fixture.keyParts[2].vp } });
+    expect(partial.properties).toMatchObject({ phase: "HalfPromoted", __provider: providerText, rotation: { targetVp: fixture.keyParts[2].vp, rewrapProof: { vp: fixture.keyParts[2].vp } } });
     expect(partial.reasons[0]).toContain("run pulumi up again to resume");
 
     // The engine stores the partial outputs and calls Update again on the next `up`, with no input change.

@@ -75,7 +75,7 @@ describe("the MasterKey provider, called directly", () => {
       const { outs } = await createMasterKey(contextFor(fixture, lines), checked(fixture, 1));
       expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp, driftReasons: [] });
       expect(outs.units).toHaveLength(5);
-      expect(outs.rotation).toMatchObject({ fromVp: fixture.keyParts[0].vp, targetVp: fixture.keyParts[1].vp, rewrapCompletedFor: fixture.keyParts[1].vp });
+      expect(outs.rotation).toMatchObject({ fromVp: fixture.keyParts[0].vp, targetVp: fixture.keyParts[1].vp, rewrapProof: expect.objectContaining({ vp: fixture.keyParts[1].vp }) });
       expect(outs.lastRotatedAt).toBe(outs.rotation?.completedAt);
       expect(JSON.parse(JSON.stringify(outs))).toEqual(outs);
       expect(lines.join("\n")).toContain("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
@@ -191,6 +191,69 @@ describe("the MasterKey provider, called directly", () => {
 
     test("reads a vanished instance as deleted", async () => {
       expect(await readMasterKey(contextFor(fixture), "no-such-instance", { instanceId: "no-such-instance" })).toEqual({});
+    });
+  });
+
+  describe("the rotation journal in the stack state", () => {
+    const v1 = (target: string) => ({ schemaVersion: 1, rotationId: "rot-v1", fromVp: fixture.keyParts[0].vp, targetVp: target, startedAt: "2026-01-01T00:00:00.000Z", completedAt: null, rewrapCompletedFor: target, steps: [] });
+
+    test("a journal an earlier release wrote still reads, as unbound: refresh and up work and replace it with a bound one", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const stored = { ...outs, rotation: v1(fixture.keyParts[1].vp) };
+      const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, stored);
+      expect(props?.rotation).toMatchObject({ schemaVersion: 2, rotationId: "rot-v1", binding: null, rewrapProof: null });
+      const { outs: updated } = await updateMasterKey(contextFor(fixture), { ...stored, __provider: "serialized-provider-text" }, checked(fixture, 1));
+      expect(updated).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp });
+      expect(updated.rotation).toMatchObject({ schemaVersion: 2, binding: { instanceId: fixture.instanceId, backend: expect.stringMatching(/^hpcs-simulator:/) } });
+      expect(updated.rotation?.rotationId).not.toBe("rot-v1");
+    });
+
+    test("a malformed journal is set aside with one line naming the field, and up still converges", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const lines: string[] = [];
+      const broken = { ...v1(fixture.keyParts[1].vp), schemaVersion: 2, steps: [{ action: "teleport" }] };
+      const { outs: updated } = await updateMasterKey(contextFor(fixture, lines), { ...outs, rotation: broken, __provider: "serialized-provider-text" }, checked(fixture, 1));
+      expect(updated.phase).toBe("Active");
+      const note = lines.find((l) => l.includes("set aside"));
+      expect(note).toMatch(/^the rotation journal in the stack state was set aside: the rotation journal \(schemaVersion 2\) is malformed: field binding: /);
+      expect(note?.split("\n")).toHaveLength(1);
+    });
+  });
+
+  describe("with a backend that cannot report the rewrap (the simulator rehearsing the TKE CLI)", () => {
+    async function halfPromotedAfterRewrap(): Promise<Props> {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const backend = await fixture.open();
+      await loadAndCommit(backend, fixture, fixture.keyParts[1]);
+      await backend.rewrap(fixture.keyParts[1].vp, fixture.signers);
+      await backend.setImmediate({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      return { ...outs, __provider: "serialized-provider-text" };
+    }
+
+    test("up refuses a half-promoted instance it has no proof for, changing nothing, and says how to attest", async () => {
+      const olds = await halfPromotedAfterRewrap();
+      const before = fixture.fingerprint();
+      const error = (await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1)).catch((e) => e)) as Error;
+      expect(error.message).toMatch(/^refused \(RewrapNotProven\)/);
+      expect(error.message).toContain(`attestRewrapComplete: "${fixture.keyParts[1].vp}"`);
+      expect(fixture.fingerprint()).toBe(before);
+    });
+
+    test("an attestRewrapComplete input naming the target repairs it, and the journal records the attestation", async () => {
+      const olds = await halfPromotedAfterRewrap();
+      const { outs } = await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1, { attestRewrapComplete: fixture.keyParts[1].vp }));
+      expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp, rotation: { rewrapProof: { vp: fixture.keyParts[1].vp, source: "attestation" } } });
+      expect((await fixture.check()).problems).toEqual([]);
+    });
+
+    test("an attestation for another key is no proof", async () => {
+      const olds = await halfPromotedAfterRewrap();
+      const error = (await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1, { attestRewrapComplete: fixture.keyParts[2].vp })).catch((e) => e)) as Error;
+      expect(error.message).toMatch(/^refused \(RewrapNotProven\)/);
+    });
+
+    test("check refuses an attestation that is not a verification pattern, naming the input", () => {
+      expect(checkInputs(inputsFor(fixture, 1, { attestRewrapComplete: "yes" })).failures).toEqual([{ property: "attestRewrapComplete", reason: expect.stringContaining("64-character hex verification pattern") }]);
     });
   });
 

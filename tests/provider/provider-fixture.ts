@@ -20,8 +20,8 @@ export function checked(fixture: SimFixture, set: number, extra: Record<string, 
   return result.inputs;
 }
 
-export function contextFor(fixture: SimFixture, lines: string[] = []): LifecycleContext {
-  return { config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: 0 }, log: (line) => void lines.push(line) };
+export function contextFor(fixture: SimFixture, lines: string[] = [], options: { rewrapStatus?: "reported" | "hidden" } = {}): LifecycleContext {
+  return { config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: 0, simulatorRewrapStatus: options.rewrapStatus ?? "reported" }, log: (line) => void lines.push(line) };
 }
 
 /** Every secret of the fixture: passwords, key part values (hex) and signature key file contents' plaintext keys. */

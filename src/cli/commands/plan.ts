@@ -1,3 +1,4 @@
+import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
 import type { Vp } from "../../model/vp";
 import { openCeremony, planCeremony, type CeremonyOptions, type PlannedCeremony } from "../ceremony";
@@ -15,7 +16,7 @@ export interface PlanReport extends Report, PlannedCeremony {
   readonly desiredVp: Vp;
   readonly journalFile: string;
   /** The journaled ceremony the plan continues, if any. */
-  readonly journal: { readonly rotationId: string; readonly targetVp: Vp; readonly rewrapCompletedFor: Vp | null; readonly completedAt: string | null } | null;
+  readonly journal: { readonly rotationId: string; readonly targetVp: Vp; readonly rewrapProof: Journal["rewrapProof"]; readonly completedAt: string | null } | null;
 }
 
 /**
@@ -26,7 +27,7 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
   const ceremony = await openCeremony(opts, ctx);
   try {
     const view = await viewInstance(ceremony.backend);
-    const planned = planCeremony(view, ceremony.journal, ceremony.desired);
+    const planned = planCeremony(view, ceremony);
     const j = ceremony.journal;
     return {
       command: "plan",
@@ -36,7 +37,7 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
       currentVp: view.phase.currentVp ?? null,
       desiredVp: ceremony.desired.vp,
       journalFile: ceremony.journalFile,
-      journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapCompletedFor: j.rewrapCompletedFor, completedAt: j.completedAt } : null,
+      journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapProof: j.rewrapProof, completedAt: j.completedAt } : null,
       ...planned,
     };
   } finally {

@@ -37,7 +37,7 @@ export interface RotateReport extends Report {
 /** Shows the planned ceremony and asks, in TKE's words, before anything changes. Skipped when nothing would change. */
 async function confirm(ceremony: OpenedCeremony, ctx: CommandContext): Promise<void> {
   const view = await viewInstance(ceremony.backend);
-  const planned = planCeremony(view, ceremony.journal, ceremony.desired);
+  const planned = planCeremony(view, ceremony);
   if (planned.steps.length === 0) return;
   renderPlanSteps(planned, plain).forEach((line) => ctx.progress(line));
   if (!(await ctx.prompter.confirm("Do you want to continue?\nAnswer [y/N]:"))) throw new CancelledError();
@@ -85,7 +85,7 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     try {
       const result = await execute(ceremony, ctx, unitLabeler(units), counter);
       const r = result.refusal;
-      const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps } : null;
+      const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
       return report(result.outcome === "done" ? "ok" : "refused", { phase: result.phase.name, steps: counter.steps, refusal, error: null });
     } catch (e) {
       if (!(e instanceof ExecutionError)) throw e;

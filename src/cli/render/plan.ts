@@ -1,4 +1,5 @@
 import type { Refusal } from "../../engine/decision";
+import { printable } from "../../format/printable";
 import { shortVp } from "../../model/vp";
 import type { PlannedCeremony } from "../ceremony";
 import type { PlanReport } from "../commands/plan";
@@ -9,7 +10,8 @@ import { list, renderTable } from "./table";
 /** A refusal: its code and message, then the manual TKE procedure, one command a line. */
 export function renderRefusal(refusal: Omit<Refusal, "kind">, style: Style, label: Labeler): string[] {
   return [
-    `${style.bad("refused")} (${refusal.code}): ${label(refusal.message)}`,
+    `${style.bad("refused")} (${refusal.code}): ${printable(label(refusal.message))}`,
+    ...(refusal.evidence.length > 0 ? ["Evidence:", ...refusal.evidence.map((e) => `  ${printable(label(e))}`)] : []),
     "Manual steps (TKE CLI):",
     ...refusal.manualSteps.map((s) => `  ${s}`),
   ];
@@ -40,7 +42,7 @@ export function renderPlanSteps(planned: PlannedCeremony, style: Style): string[
 
 export function renderPlan(report: PlanReport, style: Style): string {
   const journal = report.journal
-    ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${shortVp(report.journal.targetVp)}${report.journal.rewrapCompletedFor ? ", rewrap recorded complete" : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
+    ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${shortVp(report.journal.targetVp)}${report.journal.rewrapProof ? `, rewrap to ${shortVp(report.journal.rewrapProof.vp)} recorded complete (${report.journal.rewrapProof.source})` : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
     : `journal ${report.journalFile}: none yet`;
   return [
     `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${shortVp(report.desiredVp)}`,
