@@ -24,9 +24,10 @@ export interface MasterKeyArgs {
   /** When set, `check` refuses key parts that do not make this verification pattern. */
   readonly expectedVerificationPattern?: pulumi.Input<string>;
   /**
-   * An operator's attestation that key storage is entirely under this verification pattern: you saw "KMS CRK rewrap
-   * successful, waiting on cryptounit-mk-setimm." for it. Used only where the backend cannot report the rewrap, and
-   * only for this key; recorded in the rotation journal. Remove it once the rotation is done.
+   * An operator's attestation that key storage is entirely under a verification pattern, written `<VP>:<code>` exactly
+   * as a RewrapNotProven refusal prints it: you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for
+   * it. Counts only where the backend cannot report the rewrap and no rewrap can run, only for that key and the
+   * situation the code names; recorded in the rotation journal. Remove it once the rotation is done.
    */
   readonly attestRewrapComplete?: pulumi.Input<string>;
   /** The provider's own deadlines (Pulumi gives dynamic providers none). */

@@ -7,7 +7,8 @@ import type { Desired } from "../engine/plan";
 import { previewCeremony, type Preview } from "../engine/preview";
 import { openKeyParts, type OpenedKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
-import { parseVp, type Vp } from "../model/vp";
+import { parseAttestation } from "../engine/attestation";
+import type { Vp } from "../model/vp";
 import type { GlobalOptions } from "./argv";
 import { cliConfig, displayPath } from "./config";
 import type { CommandContext } from "./context";
@@ -26,7 +27,7 @@ export interface CeremonyOptions extends GlobalOptions {
   readonly signatureKeyPasswordEnv: readonly string[];
   /** Default `.hpcs-mk/<instance-id>.journal.json` in the working directory. */
   readonly journal: string | undefined;
-  /** The VP an operator attests key storage to be entirely under (`--attest-rewrap-complete`). */
+  /** An operator's attestation, `<VP>:<code>` (`--attest-rewrap-complete`). */
   readonly attestRewrapComplete: string | undefined;
 }
 
@@ -56,7 +57,7 @@ export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): 
   const keyParts = openKeyParts(partRefs);
   try {
     const signers = openSigners(signerRefs);
-    const attestation = opts.attestRewrapComplete === undefined ? undefined : parseVp(opts.attestRewrapComplete);
+    const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
     const desired: Desired = { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
     return { backend, journalFile, journal, keyParts, signers, desired, binding: journalBinding(backend), close: () => keyParts.close() };
   } catch (e) {

@@ -20,7 +20,7 @@ import { renderSimFault, renderSimInit, renderSimShow, renderSimVerify } from ".
 import { renderStatus } from "./render/status";
 import { styleFor, type Style } from "./render/style";
 import { jsonDocument, type Report } from "./report";
-import { parseVp } from "../model/vp";
+import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
 import { printable } from "../format/printable";
 
 /**
@@ -54,8 +54,8 @@ const ceremonyFlags = {
   journal: { kind: "string", value: "FILE", help: "the rotation journal (default .hpcs-mk/<instance-id>.journal.json)" },
   attestRewrapComplete: {
     kind: "string",
-    value: "VP",
-    help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it); used only where the backend cannot report the rewrap, recorded in the journal',
+    value: "VP:CODE",
+    help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it), for the situation CODE names, as a RewrapNotProven refusal prints it; recorded in the journal',
   },
 } as const;
 
@@ -64,8 +64,8 @@ function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefin
   const signers = o.signatureKey as string[];
   if (parts.length < 2 || parts.length > 3) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), not ${parts.length}`;
   if (signers.length === 0) return "give at least one --signature-key file (an installed administrator's N.sigkey)";
-  if (typeof o.attestRewrapComplete === "string" && parseVp(o.attestRewrapComplete) === undefined) {
-    return "--attest-rewrap-complete expects the 64-character hex verification pattern of the rewrap target, as ibmcloud tke cryptounit-mk prints it";
+  if (typeof o.attestRewrapComplete === "string" && parseAttestation(o.attestRewrapComplete) === undefined) {
+    return `--attest-rewrap-complete: ${ATTESTATION_FORMAT}`;
   }
   return (
     pairingProblem(parts, o.keyPartPasswordEnv as string[], "--key-part", "--key-part-password-env") ??

@@ -5,6 +5,7 @@ import type { ActionKind, RefusalCode } from "./decision";
 import type { Journal, JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import type { PhaseName } from "./phases";
+import { situationCode } from "./attestation";
 import type { Desired } from "./plan";
 
 /**
@@ -116,7 +117,11 @@ const complete = (targetVp: Vp, records = 10): RewrapStatus => ({ state: "comple
 const unknown: RewrapStatus = { state: "unknown" };
 const proof = (vp: Vp, source: "backend" | "rewrap" | "attestation" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
 const step = (action: ActionKind, vp: Vp, outcome: "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
-const attested = (vp: Vp): Desired => ({ ...EXAMPLE_DESIRED, rewrapAttestation: vp });
+/** An attestation of `vp` made for the situation (from-key, promoted units) of the example instance, or for another one. */
+const attested = (vp: Vp, fromVp: Vp | undefined, promoted: readonly string[] = []): Desired => ({
+  ...EXAMPLE_DESIRED,
+  rewrapAttestation: { vp, code: situationCode({ instanceId: EXAMPLE_BINDING.instanceId, targetVp: vp, fromVp, promoted }) },
+});
 const committed = (vp: Vp) => [u("u1", old, `c:${vp}`), u("u2", old, `c:${vp}`)];
 const halfPromoted = (selected = true) => [u("u1", desired, "-", { selected }), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)];
 
@@ -145,11 +150,11 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   {
     stage: "Before a rotation",
     phase: "Uninitialized",
-    when: "the backend cannot report key storage, an operator attests key storage to be under (empty for) the desired key",
+    when: "the backend cannot report key storage, an operator attests key storage empty for this initialisation",
     then: "load the desired key into every unit",
-    why: "the attestation names this key and is recorded in the journal before set immediate",
+    why: "the attestation names this key and this situation, and is recorded in the journal before set immediate",
     ibm: IBM.notCovered("first-time initialisation"),
-    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], unknown), desired: attested(desired) },
+    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], unknown), desired: attested(desired, undefined) },
     expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
   },
   {
@@ -294,21 +299,21 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   {
     stage: "Rewrapping key storage",
     phase: "Committed",
-    when: "pending = desired, the backend cannot report the rewrap, an operator attests it complete for this key",
+    when: "pending = desired, current registers Empty (initialisation), the backend cannot report key storage, an operator attests it empty for this initialisation",
     then: "record the attestation in the journal (then set immediate)",
-    why: "the attestation names this key; recorded first, it is useless for any other key",
-    ibm: IBM.present,
-    example: { observation: o(committed(desired), unknown), desired: attested(desired) },
+    why: "the attestation names this key and this situation; recorded first, it is useless for any other",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", `c:${desired}`), u("u2", "-", `c:${desired}`)], unknown), desired: attested(desired, undefined) },
     expect: { kind: "act", action: "recordRewrap", units: [] },
   },
   {
     stage: "Rewrapping key storage",
     phase: "Committed",
-    when: "pending = desired, the backend cannot report the rewrap, an attestation for another key",
-    then: "rewrap key storage",
-    why: "an attestation proves nothing about any key but the one it names",
+    when: "pending = desired, the backend cannot report the rewrap, an attestation given for this key",
+    then: "rewrap key storage anyway",
+    why: "during a rotation the engine can run the rewrap, which proves itself when it returns: an attestation, which may be stale or early, is never taken instead",
     ibm: IBM.rerun,
-    example: { observation: o(committed(desired), unknown), desired: attested(other) },
+    example: { observation: o(committed(desired), unknown), desired: attested(desired, old) },
     expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
   },
   {
@@ -429,7 +434,7 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     then: "refuse (PromotedBeforeRewrap), change nothing",
     why: "a backend that reports the rewrap wins over any journal and any attestation",
     ibm: IBM.onlyAfterMarker,
-    example: { observation: o(halfPromoted(), { state: "inProgress", targetVp: desired, done: 4, total: 10 }), journal: j(desired, proof(desired)), desired: attested(desired) },
+    example: { observation: o(halfPromoted(), { state: "inProgress", targetVp: desired, done: 4, total: 10 }), journal: j(desired, proof(desired)), desired: attested(desired, old, ["u1"]) },
     expect: { kind: "refuse", code: "PromotedBeforeRewrap" },
   },
   {
@@ -465,12 +470,22 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   {
     stage: "Promotion",
     phase: "HalfPromoted",
-    when: "the backend cannot report the rewrap, an operator attests it complete for the new key",
+    when: "the backend cannot report the rewrap, an operator attests it complete for this situation (the value the refusal printed)",
     then: "record the attestation in the journal (then deselect, set immediate)",
     why: "the operator saw IBM's message for this key; the attestation is recorded before any promotion",
     ibm: IBM.present,
-    example: { observation: o(halfPromoted(), unknown), desired: attested(desired) },
+    example: { observation: o(halfPromoted(), unknown), desired: attested(desired, old, ["u1"]) },
     expect: { kind: "act", action: "recordRewrap", units: [] },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    when: "the backend cannot report the rewrap, an attestation of the new key made for another situation (written ahead of time, or left from an earlier repair)",
+    then: "refuse (RewrapNotProven), change nothing",
+    why: "an attestation counts only for the situation it was made for",
+    ibm: IBM.checkOutput,
+    example: { observation: o(halfPromoted(), unknown), desired: attested(desired, old) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
   },
   {
     stage: "Promotion",

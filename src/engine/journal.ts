@@ -9,8 +9,8 @@ import { ACTION_KINDS, type Action } from "./decision";
  * plain JSON: `null`, never `undefined`.
  *
  * The journal is a hint, never the only evidence: a process killed outright saves nothing, so every decision must
- * also be safe from the registers alone. It is evidence only while it is bound (`boundJournal`): written for this
- * instance through this service, for the rotation the registers show, and not yet closed. It may then make the
+ * also be safe from the registers alone. It is evidence only while it is bound (`journalMismatch` finds nothing):
+ * written for this instance through this service, for the rotation the registers show, and not yet closed. It may then make the
  * engine more careful, and it may carry the one proof a backend that cannot report key storage needs before any
  * promotion (`rewrapProof`).
  */
@@ -46,7 +46,8 @@ export function journalBinding(backend: { readonly instanceId: string; readonly 
  * How the journal learnt that key storage is entirely under `vp`:
  * - `backend`: the backend reported the rewrap complete (recorded before any promotion);
  * - `rewrap`: our own rewrap call returned success (the CLI's "KMS CRK rewrap successful" marker);
- * - `attestation`: an operator attested it, naming `vp` (`--attest-rewrap-complete`, `attestRewrapComplete`).
+ * - `attestation`: an operator attested it for this situation, naming `vp` (`--attest-rewrap-complete`,
+ *   `attestRewrapComplete`).
  */
 export const REWRAP_PROOF_SOURCES = ["backend", "rewrap", "attestation"] as const;
 export type RewrapProofSource = (typeof REWRAP_PROOF_SOURCES)[number];
@@ -206,11 +207,14 @@ export function completeJournal(journal: Journal | undefined, binding: JournalBi
   return { ...journal, completedAt: now };
 }
 
-/** Whether this (bound) journal shows that a rewrap to `vp` was begun: after that, `vp` is never cleared. */
+/** Whether this (bound) journal records proof that key storage is entirely under `vp`. */
+export function journalRecordsProof(journal: Journal | undefined, vp: Vp): boolean {
+  return journal?.rewrapProof !== undefined && journal.rewrapProof !== null && sameVp(journal.rewrapProof.vp, vp);
+}
+
+/** Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared. */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
-  if (!journal) return false;
-  if (journal.rewrapProof !== null && sameVp(journal.rewrapProof.vp, vp)) return true;
-  return journal.steps.some((s) => s.action === "rewrap" && sameVp(s.vp, vp));
+  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => s.action === "rewrap" && sameVp(s.vp, vp)) ?? false);
 }
 
 /** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */

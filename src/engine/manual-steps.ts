@@ -56,13 +56,25 @@ export const PROMOTED_BEFORE_REWRAP_STEPS: readonly string[] = [
   "open an IBM support case with the cryptounit-mk output and the rewrap progress: units were promoted before the key storage rewrap finished",
 ];
 
-/** When nothing proves the rewrap complete: IBM's rule is the "KMS CRK rewrap successful" message of cryptounit-mk-rotate. */
-export function rewrapNotProvenSteps(target: string): readonly string[] {
+/**
+ * When nothing proves the rewrap complete on a half-promoted instance: IBM's rule is the "KMS CRK rewrap successful"
+ * message of cryptounit-mk-rotate. `attestation` is the value that attests this very situation.
+ */
+export function rewrapNotProvenSteps(attestation: string): readonly string[] {
   return [
     ...INSPECT,
     'find the output of the cryptounit-mk-rotate run for this rotation and look for "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."',
-    `if it is there (or key storage is empty): attest it and run again: hpcs-mk rotate --attest-rewrap-complete ${target}, or the MasterKey input attestRewrapComplete: "${target}"`,
-    "if it is not there and no unit is promoted yet: run ibmcloud tke cryptounit-mk-rotate again to resume the rewrap",
-    "if it is not there and some units are promoted, or you cannot tell: do not run cryptounit-mk-setimm; open an IBM support case with the cryptounit-mk output",
+    `if it is there: attest it for this situation and run again: hpcs-mk rotate --attest-rewrap-complete ${attestation}, or the MasterKey input attestRewrapComplete: "${attestation}" (remove it afterwards)`,
+    "if it is not there, or you cannot tell: do not run cryptounit-mk-setimm on any other unit; open an IBM support case with the cryptounit-mk output",
+  ];
+}
+
+/** When an initialisation needs proof that key storage is empty and the backend cannot report it. */
+export function initialisationNotProvenSteps(attestation: string): readonly string[] {
+  return [
+    ...INSPECT,
+    "the backend cannot report whether key storage holds records, and with no current master key none could be rewrapped",
+    `if the instance is new (no key was ever created in it): attest that key storage is empty and run again: hpcs-mk rotate --attest-rewrap-complete ${attestation}, or the MasterKey input attestRewrapComplete: "${attestation}" (remove it afterwards)`,
+    "if keys were ever created in it: do not load a master key; recover the old one (ibmcloud tke auto-mk-recover) or open an IBM support case",
   ];
 }

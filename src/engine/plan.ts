@@ -1,17 +1,19 @@
 import type { UnitStatus } from "../backends/backend";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
-import { journalMismatch, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
+import { journalMismatch, journalRecordsProof, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
 import {
   CANNOT_FINISH_STEPS,
   DIVERGENCE_STEPS,
   FOREIGN_PENDING_STEPS,
   PRECHECK_SIGNERS_STEPS,
+  initialisationNotProvenSteps,
   PROMOTED_BEFORE_REWRAP_STEPS,
   rewrapNotProvenSteps,
 } from "./manual-steps";
 import type { Observation } from "./observation";
 import type { Phase } from "./phases";
+import { attestationFor, attests, situationCode, type Attestation, type Situation } from "./attestation";
 import { describeEvidence, rewrapEvidence, rewrapMayHaveStarted, type RewrapEvidence } from "./rewrap-evidence";
 
 /** What the user declared: the key the parts make, which administrators' keys can sign, and any attestation. No secrets. */
@@ -20,11 +22,11 @@ export interface Desired {
   /** SKIs of the signature keys provided. */
   readonly signerSkis: readonly string[];
   /**
-   * An operator's attestation that key storage is entirely under this VP (they saw "KMS CRK rewrap successful,
-   * waiting on cryptounit-mk-setimm." for it, or know key storage is empty). Counts only where the backend cannot
-   * report the rewrap, and only for this VP; recorded in the journal when it is used.
+   * An operator's attestation that key storage is entirely under a VP (attestation.ts). Counts only where the backend
+   * cannot report the rewrap and no rewrap can run (a half-promoted instance, an initialisation), only for its VP and
+   * the situation it was made for; recorded in the journal before the promotion it allows.
    */
-  readonly rewrapAttestation?: Vp;
+  readonly rewrapAttestation?: Attestation;
 }
 
 export interface PlanInput {
@@ -73,11 +75,39 @@ export function journalEvidence(input: PlanInput, target: Vp): JournalEvidence {
   return mismatch === undefined ? { journal } : { journal: undefined, ignored: `the journal ${journal.rotationId} was not used: ${mismatch}` };
 }
 
+/**
+ * The situation an attestation can be about, or undefined where none counts. Only where no rewrap can run: a
+ * half-promoted instance (IBM's rotate pre-check refuses split current registers) and an initialisation (no current
+ * key). During a rotation the engine runs the rewrap itself, which proves itself when it returns.
+ */
+export function attestableSituation(input: Pick<PlanInput, "phase" | "observation" | "binding">, target: Vp): Situation | undefined {
+  const { phase, observation, binding } = input;
+  if (phase.name === "HalfPromoted") {
+    const promoted = observation.units.filter((u) => phase.roles[u.id] === "promoted").map((u) => u.id);
+    return { instanceId: binding.instanceId, targetVp: target, fromVp: phase.currentVp, promoted };
+  }
+  if (phase.currentVp === undefined) return { instanceId: binding.instanceId, targetVp: target, fromVp: undefined, promoted: [] };
+  return undefined;
+}
+
+/** Why the operator's attestation was not counted, for the evidence lines; undefined when it counted or there is none. */
+function attestationSetAside(given: Attestation | undefined, situation: Situation | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  if (situation === undefined) return "the attestation given was not used: attestations count only where no rewrap can run (a half-promoted instance, an initialisation); here the rewrap runs and proves itself";
+  if (attests(given, situation)) return undefined;
+  if (!sameVp(given.vp, situation.targetVp)) return `the attestation given was not used: it names ${shortVp(given.vp)}, not the pending key ${shortVp(situation.targetVp)}`;
+  return `the attestation given was not used: it was made for another situation (code ${given.code}); this one's is ${situationCode(situation)}`;
+}
+
 /** The one rule (rewrap-evidence.ts) with every source this run has: the backend, the bound journal, the attestation. */
-function evidenceFor(input: PlanInput, target: Vp): { evidence: RewrapEvidence; journal: JournalEvidence; lines: string[] } {
+function evidenceFor(input: PlanInput, target: Vp): { evidence: RewrapEvidence; journal: JournalEvidence; situation: Situation | undefined; lines: string[] } {
   const journal = journalEvidence(input, target);
-  const evidence = rewrapEvidence({ report: input.observation.rewrap, journal: journal.journal, attestation: input.desired.rewrapAttestation }, target);
-  return { evidence, journal, lines: [describeEvidence(evidence, target), ...(journal.ignored ? [journal.ignored] : [])] };
+  const situation = attestableSituation(input, target);
+  const given = input.desired.rewrapAttestation;
+  const attestation = situation && attests(given, situation) ? target : undefined;
+  const evidence = rewrapEvidence({ report: input.observation.rewrap, journal: journal.journal, attestation }, target);
+  const notes = [journal.ignored, attestationSetAside(given, situation)].filter((n): n is string => n !== undefined);
+  return { evidence, journal, situation, lines: [describeEvidence(evidence, target), ...notes] };
 }
 
 /** Signatures the signers can give on every unit: provided keys that are installed administrators everywhere. */
@@ -119,33 +149,41 @@ function withSelection(obs: Observation, desired: Desired, action: Action, reaso
 }
 
 /**
- * The step before any promotion to `target`: the proof must already be in our journal of this rotation, written
- * durably, so that a crash part-way through the promotion leaves the proof behind for a backend that cannot report.
+ * The step before any promotion to `target`: the proof goes into our journal of this rotation first, so that where
+ * the caller persists the journal after every step (the CLI's file) a crash part-way through the promotion leaves
+ * the proof behind for a backend that cannot report. (The provider's journal reaches the stack state at the end of a
+ * run; without it the next run has the backend's report or the registers, and refuses what they do not prove.)
  */
 function recordProofFirst(evidence: RewrapEvidence, journal: Journal | undefined, target: Vp): Decision | undefined {
-  if (evidence.state !== "complete") return undefined;
-  if (journal?.rewrapProof && sameVp(journal.rewrapProof.vp, target)) return undefined;
-  const source = evidence.source === "attestation" ? "attestation" : "backend";
-  return act(
-    { kind: "recordRewrap", units: [], vp: target, evidence: source },
-    `record in the journal that key storage is entirely under ${shortVp(target)} (${describeEvidence(evidence, target)}) before promoting it`,
-  );
+  if (evidence.state !== "complete" || journalRecordsProof(journal, target)) return undefined;
+  switch (evidence.source) {
+    case "journal":
+      return undefined;
+    case "attestation":
+    case "backend":
+      return act(
+        { kind: "recordRewrap", units: [], vp: target, evidence: evidence.source },
+        `record in the journal that key storage is entirely under ${shortVp(target)} (${describeEvidence(evidence, target)}) before promoting it`,
+      );
+  }
 }
 
 /** Refuses a promotion that the evidence does not prove, with IBM's manual steps for that evidence. */
-function notProven(evidence: RewrapEvidence, lines: readonly string[], target: Vp, units: readonly string[], what: string): Refusal {
+function notProven(evidence: RewrapEvidence, lines: readonly string[], target: Vp, units: readonly string[], what: string, situation: Situation | undefined): Refusal {
   if (evidence.state === "partial" || evidence.state === "none") {
-    return refuse("PromotedBeforeRewrap", `${what}, but ${describeEvidence(evidence, target)}: promoting more units would make records unreadable`, units, PROMOTED_BEFORE_REWRAP_STEPS, lines);
+    return refuse("PromotedBeforeRewrap", `${what}, but ${describeEvidence(evidence, target)}: promoting more units could make records unreadable`, units, PROMOTED_BEFORE_REWRAP_STEPS, lines);
   }
-  return refuse("RewrapNotProven", `${what}, but nothing proves that key storage is entirely under ${shortVp(target)}`, units, rewrapNotProvenSteps(target), lines);
+  const attestation = situation ? attestationFor(situation) : `${target}:<code>`;
+  const steps = situation?.fromVp === undefined ? initialisationNotProvenSteps(attestation) : rewrapNotProvenSteps(attestation);
+  return refuse("RewrapNotProven", `${what}, but nothing proves that key storage is entirely under ${shortVp(target)}`, units, steps, lines);
 }
 
 function startRotation(input: PlanInput): Decision {
   const { observation: obs, desired, phase } = input;
   if (phase.currentVp === undefined) {
     // No current key: nothing can be rewrapped, so the final promotion needs proof that key storage is empty now.
-    const { evidence, lines } = evidenceFor(input, desired.vp);
-    if (evidence.state !== "complete") return notProven(evidence, lines, desired.vp, idsOf(obs.units), "initialising the instance ends with set immediate");
+    const { evidence, lines, situation } = evidenceFor(input, desired.vp);
+    if (evidence.state !== "complete") return notProven(evidence, lines, desired.vp, idsOf(obs.units), "initialising the instance ends with set immediate", situation);
   }
   const from = phase.currentVp ? shortVp(phase.currentVp) : "an uninitialised instance";
   return withSelection(
@@ -178,7 +216,7 @@ function continueRotation(input: PlanInput, target: Vp): Decision {
     case "Committed":
     case "Rewrapping":
     case "Rewrapped": {
-      const { evidence, journal, lines } = evidenceFor(input, target);
+      const { evidence, journal, lines, situation } = evidenceFor(input, target);
       if (evidence.state === "complete") {
         return (
           recordProofFirst(evidence, journal.journal, target) ??
@@ -186,7 +224,7 @@ function continueRotation(input: PlanInput, target: Vp): Decision {
         );
       }
       // No current key: nothing to rewrap from, and the evidence does not show key storage empty.
-      if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains");
+      if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains", situation);
       return withSelection(obs, desired, { kind: "rewrap", units: all, vp: target }, `rewrap key storage to ${shortVp(target)} (resumable; records already under it are skipped)`);
     }
     default:
@@ -202,9 +240,9 @@ function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
   const { phase, observation: obs, desired } = input;
   const promoted = obs.units.filter((u) => phase.roles[u.id] === "promoted");
   const lagging = obs.units.filter((u) => phase.roles[u.id] === "lagging");
-  const { evidence, journal, lines } = evidenceFor(input, target);
+  const { evidence, journal, lines, situation } = evidenceFor(input, target);
   if (evidence.state !== "complete") {
-    return notProven(evidence, lines, target, idsOf(obs.units), `units ${idsOf(promoted).join(", ")} already have ${shortVp(target)} as their current key`);
+    return notProven(evidence, lines, target, idsOf(obs.units), `units ${idsOf(promoted).join(", ")} already have ${shortVp(target)} as their current key`, situation);
   }
   const record = recordProofFirst(evidence, journal.journal, target);
   if (record) return record;

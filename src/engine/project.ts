@@ -2,6 +2,7 @@ import type { UnitStatus } from "../backends/backend";
 import { EMPTY_VP } from "../model/vp";
 import type { Action } from "./decision";
 import type { Observation } from "./observation";
+import { reportedRecords } from "./rewrap-evidence";
 
 /**
  * project — what an action does to an observation if it succeeds: the register transitions of research §3.
@@ -28,7 +29,8 @@ export function project(obs: Observation, action: Action): Observation {
         return u;
     }
   });
-  const records = obs.rewrap.state === "none" || obs.rewrap.state === "complete" ? obs.rewrap.records : obs.rewrap.state === "inProgress" ? obs.rewrap.total : 0;
-  const rewrap = action.kind === "rewrap" ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  // A backend that cannot report the rewrap still cannot after it: the proof is the journal's (endStep records it).
+  const records = reportedRecords(obs.rewrap);
+  const rewrap = action.kind === "rewrap" && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
   return { units, rewrap };
 }

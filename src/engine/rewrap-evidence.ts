@@ -1,6 +1,6 @@
 import type { RewrapStatus } from "../backends/backend";
 import { sameVp, shortVp, type Vp } from "../model/vp";
-import type { Journal } from "./journal";
+import { journalRecordsProof, journalShowsRewrap, type Journal } from "./journal";
 
 /**
  * The one rule for rewrap evidence (DESIGN §4): how far key storage has come towards a key `vp`, from the backend's
@@ -11,12 +11,13 @@ import type { Journal } from "./journal";
  *   show and whatever any journal or attestation says. A promoted unit is NOT proof: IBM's CLI only warns before
  *   `cryptounit-mk-setimm`, so an operator can promote a unit mid-rewrap.
  * - Only where the backend cannot report does a proof from the journal (bound to this instance, service and
- *   rotation: `boundJournal`) or an attestation naming `vp` count, and then only as `complete`.
+ *   rotation: `journalEvidence` in plan.ts) or an attestation naming `vp` for this very situation count, and then
+ *   only as `complete`.
  * - Everything else is `unknown`, and `unknown` is always taken on the unsafe side: records may exist, and a rewrap
  *   to `vp` may have started.
  *
  * NOTE: every decision about promoting or clearing a key goes through `rewrapEvidence`; do not read
- * `Observation.rewrap` or `Journal.rewrapProof` anywhere else to decide.
+ * `Observation.rewrap` to decide anywhere else, and read the journal only through journal.ts's helpers.
  */
 export type RewrapEvidence =
   /** Every record is under `vp` (vacuously when key storage is empty: `records` 0). Promotion is safe. */
@@ -33,7 +34,7 @@ export interface EvidenceSources {
   readonly report: RewrapStatus;
   /** Our journal, only when it is bound to this instance, service and rotation; otherwise undefined. */
   readonly journal?: Journal;
-  /** The VP an operator attested key storage to be entirely under. */
+  /** The VP an operator attested key storage to be entirely under, in an attestation made for this very situation. */
   readonly attestation?: Vp;
 }
 
@@ -61,9 +62,9 @@ export function rewrapEvidence(sources: EvidenceSources, vp: Vp): RewrapEvidence
     // No job to `vp`, or a job to another key: nothing is under `vp`.
     return { state: "none", source: "backend", records };
   }
-  if (journal?.rewrapProof && sameVp(journal.rewrapProof.vp, vp)) return { state: "complete", source: "journal" };
+  if (journalRecordsProof(journal, vp)) return { state: "complete", source: "journal" };
   if (attestation !== undefined && sameVp(attestation, vp)) return { state: "complete", source: "attestation" };
-  return { state: "unknown", rewrapBegun: journal?.steps.some((s) => s.action === "rewrap" && sameVp(s.vp, vp)) ?? false };
+  return { state: "unknown", rewrapBegun: journalShowsRewrap(journal, vp) };
 }
 
 /** Whether key storage may hold records under `vp` or be on its way there: after that, `vp` must never be cleared. */
@@ -82,7 +83,7 @@ export function describeEvidence(evidence: RewrapEvidence, vp: Vp): string {
       }
       return evidence.source === "journal" ? `our journal of this rotation records the rewrap to ${key} as complete` : `an operator attested that key storage is entirely under ${key}`;
     case "partial":
-      return `the backend reports the key storage rewrap to ${key} in progress: ${evidence.done} of ${evidence.total} record(s) are under it`;
+      return `the backend reports the key storage rewrap to ${key} unfinished: ${evidence.done} of ${evidence.total} record(s) are under it`;
     case "none":
       return `the backend reports no rewrap to ${key}: none of the ${evidence.records} key storage record(s) is under it`;
     case "unknown":

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
 import { isVp, parseVp } from "../model/vp";
 
 /** Pulumi's marker for a value not known during preview (research/pulumi.md §1.4). */
@@ -35,8 +36,7 @@ export const masterKeyInputsSchema = z.object({
     .optional(),
   attestRewrapComplete: z
     .string()
-    .transform((text) => parseVp(text) ?? text)
-    .refine(isVp, 'expected the 64-character hex verification pattern of the key that "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." was printed for')
+    .refine((text) => parseAttestation(text) !== undefined, ATTESTATION_FORMAT)
     .optional(),
   deadlines: z
     .object({

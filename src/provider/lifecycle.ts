@@ -4,7 +4,8 @@ import { openBackend } from "../backends/open";
 import { classify } from "../engine/classify";
 import type { Refusal } from "../engine/decision";
 import { Executor, ExecutionError } from "../engine/executor";
-import { journalBinding, JournalFormatError, parseJournal, type Journal } from "../engine/journal";
+import { completeJournal, journalBinding, JournalFormatError, parseJournal, type Journal } from "../engine/journal";
+import { parseAttestation } from "../engine/attestation";
 import type { Desired } from "../engine/plan";
 import { observe } from "../engine/observe";
 import { previewCeremony } from "../engine/preview";
@@ -79,7 +80,8 @@ function storedJournal(ctx: LifecycleContext, raw: unknown): Journal | undefined
 
 /** What the inputs declare, as the engine takes it. */
 function desiredOf(inputs: CheckedInputs, vp: string, signerSkis: readonly string[]): Desired {
-  return { vp, signerSkis, ...(inputs.attestRewrapComplete ? { rewrapAttestation: inputs.attestRewrapComplete } : {}) };
+  const attestation = inputs.attestRewrapComplete === undefined ? undefined : parseAttestation(inputs.attestRewrapComplete);
+  return { vp, signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
 }
 
 /**
@@ -217,7 +219,10 @@ export async function readMasterKey(ctx: LifecycleContext, id: string, props: Pr
   }
   const observation = await observe(backend, unitIdsOf(props));
   const phase = classify(observation);
-  const journal = storedJournal(ctx, props.rotation);
+  // A rotation seen finished is closed here too: an open journal could otherwise outlive it and, much later, look
+  // like the journal of a rotation that repeats it.
+  const stored = storedJournal(ctx, props.rotation);
+  const journal = phase.name === "Active" && phase.currentVp !== undefined ? completeJournal(stored, journalBinding(backend), phase.currentVp, new Date().toISOString()) : stored;
   const outputs = shapeOutputs(observation, phase, {
     instanceId,
     backend: backend.description,

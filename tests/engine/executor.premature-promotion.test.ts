@@ -1,4 +1,5 @@
 import { verifyKeyStorage } from "../../src/backends/simulator";
+import { situationCode, type Attestation } from "../../src/engine/attestation";
 import { classify } from "../../src/engine/classify";
 import { Executor } from "../../src/engine/executor";
 import { observe } from "../../src/engine/observe";
@@ -15,7 +16,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
   let fixture: SimFixture;
   const target = () => fixture.keyParts[1];
 
-  async function rotate(options: { reportsRewrapStatus: boolean; attestation?: string }) {
+  async function rotate(options: { reportsRewrapStatus: boolean; attestation?: Attestation }) {
     const record: Audit = { calls: [], violations: [], crashed: false };
     const backend = audit(await fixture.open({ reportsRewrapStatus: options.reportsRewrapStatus }), fixture.dir, fixture.instanceId, record);
     const result = await new Executor({
@@ -51,7 +52,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
     const { result, record } = await rotate({ reportsRewrapStatus: true });
     expect(result.outcome).toBe("refused");
     expect(result.refusal).toMatchObject({ code: "PromotedBeforeRewrap" });
-    expect(result.refusal?.evidence).toContain(`the backend reports the key storage rewrap to ${target().vp.slice(0, 12)}… in progress: 4 of 10 record(s) are under it`);
+    expect(result.refusal?.evidence).toContain(`the backend reports the key storage rewrap to ${target().vp.slice(0, 12)}… unfinished: 4 of 10 record(s) are under it`);
     expect(result.refusal?.manualSteps.join("\n")).toMatch(/do not run cryptounit-mk-setimm on any other unit/);
     expect(record.calls).toEqual([]);
     expect(record.violations).toEqual([]);
@@ -70,9 +71,53 @@ describe("an operator promoted one unit while the key storage rewrap was still r
     expect((await verifyKeyStorage(fixture.dir, fixture.instanceId)).problems).toEqual([]);
   });
 
-  test("an attestation does not override a backend that reports the rewrap unfinished", async () => {
-    const { result, record } = await rotate({ reportsRewrapStatus: true, attestation: target().vp });
+  /** The attestation of the target for the half-promoted situation (unit 1 promoted), as the refusal prints it. */
+  const forThisSplit = async (): Promise<Attestation> => {
+    const [unit1] = await (await fixture.open()).listUnits();
+    return { vp: target().vp, code: situationCode({ instanceId: fixture.instanceId, targetVp: target().vp, fromVp: fixture.keyParts[0].vp, promoted: [unit1.id] }) };
+  };
+
+  test("an attestation, even one made for this very split, does not override a backend that reports the rewrap unfinished", async () => {
+    const { result, record } = await rotate({ reportsRewrapStatus: true, attestation: await forThisSplit() });
     expect(result.refusal).toMatchObject({ code: "PromotedBeforeRewrap" });
     expect(record.calls).toEqual([]);
+  });
+
+  test.each([
+    { name: "written ahead of time (for the rotation, before any unit was promoted)", promoted: () => [] as string[] },
+    { name: "left from the repair of another split", promoted: () => [fixture.unitIds[4]] },
+  ])("with a backend that cannot report, an attestation $name is refused as no proof, and nothing changes", async ({ promoted }) => {
+    const before = fixture.fingerprint();
+    const early: Attestation = { vp: target().vp, code: situationCode({ instanceId: fixture.instanceId, targetVp: target().vp, fromVp: fixture.keyParts[0].vp, promoted: promoted() }) };
+    const { result, record } = await rotate({ reportsRewrapStatus: false, attestation: early });
+    expect(result.refusal).toMatchObject({ code: "RewrapNotProven" });
+    expect(result.refusal?.evidence.join("\n")).toContain("the attestation given was not used: it was made for another situation");
+    expect(record.calls).toEqual([]);
+    expect(fixture.fingerprint()).toBe(before);
+    expect((await verifyKeyStorage(fixture.dir, fixture.instanceId)).problems).toEqual([]);
+  });
+});
+
+describe("an attestation given for a rotation that has not rewrapped yet", () => {
+  test("is never taken instead of the rewrap: the engine rewraps, and every record stays readable", async () => {
+    const fixture = await createSimFixture({ shape: { operational: 2, recovery: 0, failover: 0 }, records: 10, chunkSize: 3 });
+    try {
+      const target = fixture.keyParts[1];
+      const early: Attestation = { vp: target.vp, code: situationCode({ instanceId: fixture.instanceId, targetVp: target.vp, fromVp: fixture.keyParts[0].vp, promoted: [] }) };
+      const record: Audit = { calls: [], violations: [], crashed: false };
+      const result = await new Executor({
+        backend: audit(await fixture.open({ reportsRewrapStatus: false }), fixture.dir, fixture.instanceId, record),
+        desired: { vp: target.vp, signerSkis: fixture.admins.map((a) => a.key.ski), rewrapAttestation: early },
+        material: { keyParts: target.material, signers: fixture.signers },
+        clock: instantClock(),
+      }).run();
+      expect(result.outcome).toBe("done");
+      expect(record.calls.map((c) => c.command)).toContain("rewrap");
+      expect(result.journal?.rewrapProof).toMatchObject({ vp: target.vp, source: "rewrap" });
+      expect(record.violations).toEqual([]);
+      expect(await fixture.check()).toMatchObject({ problems: [], byVp: { [target.vp]: 10 } });
+    } finally {
+      fixture.cleanup();
+    }
   });
 });

@@ -208,6 +208,14 @@ describe("the MasterKey provider, called directly", () => {
       expect(updated.rotation?.rotationId).not.toBe("rot-v1");
     });
 
+    test("refresh closes the journal of a rotation it finds finished, so it never outlives it", async () => {
+      const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
+      const { outs: rotated } = await updateMasterKey(contextFor(fixture), { ...outs, __provider: "serialized-provider-text" }, checked(fixture, 1));
+      const reopened = { ...rotated, rotation: rotated.rotation && { ...rotated.rotation, completedAt: null } };
+      const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, reopened);
+      expect((props?.rotation as { completedAt: string | null }).completedAt).not.toBeNull();
+    });
+
     test("a malformed journal is set aside with one line naming the field, and up still converges", async () => {
       const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
       const lines: string[] = [];
@@ -230,30 +238,42 @@ describe("the MasterKey provider, called directly", () => {
       return { ...outs, __provider: "serialized-provider-text" };
     }
 
-    test("up refuses a half-promoted instance it has no proof for, changing nothing, and says how to attest", async () => {
+    /** The attestation value a RewrapNotProven refusal tells the operator to give. */
+    const attestationIn = (message: string) => /attestRewrapComplete: "([0-9a-f]{64}:[0-9a-f]{8})"/.exec(message)?.[1];
+
+    test("up refuses a half-promoted instance it has no proof for, changing nothing, and prints the attestation for this situation", async () => {
       const olds = await halfPromotedAfterRewrap();
       const before = fixture.fingerprint();
       const error = (await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1)).catch((e) => e)) as Error;
       expect(error.message).toMatch(/^refused \(RewrapNotProven\)/);
-      expect(error.message).toContain(`attestRewrapComplete: "${fixture.keyParts[1].vp}"`);
+      expect(attestationIn(error.message)?.startsWith(`${fixture.keyParts[1].vp}:`)).toBe(true);
       expect(fixture.fingerprint()).toBe(before);
     });
 
-    test("an attestRewrapComplete input naming the target repairs it, and the journal records the attestation", async () => {
+    test("the attestRewrapComplete value the refusal printed repairs it, and the journal records the attestation", async () => {
       const olds = await halfPromotedAfterRewrap();
-      const { outs } = await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1, { attestRewrapComplete: fixture.keyParts[1].vp }));
+      const refused = (await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1)).catch((e) => e)) as Error;
+      const { outs } = await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1, { attestRewrapComplete: attestationIn(refused.message) }));
       expect(outs).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp, rotation: { rewrapProof: { vp: fixture.keyParts[1].vp, source: "attestation" } } });
       expect((await fixture.check()).problems).toEqual([]);
     });
 
-    test("an attestation for another key is no proof", async () => {
+    test("an attestation for another key, or for another situation, is no proof", async () => {
       const olds = await halfPromotedAfterRewrap();
-      const error = (await updateMasterKey(contextFor(fixture, [], { rewrapStatus: "hidden" }), olds, checked(fixture, 1, { attestRewrapComplete: fixture.keyParts[2].vp })).catch((e) => e)) as Error;
-      expect(error.message).toMatch(/^refused \(RewrapNotProven\)/);
+      const hidden = contextFor(fixture, [], { rewrapStatus: "hidden" });
+      const refused = (await updateMasterKey(hidden, olds, checked(fixture, 1)).catch((e) => e)) as Error;
+      const code = attestationIn(refused.message)?.split(":")[1];
+      for (const attestRewrapComplete of [`${fixture.keyParts[2].vp}:${code}`, `${fixture.keyParts[1].vp}:00000000`]) {
+        const error = (await updateMasterKey(hidden, olds, checked(fixture, 1, { attestRewrapComplete })).catch((e) => e)) as Error;
+        expect(error.message).toMatch(/^refused \(RewrapNotProven\)/);
+        expect(error.message).toContain("the attestation given was not used");
+      }
     });
 
-    test("check refuses an attestation that is not a verification pattern, naming the input", () => {
-      expect(checkInputs(inputsFor(fixture, 1, { attestRewrapComplete: "yes" })).failures).toEqual([{ property: "attestRewrapComplete", reason: expect.stringContaining("64-character hex verification pattern") }]);
+    test("check refuses an attestation that is not <VP>:<code>, naming the input", () => {
+      for (const attestRewrapComplete of ["yes", fixture.keyParts[1].vp]) {
+        expect(checkInputs(inputsFor(fixture, 1, { attestRewrapComplete })).failures).toEqual([{ property: "attestRewrapComplete", reason: expect.stringContaining("<verification pattern>:<8-character code>") }]);
+      }
     });
   });
 
