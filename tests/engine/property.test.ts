@@ -1,8 +1,11 @@
 import fc from "fast-check";
 import type { Backend } from "../../src/backends/backend";
 import { isSimulatedCrash, keyStorageReaders, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
+import { situationCode, type Attestation } from "../../src/engine/attestation";
+import { classify } from "../../src/engine/classify";
 import { Executor } from "../../src/engine/executor";
-import type { Journal } from "../../src/engine/journal";
+import { journalBinding, type Journal } from "../../src/engine/journal";
+import { attestableSituation } from "../../src/engine/plan";
 import { observe } from "../../src/engine/observe";
 import { sameVp, type Vp } from "../../src/model/vp";
 import { audit, type Audit } from "../crash/audited-backend";
@@ -44,8 +47,12 @@ const runArb = fc.record({
   faults: fc.array(faultArb, { maxLength: 3 }),
   operator: fc.option(operatorArb, { freq: 2 }),
   journal: fc.constantFrom<JournalFate>(...journalFates),
-  /** An honest operator attests the key every record is under, as if they had seen IBM's message. */
-  attest: fc.boolean(),
+  /**
+   * `honest`: an operator attests the key every record is under for the situation the instance is in (as if they had
+   * seen IBM's message and copied the value the refusal printed); `stale`: the previous run's attestation is left in
+   * place (a Pulumi input nobody removed), whatever happened since.
+   */
+  attest: fc.constantFrom("none" as const, "honest" as const, "stale" as const),
 });
 
 const scheduleArb = fc.record({
@@ -93,11 +100,20 @@ async function operate(backend: Backend, fixture: SimFixture, action: OperatorAc
   }
 }
 
-/** The VP every record is under, from the ground truth: what an honest operator who saw IBM's message could attest. */
-async function attestable(fixture: SimFixture): Promise<Vp | undefined> {
+/**
+ * What an honest operator who saw IBM's message could attest now: the key every record is under (the ground truth),
+ * for the situation the instance is in, if it is one where an attestation counts at all.
+ */
+async function honestAttestation(fixture: SimFixture, backend: Backend): Promise<Attestation | undefined> {
   const records = await keyStorageReaders(fixture.dir, fixture.instanceId);
   const keys = [...new Set(records.map((r) => r.vp))];
-  return keys.length === 1 ? keys[0] : undefined;
+  const observation = await observe(backend);
+  const phase = classify(observation);
+  const binding = journalBinding(backend);
+  const target = phase.pendingVp;
+  if (target === undefined || (keys.length > 0 && !(keys.length === 1 && sameVp(keys[0], target)))) return undefined;
+  const situation = attestableSituation({ phase, observation, binding }, target);
+  return situation && { vp: target, code: situationCode(situation) };
 }
 
 describe("rotation under random faults, other operators, journals that must not count, and changing keys", () => {
@@ -108,10 +124,10 @@ describe("rotation under random faults, other operators, journals that must not 
         const fixture = await createSimFixture({ shape: schedule.shape, records: 8, chunkSize: 3, keyPartSets: 3 });
         const record: Audit = { calls: [], violations: [], crashed: false };
         const open = async (faults: FaultSpec[] = []) => fixture.open({ faults, reportsRewrapStatus: schedule.reportsRewrapStatus });
-        const executorFor = async (desired: number, journal: Journal | undefined, faults: FaultSpec[], attest: boolean, persist: (j: Journal) => void) =>
+        const executorFor = async (desired: number, journal: Journal | undefined, faults: FaultSpec[], attestation: Attestation | undefined, persist: (j: Journal) => void) =>
           new Executor({
             backend: audit(await open(faults), fixture.dir, fixture.instanceId, record),
-            desired: { vp: fixture.keyParts[desired].vp, signerSkis: fixture.admins.map((a) => a.key.ski), ...(attest ? { rewrapAttestation: await attestable(fixture) } : {}) },
+            desired: { vp: fixture.keyParts[desired].vp, signerSkis: fixture.admins.map((a) => a.key.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) },
             material: { keyParts: fixture.keyParts[desired].material, signers: fixture.signers },
             journal,
             persist,
@@ -135,11 +151,13 @@ describe("rotation under random faults, other operators, journals that must not 
         };
         try {
           let journal: Journal | undefined;
+          let attestation: Attestation | undefined;
           for (const run of schedule.runs) {
             if (run.operator) await operate(await open(), fixture, run.operator).catch(() => undefined);
             record.crashed = false;
             let latest = journal;
-            const executor = await executorFor(run.desired, journal, run.faults, run.attest, (j) => {
+            if (run.attest !== "stale") attestation = run.attest === "honest" ? await honestAttestation(fixture, await open()) : undefined;
+            const executor = await executorFor(run.desired, journal, run.faults, attestation, (j) => {
               if (!record.crashed) latest = j;
             });
             await executor.run().catch((e) => {
@@ -150,7 +168,7 @@ describe("rotation under random faults, other operators, journals that must not 
           }
           record.crashed = false;
           const last = schedule.runs[schedule.runs.length - 1].desired;
-          const result = await (await executorFor(last, journal, [], false, () => undefined)).run();
+          const result = await (await executorFor(last, journal, [], attestation, () => undefined)).run();
           const ending = result.refusal?.code ?? result.outcome;
           endings.set(ending, (endings.get(ending) ?? 0) + 1);
           expect(record.violations).toEqual([]);
