@@ -5,9 +5,10 @@ import { describeScenario, prepareTemplate, runScenario, scenariosFor, type Shap
 
 /**
  * npm run check:crash — every crash point of a rotation and of a first-time initialisation, for instance shapes of
- * 1 to 3 operational units, with and without recovery and failover units. Work is split over one worker process
- * per core; the parent prints one line per shape and ends with `crash scenarios: N passed, 0 failed` (exit 1 on
- * any failure).
+ * 1 to 3 operational units, with and without recovery and failover units, against a backend that reports the rewrap
+ * and (sampled; all of it with `npm run check:crash:full`) one that cannot. Each shape and start is a job in a process
+ * of its own, one per core at a time; the parent prints one line per job and ends with
+ * `crash scenarios: N passed, 0 failed` (exit 1 on any failure).
  */
 const SHAPES: Shape[] = [];
 for (const operational of [1, 2, 3]) {
@@ -29,27 +30,31 @@ interface JobReport {
   readonly failures: string[];
 }
 
-/** A worker runs every job whose index falls to it and prints one JSON report per job. */
-async function worker(index: number, count: number): Promise<void> {
-  for (const [i, { shape, start }] of JOBS.entries()) {
-    if (i % count !== index) continue;
-    const template = await prepareTemplate(shape, start);
-    const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo`, points: template.reference.length, passed: 0, refused: 0, twins: 0, interfered: 0, failures: [] };
-    for (const scenario of scenariosFor(template)) {
-      const result = await runScenario(scenario);
-      if (result.outcome === "failed") report.failures.push(`FAILED ${describeScenario(scenario)}\n    ${result.problems.join("\n    ")}`);
-      else if (result.outcome === "twin") Object.assign(report, { twins: report.twins + 1 });
-      else {
-        Object.assign(report, {
-          passed: report.passed + 1,
-          refused: report.refused + (result.outcome === "refusedUnchanged" ? 1 : 0),
-          interfered: report.interfered + (scenario.interference === "none" ? 0 : 1),
-        });
-      }
+/** A worker runs one job and prints its JSON report. */
+async function worker(index: number): Promise<void> {
+  const { shape, start } = JOBS[index];
+  const template = await prepareTemplate(shape, start);
+  const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo`, points: template.reference.length, passed: 0, refused: 0, twins: 0, interfered: 0, failures: [] };
+  for (const scenario of scenariosFor(template, { full: process.env.CRASH_FULL === "1" })) {
+    const result = await runScenario(scenario);
+    if (result.outcome === "failed") report.failures.push(`FAILED ${describeScenario(scenario)}\n    ${result.problems.join("\n    ")}`);
+    else if (result.outcome === "twin") Object.assign(report, { twins: report.twins + 1 });
+    else {
+      Object.assign(report, {
+        passed: report.passed + 1,
+        refused: report.refused + (result.outcome === "refusedUnchanged" ? 1 : 0),
+        interfered: report.interfered + (scenario.interference === "none" ? 0 : 1),
+      });
     }
-    template.fixture.cleanup();
-    process.stdout.write(`${JSON.stringify(report)}\n`);
   }
+  template.fixture.cleanup();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** Jobs heaviest first (rotations, then more units), so the last ones to finish are short: the cores stay busy. */
+function byCost(): number[] {
+  const cost = (i: number) => (JOBS[i].start === "rotation" ? 2 : 1) * (JOBS[i].shape.operational + JOBS[i].shape.recovery + JOBS[i].shape.failover);
+  return JOBS.map((_, i) => i).sort((a, b) => cost(b) - cost(a));
 }
 
 /**
@@ -64,26 +69,28 @@ async function parent(): Promise<number> {
   const started = Date.now();
   const workers = Math.max(1, Math.min(Number(process.env.CRASH_WORKERS) || availableParallelism(), JOBS.length));
   const reports: JobReport[] = [];
+  const queue = byCost();
+  const runJob = (index: number) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]], { env: { ...process.env, ...scratchDir(), CRASH_JOB: String(index) }, stdio: ["ignore", "pipe", "inherit"] });
+      let output = "";
+      child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => {
+        if (code !== 0) return reject(new Error(`crash-check job ${index} exited with ${code}`));
+        const report = JSON.parse(output) as JobReport;
+        reports.push(report);
+        console.log(
+          `${report.job}: ${report.passed}/${report.passed + report.failures.length} scenarios over ${report.points} crash points, ${report.interfered} of them with another person's interference (${((Date.now() - started) / 1000).toFixed(0)}s)`,
+        );
+        resolve();
+      });
+    });
+  // One worker process per core, each taking the next job from the queue as it finishes one.
   await Promise.all(
-    Array.from({ length: workers }, (_, index) =>
-      new Promise<void>((resolve, reject) => {
-        const child = spawn(process.execPath, [...process.execArgv, process.argv[1]], { env: { ...process.env, ...scratchDir(), CRASH_WORKER: `${index}/${workers}` }, stdio: ["ignore", "pipe", "inherit"] });
-        let buffer = "";
-        child.stdout.on("data", (d: Buffer) => {
-          buffer += d.toString();
-          for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
-            const report = JSON.parse(buffer.slice(0, nl)) as JobReport;
-            buffer = buffer.slice(nl + 1);
-            reports.push(report);
-            console.log(
-              `${report.job}: ${report.passed}/${report.passed + report.failures.length} scenarios over ${report.points} crash points, ${report.interfered} of them with another person's interference (${((Date.now() - started) / 1000).toFixed(0)}s)`,
-            );
-          }
-        });
-        child.on("error", reject);
-        child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`crash-check worker ${index} exited with ${code}`))));
-      }),
-    ),
+    Array.from({ length: workers }, async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await runJob(next);
+    }),
   );
   const failures = reports.flatMap((r) => r.failures);
   const passed = reports.reduce((n, r) => n + r.passed, 0);
@@ -96,8 +103,8 @@ async function parent(): Promise<number> {
   return failures.length === 0 ? 0 : 1;
 }
 
-const role = process.env.CRASH_WORKER;
-const run = role ? worker(Number(role.split("/")[0]), Number(role.split("/")[1])).then(() => 0) : parent();
+const job = process.env.CRASH_JOB;
+const run = job !== undefined ? worker(Number(job)).then(() => 0) : parent();
 run.then(
   (code) => process.exit(code),
   (error) => {
