@@ -70,7 +70,10 @@ export class DeadlineExceededError extends HpcsError {
 
 const DEFAULTS = { deadlineMs: 30 * 60_000, stepTimeoutMs: 10 * 60_000, retries: 5, maxSteps: 64, settleMs: 30_000 };
 
-/** The lease outlives the longest step by this much, so a renewal before each step keeps it without a timer. */
+/**
+ * The lease lasts two of the longest calls (a step, then the observation after it) plus a margin, and is renewed
+ * before every step, so a run that is still running never loses it without a timer, and one that stopped soon does.
+ */
 const LEASE_MARGIN_MS = 60_000;
 
 function randomId(): string {
@@ -123,7 +126,7 @@ export class Executor {
 
   private async acquireLease(): Promise<Lease | undefined> {
     const { backend, owner } = this.options;
-    return backend.acquireLease?.(owner ?? `pid ${process.pid}`, this.stepTimeoutMs + LEASE_MARGIN_MS);
+    return backend.acquireLease?.(owner ?? `pid ${process.pid}`, 2 * this.stepTimeoutMs + LEASE_MARGIN_MS);
   }
 
   private async settled(): Promise<boolean> {
@@ -220,10 +223,11 @@ export class Executor {
     }
   }
 
+  /** Persists, then adopts: a journal that could not be written is never planned on (its proof would be a claim). */
   private async save(journal: Journal | undefined): Promise<void> {
     if (journal === undefined || journal === this.journal) return;
-    this.journal = journal;
     await this.options.persist?.(journal);
+    this.journal = journal;
   }
 
   private checkDeadline(): void {

@@ -46,12 +46,18 @@ export function readBoundedFile<E extends HpcsError>(file: string, maxBytes: num
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw wrap(`is ${kindOf(stat)}; give the path of a regular file`, undefined);
     if (stat.size > maxBytes) throw wrap(`is ${stat.size} bytes, more than the ${sizeText(maxBytes)} such a file can be; is it the right file?`, undefined);
-    // Read one byte past the cap, so a file that grew after the check is still refused rather than cut short.
-    const buffer = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
+    // Read to the end whatever the size said (a file may grow, or report 0), and refuse it once it passes the cap.
+    const chunks: Buffer[] = [];
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
-    if (length > maxBytes) throw wrap(`grew past ${sizeText(maxBytes)} while it was read`, undefined);
-    return buffer.subarray(0, length);
+    for (;;) {
+      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - length));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      length += n;
+      if (length > maxBytes) throw wrap(`grew past ${sizeText(maxBytes)} while it was read`, undefined);
+    }
+    return Buffer.concat(chunks, length);
   } catch (cause) {
     if (cause instanceof HpcsError) throw cause;
     throw wrap(errnoDetail(cause), cause);

@@ -53,12 +53,25 @@ export interface SignatureKey {
   sign(data: Uint8Array): Uint8Array;
 }
 
+/** A bounded memo: P-521 operations cost milliseconds, and rehearsals and the safety checks repeat the same ones. */
+function remember<V>(memo: Map<string, V>, key: string, compute: () => V): V {
+  const known = memo.get(key);
+  if (known !== undefined) return known;
+  const value = compute();
+  if (memo.size >= 4096) memo.clear();
+  memo.set(key, value);
+  return value;
+}
+
 function signatureKeyFrom(privateKey: KeyObject, ski: string): SignatureKey {
   const publicKey = createPublicKey(privateKey).export({ format: "der", type: "spki" }).toString("base64");
+  // A signature of the same bytes is as valid the second time; signed commands carry a transaction counter, so on a
+  // real HSM the same bytes are never signed twice anyway.
+  const signed = new Map<string, Uint8Array>();
   return {
     ski,
     publicKey,
-    sign: (data) => new Uint8Array(sign("sha512", data, privateKey)),
+    sign: (data) => new Uint8Array(remember(signed, Buffer.from(data).toString("base64"), () => new Uint8Array(sign("sha512", data, privateKey)))),
   };
 }
 
@@ -137,11 +150,16 @@ function publicKeyFrom(spki: string): KeyObject {
   return key;
 }
 
-/** Checks an ECDSA P-521/SHA-512 signature against an SPKI DER public key (base64). */
+const verified = new Map<string, boolean>();
+
+/** Checks an ECDSA P-521/SHA-512 signature against an SPKI DER public key (base64). A pure function: remembered. */
 export function verifySignature(publicKey: string, data: Uint8Array, signature: Uint8Array): boolean {
-  try {
-    return verify("sha512", data, publicKeyFrom(publicKey), signature);
-  } catch {
-    return false;
-  }
+  const key = `${publicKey}|${Buffer.from(data).toString("base64")}|${Buffer.from(signature).toString("base64")}`;
+  return remember(verified, key, () => {
+    try {
+      return verify("sha512", data, publicKeyFrom(publicKey), signature);
+    } catch {
+      return false;
+    }
+  });
 }

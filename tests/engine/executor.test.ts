@@ -151,7 +151,7 @@ describe("the executor", () => {
     expect(released).toEqual(["test"]);
   });
 
-  test("renews the lease before every step, for as long as the longest step plus a margin", async () => {
+  test("renews the lease before every step, for as long as two of the longest calls plus a margin", async () => {
     const log: string[] = [];
     const backend = fakeBackend(active(), {
       acquireLease: async (owner, ttlMs) => {
@@ -162,7 +162,7 @@ describe("the executor", () => {
     const { run, events } = executor(backend, { owner: "test", stepTimeoutMs: 30_000 });
     await run.run();
     const steps = events.filter((e) => e.type === "step").length;
-    expect(log).toEqual(["acquire test 90000", ...Array.from({ length: steps }, () => "renew"), "release"]);
+    expect(log).toEqual(["acquire test 120000", ...Array.from({ length: steps }, () => "renew"), "release"]);
   });
 
   test("stops when the lease was taken over meanwhile, before the step", async () => {
@@ -210,5 +210,14 @@ describe("the executor", () => {
     const error = await executor(backend, { clock, stepTimeoutMs: 30_000, settleMs: 30_000 }).run.run().catch((e) => e);
     expect(error).toBeInstanceOf(ExecutionError);
     expect(log).toEqual([]);
+  });
+
+  test("a journal that could not be persisted is never adopted: the run stops before the step, carrying the last one written", async () => {
+    const full = Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+    const backend = fakeBackend(active(), {}, ["loadNew"]);
+    const error = await executor(backend, { persist: () => Promise.reject(full) }).run.run().catch((e) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect(error.cause).toBe(full);
+    expect(error.journal).toBeUndefined();
   });
 });

@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { writeFileAtomic, writeNewFile } from "../../src/files/atomic-file";
 
 /**
- * A small filesystem to fill up: a 64 KiB tmpfs, which needs root (mount) or an unprivileged user namespace. Where
- * neither works the test says so and is skipped; CI runs as root.
+ * A small filesystem to fill up: a 64 KiB tmpfs, which needs root to mount. Where it cannot be mounted the test says
+ * so and is skipped; CI runs as root.
  */
 function mountSmallFilesystem(): { dir: string; unmount(): void } | { skip: string } {
   const dir = mkdtempSync(join(tmpdir(), "hpcs-fullfs-"));

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { readKeyPartFile } from "../../src/files/key-parts";
 import { openSigners } from "../../src/files/signature-keys";
 import { readJournalFile } from "../../src/cli/journal-file";
+import { readTextFile } from "../../src/files/read-file";
 import { KeyPartFileError, SignatureKeyFileError } from "../../src/model/errors";
 
 /**
@@ -38,5 +39,14 @@ describe("reading files that are not what they should be", () => {
 
   test("a journal file that does not exist is no journal", () => {
     expect(readJournalFile(join(root, "missing.json"))).toBeUndefined();
+  });
+});
+
+describe("reading a file whose reported size is not its length", () => {
+  const run = process.platform === "linux" ? test : test.skip;
+  run("a file that reports 0 bytes (as /proc files do) is read to its end, not cut short", () => {
+    const text = readTextFile("/proc/self/status", (detail) => new KeyPartFileError("/proc/self/status", "unreadable", detail));
+    expect(text.split("\n")[0]).toMatch(/^Name:\s/);
+    expect(text).toContain("\nPid:\t");
   });
 });

@@ -49,12 +49,21 @@ describe("the rotation lease", () => {
     expect(await rejectionOf((await f.open({ clock })).acquireLease("rotation-b", 60_000))).toBeInstanceOf(LeaseHeldError);
   });
 
-  test("the holder may renew its own lease", async () => {
+  test("the holder renews its own lease; a second acquisition under the same owner name is refused while it lives", async () => {
     const backend = await f.open({ clock });
-    await backend.acquireLease("rotation-a", 1_000);
+    const lease = await backend.acquireLease("rotation-a", 1_000);
     now += 500;
-    await backend.acquireLease("rotation-a", 1_000);
+    await lease.renew();
     expect(describeSimulatedInstance(f.dir, f.instanceId).lease).toEqual({ owner: "rotation-a", expiresAt: "2026-01-01T00:00:01.500Z" });
+    expect(await rejectionOf(backend.acquireLease("rotation-a", 1_000))).toBeInstanceOf(LeaseHeldError);
+  });
+
+  test("a holder whose lease expired and was taken over cannot renew it", async () => {
+    const stale = await (await f.open({ clock })).acquireLease("rotation-a", 1_000);
+    now += 2_000;
+    await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
+    expect(await rejectionOf(stale.renew())).toBeInstanceOf(LeaseHeldError);
+    expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
   });
 
   test("a stale holder's release does not drop the lease of the owner who took over", async () => {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import { realpathSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
@@ -53,17 +54,18 @@ export async function openSimulator(options: SimulatorOptions): Promise<Simulato
     clock: options.clock ?? Date.now,
     latencyMs: options.latencyMs ?? 0,
     reportsRewrapStatus: options.reportsRewrapStatus ?? true,
-    incarnation: incarnationOf(state),
+    incarnation: incarnationOf(options.dir, state),
   });
 }
 
 /**
- * A simulated instance's incarnation: its unit ids are random UUIDs fixed by `sim init`, so a re-created instance with
- * the same id is another incarnation, while a copy of the directory (a rehearsal, the crash check) is the same one.
+ * A simulated instance's incarnation: where it lives (the directory's real path, however it is named) and its unit
+ * ids, random UUIDs fixed by `sim init`. A re-created instance with the same id, or a copy of the directory elsewhere
+ * (a rehearsal), is another incarnation: a journal written against one is no evidence for the other.
  */
-function incarnationOf(state: InstanceState): string {
+function incarnationOf(dir: string, state: InstanceState): string {
   return createHash("sha256")
-    .update(state.units.map((u) => u.id).sort().join(","))
+    .update(JSON.stringify([realpathSync(dir), state.units.map((u) => u.id).sort()]))
     .digest("hex")
     .slice(0, 16);
 }
@@ -191,10 +193,11 @@ export class SimulatorBackend implements Backend {
   }
 
   /**
-   * acquireLease — one rotation per instance at a time. The same owner may take its lease again. A lease whose holder
-   * was a process on this host that no longer exists (killed with SIGKILL, say) is taken over at once: waiting for
-   * it to expire would only delay the repair the next `pulumi up` is there to make. `renew` and `release` act only on
-   * this acquisition (a token), so a run whose lease was taken over cannot renew or release the new holder's.
+   * acquireLease — one rotation per instance at a time: a live lease is refused to anyone but its holder's own
+   * `renew`, even to the same owner name (two runs in one Pulumi process share it). A lease whose holder was a process
+   * on this host that no longer exists (killed with SIGKILL, say) is taken over at once: waiting for it to expire
+   * would only delay the repair the next `pulumi up` is there to make. `renew` and `release` act only on this
+   * acquisition (a token), so a run whose lease was taken over cannot renew or release the new holder's.
    */
   async acquireLease(owner: string, ttlMs: number): Promise<Lease> {
     if (owner.length === 0) throw new InputError("a lease owner must not be empty", "owner");
@@ -206,7 +209,7 @@ export class SimulatorBackend implements Backend {
     };
     await this.store.update((state) => {
       const held = state.lease;
-      if (held && held.owner !== owner && held.expiresAtMs > this.clock() && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
+      if (held && held.expiresAtMs > this.clock() && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
       return { state: hold(state) };
     });
     const mine = (state: InstanceState) => state.lease?.token === token;

@@ -91,9 +91,9 @@ export const instanceState = z.object({
   faults: z.array(armedFaultSchema),
   lease: leaseState.nullable(),
   /**
-   * Fencing: incremented by every write of this file, and checked immediately before each rename of a transaction,
-   * so a writer that stalled past the lock's stale time (and lost the lock) cannot overwrite a newer state.
-   * Absent in files of earlier releases: 0.
+   * Fencing: incremented by every write of this file (and before every other file a transaction writes), and checked
+   * immediately before each rename of a transaction, so a writer that stalled past the lock's stale time (and lost
+   * the lock) is refused instead of overwriting a newer state. Absent in files of earlier releases: 0.
    */
   generation: z.number().int().min(0).default(0),
 });

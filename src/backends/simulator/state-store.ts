@@ -174,8 +174,10 @@ export class StateStore {
 
   /**
    * transact — runs `fn` under the instance lock with a fresh read of the state. Writes made through the
-   * transaction are refused once the lock was lost (the process stalled past the stale time and another took it
-   * over), so a stalled writer can never overwrite a newer state.
+   * transaction are refused once another process wrote meanwhile (this one stalled past the lock's stale time and
+   * the other took the lock over): the fencing generation is checked immediately before each rename. The check and
+   * the rename are two system calls, so a stall of exactly that instant could still slip through; the window is
+   * microseconds against the lock's 5 s.
    */
   async transact<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     if (!this.exists()) throw unknownInstance(this.dir, this.instanceId);
@@ -210,14 +212,21 @@ export class StateStore {
         throw new TransientError(`simulated instance ${this.instanceId} was changed by another process while this one held a stale lock (generation ${found}, expected ${expected}); nothing more was written`);
       }
     };
+    let latest = state;
+    const writeState = (next: InstanceState) => {
+      writeFileAtomic(this.stateFile, serializeState({ ...next, generation: expected + 1 }), { beforeRename: fence });
+      expected += 1;
+      latest = next;
+    };
     try {
       const tx: Transaction = {
         state,
-        write: (next) => {
-          writeFileAtomic(this.stateFile, serializeState({ ...next, generation: expected + 1 }), { beforeRename: fence });
-          expected += 1;
+        write: writeState,
+        // The generation moves before any other file does, so a stale writer is fenced off chunks too.
+        writeFile: (file, data) => {
+          writeState(latest);
+          writeFileAtomic(file, data, { beforeRename: fence });
         },
-        writeFile: (file, data) => writeFileAtomic(file, data, { beforeRename: fence }),
       };
       return await fn(tx);
     } finally {
