@@ -119,14 +119,21 @@ export function parseJournal(raw: unknown): Journal | undefined {
   }
 }
 
+/** One unit's keys as observed: its current key and its pending (new register) key, each undefined when Empty. */
+export interface ObservedUnit {
+  readonly id: string;
+  readonly current: Vp | undefined;
+  readonly pending: Vp | undefined;
+}
+
 /** The rotation the registers show, as a journal is checked against it. */
 export interface ObservedRotation {
   /** The key every unit (every lagging unit, when half-promoted) has as current; undefined when Empty. */
   readonly currentVp: Vp | undefined;
   /** The pending key: the rotation's target. */
   readonly targetVp: Vp;
-  /** A unit's current key now, to tell whether a promotion the journal records still stands. */
-  readonly currentOf: (unit: string) => Vp | undefined;
+  /** Every unit's keys now: whether a promotion the journal records still stands, whether its proof still can. */
+  readonly units: readonly ObservedUnit[];
 }
 
 const sameOrBothNone = (a: Vp | null, b: Vp | undefined) => (a === null ? b === undefined : b !== undefined && sameVp(a, b));
@@ -148,8 +155,34 @@ export function journalMismatch(journal: Journal, binding: JournalBinding, rotat
   if (!reachedTarget && !sameOrBothNone(journal.fromVp, rotation.currentVp)) {
     return `it records a rotation from ${describeKey(journal.fromVp)}, but the units' current key is ${describeKey(rotation.currentVp)}`;
   }
-  const undone = journal.steps.find((s) => s.action === "setImmediate" && s.outcome === "ok" && s.units.some((u) => !sameOrBothNone(journal.targetVp, rotation.currentOf(u))));
+  const currentOf = (id: string) => rotation.units.find((u) => u.id === id)?.current;
+  const undone = journal.steps.find((s) => s.action === "setImmediate" && s.outcome === "ok" && s.units.some((u) => !sameOrBothNone(journal.targetVp, currentOf(u))));
   if (undone) return `it records set immediate on ${undone.units.join(", ")}, which the registers no longer show`;
+  return proofOverturned(journal, rotation);
+}
+
+/**
+ * Why the journal's rewrap proof can no longer stand, or undefined. A proof is about the key storage of one ceremony;
+ * anything since that could have moved key storage off the proven key voids it: a unit that holds the key in neither
+ * register (it was promoted past, cleared, or the instance went back to another key by hand), or the key loaded or
+ * committed again after the proof (a later ceremony to the same key, which has its own rewrap to do).
+ * What it cannot see: an operator who by hand rotated away and then loaded and committed the same key again on every
+ * unit between two runs leaves registers that look the same (docs/safety.md, "What is left to the operator").
+ */
+function proofOverturned(journal: Journal, rotation: ObservedRotation): string | undefined {
+  const proof = journal.rewrapProof;
+  if (proof === null) return undefined;
+  const holds = (u: ObservedUnit) => [u.current, u.pending].some((k) => k !== undefined && sameVp(k, proof.vp));
+  const without = rotation.units.filter((u) => !holds(u));
+  if (without.length > 0) {
+    return `its proof that key storage is under ${shortVp(proof.vp)} no longer stands: ${without.map((u) => u.id).join(", ")} hold${without.length === 1 ? "s" : ""} that key in neither register`;
+  }
+  const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
+  const loaded = lastStep((s) => s.action === "loadNew" || s.action === "commitNew");
+  const proven = lastStep((s) => (s.action === "rewrap" || s.action === "recordRewrap") && s.outcome === "ok");
+  if (loaded > proven) {
+    return `its proof that key storage is under ${shortVp(proof.vp)} came before ${shortVp(proof.vp)} was loaded again, for a later ceremony`;
+  }
   return undefined;
 }
 
@@ -203,7 +236,10 @@ export function endStep(journal: Journal, action: Action, outcome: "ok" | "faile
 
 /** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */
 export function completeJournal(journal: Journal | undefined, binding: JournalBinding, vp: Vp, now: string): Journal | undefined {
-  if (!journal || journalMismatch(journal, binding, { currentVp: vp, targetVp: vp, currentOf: () => vp }) !== undefined) return journal;
+  if (!journal) return journal;
+  // Done means every unit is Active on `vp`: each unit the journal names has it as current, none a pending key.
+  const units = [...new Set(journal.steps.flatMap((s) => s.units))].map((id) => ({ id, current: vp, pending: undefined }));
+  if (journalMismatch(journal, binding, { currentVp: vp, targetVp: vp, units }) !== undefined) return journal;
   return { ...journal, completedAt: now };
 }
 

@@ -50,14 +50,15 @@ function refuse(code: Refusal["code"], message: string, units: readonly string[]
   return { kind: "refuse", code, message, units, manualSteps, evidence };
 }
 
-/** The registers a journal is checked against: the phase's keys and each unit's current key. */
+/** The registers a journal is checked against: the phase's keys and each unit's current and pending key. */
 export function observedRegisters(phase: Phase, observation: Observation): Omit<ObservedRotation, "targetVp"> {
   return {
     currentVp: phase.currentVp,
-    currentOf: (id) => {
-      const unit = observation.units.find((u) => u.id === id);
-      return unit?.current.status === "Valid" ? unit.current.vp : undefined;
-    },
+    units: observation.units.map((u) => ({
+      id: u.id,
+      current: u.current.status === "Valid" ? u.current.vp : undefined,
+      pending: u.new.status === "Empty" ? undefined : u.new.vp,
+    })),
   };
 }
 

@@ -1,14 +1,14 @@
 import { EXAMPLE_BINDING, exampleJournal } from "../../src/engine/decision-table";
 import type { Action } from "../../src/engine/decision";
-import { beginStep, completeJournal, endStep, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type StepContext } from "../../src/engine/journal";
+import { beginStep, completeJournal, endStep, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type Journal, type ObservedRotation, type StepContext } from "../../src/engine/journal";
 import { VP } from "./observations";
 
 const { X, T, D } = VP;
-const observed = { currentVp: X, currentOf: () => X };
+const observed = { currentVp: X, units: [{ id: "u1", current: X, pending: undefined }] };
 const ctx: StepContext = { now: "2026-11-25T10:00:00.000Z", newRotationId: () => "rot-new", binding: EXAMPLE_BINDING, observed };
 const load = (vp: string): Action => ({ kind: "loadNew", units: ["u1"], vp });
 const rewrap = (vp: string): Action => ({ kind: "rewrap", units: [], vp });
-const rotationTo = (targetVp: string) => ({ currentVp: X, targetVp, currentOf: () => X });
+const rotationTo = (targetVp: string) => ({ currentVp: X, targetVp, units: [{ id: "u1", current: X, pending: targetVp }] });
 
 describe("the rotation journal", () => {
   test("reads its current schema version and round-trips through JSON (Pulumi state is JSON)", () => {
@@ -66,13 +66,30 @@ describe("the rotation journal", () => {
       journal: exampleJournal(D, { steps: [{ action: "setImmediate", units: ["u1"], vp: D, outcome: "ok", at: ctx.now, message: null }] }),
       reason: "it records set immediate on u1, which the registers no longer show",
     },
-  ])("is not the journal of this rotation when it is for $name, and a new step starts a new ceremony", ({ journal, reason }) => {
-    expect(journalMismatch(journal, EXAMPLE_BINDING, rotationTo(D))).toBe(reason);
+    {
+      name: "a proven key some unit no longer holds (the instance went back to another key since)",
+      journal: exampleJournal(D, { rewrapProof: { vp: D, source: "rewrap", at: ctx.now } }),
+      units: [{ id: "u1", current: X, pending: undefined }],
+      reason: `its proof that key storage is under ${D.slice(0, 12)}… no longer stands: u1 holds that key in neither register`,
+    },
+    {
+      name: "a proof from before the key was loaded again (an earlier ceremony to the same key)",
+      journal: exampleJournal(D, {
+        rewrapProof: { vp: D, source: "rewrap", at: ctx.now },
+        steps: [
+          { action: "rewrap", units: [], vp: D, outcome: "ok", at: ctx.now, message: null },
+          { action: "loadNew", units: ["u1"], vp: D, outcome: "ok", at: ctx.now, message: null },
+        ],
+      }),
+      reason: `its proof that key storage is under ${D.slice(0, 12)}… came before ${D.slice(0, 12)}… was loaded again, for a later ceremony`,
+    },
+  ])("is not the journal of this rotation when it is for $name, and a new step starts a new ceremony", ({ journal, reason, units }: { journal: Journal; reason: string; units?: ObservedRotation["units"] }) => {
+    expect(journalMismatch(journal, EXAMPLE_BINDING, { ...rotationTo(D), ...(units ? { units } : {}) })).toBe(reason);
     expect(beginStep(journal, load(D), ctx).rotationId).toBe("rot-new");
   });
 
   test("is still the journal of its rotation once the instance reached the target (the closing selection step)", () => {
-    expect(journalMismatch(exampleJournal(D), EXAMPLE_BINDING, { currentVp: D, targetVp: D, currentOf: () => D })).toBeUndefined();
+    expect(journalMismatch(exampleJournal(D), EXAMPLE_BINDING, { currentVp: D, targetVp: D, units: [{ id: "u1", current: D, pending: undefined }] })).toBeUndefined();
   });
 
   test("a successful rewrap or recordRewrap is the proof, with its source; a failed one is not, but shows it was attempted", () => {

@@ -61,9 +61,13 @@ const proof = (vp: Vp) => ({ rewrapProof: { vp, source: "rewrap" as const, at: "
 
 /**
  * Journals: ours (bound, open, from X) only ever claim what is true (a rewrap proof only when every record is under
- * its key: the one thing a journal may prove); journals that must never count claim anything.
+ * its key: the one thing a journal may prove); journals that must never count claim anything. And ours from an
+ * earlier ceremony, never closed, whose proof is no longer true: the instance went back to another key by hand since.
+ * Those are generated where the registers keep a trace of that history (some unit holds the proven key in neither
+ * register); an operator who, between two runs, rotated away and then loaded and committed the same key again on
+ * every unit leaves no trace, and that stays with the operator (docs/safety.md).
  */
-function journalsFor(truth: Truth): (Journal | undefined)[] {
+function journalsFor(truth: Truth, units: readonly UnitStatus[]): (Journal | undefined)[] {
   const ours = (target: Vp, extra: Partial<Journal> = {}) => exampleJournal(target, { fromVp: X, steps: [step("loadNew", target)], ...extra });
   const journals: (Journal | undefined)[] = [
     undefined,
@@ -80,8 +84,13 @@ function journalsFor(truth: Truth): (Journal | undefined)[] {
     ours(T, { ...proof(T), completedAt: "2026-01-02T00:00:00.000Z" }),
     ours(D, { ...proof(D), fromVp: T }),
     ours(T, { ...proof(T), steps: [step("loadNew", T), { ...step("setImmediate", T), units: ["u1", "u2"] }] }),
+    // An earlier ceremony to the same key: its proof came before the key was loaded again.
+    ours(D, { ...proof(D), steps: [step("loadNew", D), step("rewrap", D), step("loadNew", D)] }),
   ];
-  for (const target of [T, D]) if (allUnder(truth, target)) journals.push(ours(target, proof(target)), ours(target, { ...proof(target), fromVp: null }));
+  for (const target of [T, D]) {
+    if (allUnder(truth, target)) journals.push(ours(target, proof(target)), ours(target, { ...proof(target), fromVp: null }));
+    else if (units.some((u) => !holds(u, target))) journals.push(ours(target, { ...proof(target), steps: [step("loadNew", target), step("rewrap", target)] }));
+  }
   return journals;
 }
 
@@ -171,7 +180,7 @@ describe("plan over every small instance state, judged against the ground truth 
             const observation = obs(selection, rewrap);
             const phase = classify(observation);
             // A Diverged instance is refused before the journal or an attestation is looked at: two of each show it.
-            const journals = phase.name === "Diverged" ? journalsFor(truth).slice(0, 2) : journalsFor(truth);
+            const journals = phase.name === "Diverged" ? journalsFor(truth, selection).slice(0, 2) : journalsFor(truth, selection);
             const desireds = phase.name === "Diverged" ? desiredFor(truth, phase, observation).slice(0, 2) : desiredFor(truth, phase, observation);
             for (const journal of journals) {
               for (const desired of desireds) {

@@ -32,14 +32,21 @@ const faultArb = fc.oneof<fc.Arbitrary<FaultSpec>[]>(
 type OperatorAction =
   | { readonly kind: "deselect" | "select" | "loadForeign" | "commit" | "clearPending" | "rewrapIfReady"; readonly unit: number }
   /** cryptounit-mk-setimm on `count` units (at least one left unpromoted), whatever the rewrap: IBM's CLI only warns. */
-  | { readonly kind: "promoteEarly"; readonly unit: number; readonly count: number };
+  | { readonly kind: "promoteEarly"; readonly unit: number; readonly count: number }
+  /**
+   * A whole correct ceremony by hand, as IBM's page prescribes it: finish the rotation in flight (rewrap, set immediate
+   * on every unit), or from Active rotate to key set `key` (load, commit, rewrap, set immediate). Leaves our journal of
+   * an earlier ceremony behind, open, with its proof: the next run must not take it for this one.
+   */
+  | { readonly kind: "rotateByHand"; readonly unit: number; readonly key: number };
 const operatorArb: fc.Arbitrary<OperatorAction> = fc.oneof(
   fc.record({ kind: fc.constantFrom("deselect" as const, "select" as const, "loadForeign" as const, "commit" as const, "clearPending" as const, "rewrapIfReady" as const), unit: fc.nat(7) }),
   fc.record({ kind: fc.constant("promoteEarly" as const), unit: fc.nat(7), count: fc.integer({ min: 1, max: 4 }) }),
+  fc.record({ kind: fc.constant("rotateByHand" as const), unit: fc.constant(0), key: fc.integer({ min: 0, max: 2 }) }),
 );
 
 /** What happens to the journal between runs: kept, lost with the process, or replaced by one that must not count. */
-const journalFates = ["keep", "lose", "staleCompleted", "otherInstance", "handMade"] as const;
+const journalFates = ["keep", "lose", "staleCompleted", "staleOpen", "otherInstance", "handMade"] as const;
 type JournalFate = (typeof journalFates)[number];
 
 const runArb = fc.record({
@@ -97,6 +104,21 @@ async function operate(backend: Backend, fixture: SimFixture, action: OperatorAc
     case "rewrapIfReady":
       if (units.every((u) => u.new.status === "Full Committed" && sameVp(u.new.vp, pending))) await backend.rewrap(pending, signers);
       return;
+    case "rotateByHand": {
+      const all = units.map((u) => u.id);
+      const current = units[0].current;
+      const active = units.every((u) => u.new.status === "Empty" && u.current.status === "Valid" && current.status === "Valid" && sameVp(u.current.vp, current.vp));
+      const next = fixture.keyParts[action.key];
+      if (active && !sameVp(current.vp, next.vp)) {
+        for (const id of all) await backend.loadNew({ unit: id, keyParts: next.material, expectedVp: next.vp }, signers);
+        for (const id of all) await backend.commitNew({ unit: id, expectedVp: next.vp }, signers);
+      }
+      const target = (await observe(backend)).units[0].new;
+      if (target.status !== "Full Committed") return;
+      await backend.rewrap(target.vp, signers);
+      for (const id of all) await backend.setImmediate({ unit: id, expectedVp: target.vp }, signers);
+      return;
+    }
   }
 }
 
@@ -143,6 +165,9 @@ describe("rotation under random faults, other operators, journals that must not 
               return undefined;
             case "staleCompleted":
               return journals.find((j) => j.completedAt !== null) ?? latest;
+            case "staleOpen":
+              // An earlier ceremony's journal that never closed, proof and all (its run died before it saw the end).
+              return journals.find((j) => j !== latest && j.completedAt === null && j.rewrapProof !== null) ?? latest;
             case "otherInstance":
               return latest && { ...latest, binding: latest.binding && { ...latest.binding, instanceId: "another-instance" }, rewrapProof: { vp: latest.targetVp, source: "rewrap", at: latest.startedAt } };
             case "handMade":
