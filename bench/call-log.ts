@@ -1,4 +1,4 @@
-import type { BackendCommand } from "../src/backends/backend";
+import type { BackendCommand } from "../src/engine/port/backend";
 import { SimulatorBackend } from "../src/backends/simulator";
 
 /**

@@ -1,4 +1,4 @@
-import type { Backend } from "../src/backends/backend";
+import type { Backend } from "../src/engine/port/backend";
 import type { CreateSimulatedInstanceOptions } from "../src/backends/simulator";
 import { Executor } from "../src/engine/executor";
 import { createSimFixture, type SimFixture } from "../tests/helpers/sim-fixture";

@@ -9,5 +9,5 @@ export type { PhaseName } from "./engine/phases";
 export type { Journal } from "./engine/journal";
 export { isRefusal } from "./engine/decision";
 export type { Refusal, RefusalCode } from "./engine/decision";
-export { isTransient, Ep11Error, AuthExpiredError, TransientError, UnitUnavailableError, PrecheckFailedError } from "./backends/errors";
+export { isTransient, Ep11Error, AuthExpiredError, TransientError, UnitUnavailableError, PrecheckFailedError } from "./engine/port/errors";
 export { HpcsError, InputError, KeyPartFileError, SignatureKeyFileError, InvariantViolation } from "./model/errors";

@@ -23,6 +23,8 @@ const masterKey = new MasterKey(
     ],
     signatureKeys: signatureKeyFiles.map((file, i) => ({ file, password: pick(signatureKeyPasswords, i) })),
     expectedVerificationPattern: cfg.get("expectedVerificationPattern"),
+    // Only to finish a repair the engine refused for want of proof: the value its refusal printed (then remove it).
+    attestRewrapComplete: cfg.get("attestRewrapComplete"),
   },
   // A master key is never something to delete by accident.
   { protect: cfg.getBoolean("protect") ?? true },

@@ -1,5 +1,5 @@
-import type { Backend, Signers } from "../backends/backend";
-import { openBackend } from "../backends/open";
+import type { Backend, Signers } from "../engine/port/backend";
+import { openBackend } from "../compose/open-backend";
 import type { ActionKind } from "../engine/decision";
 import { journalBinding, type Journal, type JournalBinding } from "../engine/journal";
 import type { PhaseName } from "../engine/phases";
@@ -74,6 +74,7 @@ export const TKE_COMMANDS: Readonly<Record<ActionKind, string>> = {
   commitNew: "cryptounit-mk-commit",
   clearNew: "cryptounit-mk-clrnew",
   rewrap: "cryptounit-mk-rotate (key storage rewrap)",
+  rotate: "cryptounit-mk-rotate",
   recordRewrap: "(journal only)",
   setImmediate: "cryptounit-mk-setimm",
 };
@@ -100,8 +101,8 @@ export interface PlannedCeremony {
 }
 
 /** planCeremony — every step a rotation would take from this view, assuming each succeeds (previewCeremony). Pure. */
-export function planCeremony(view: InstanceView, ceremony: Pick<OpenedCeremony, "journal" | "binding" | "desired">): PlannedCeremony {
-  const preview = previewCeremony({ observation: view.observation, journal: ceremony.journal, binding: ceremony.binding, desired: ceremony.desired });
+export function planCeremony(view: InstanceView, ceremony: Pick<OpenedCeremony, "journal" | "binding" | "desired" | "backend">): PlannedCeremony {
+  const preview = previewCeremony({ observation: view.observation, journal: ceremony.journal, binding: ceremony.binding, desired: ceremony.desired, capabilities: ceremony.backend.capabilities });
   const units = view.units.map((u) => ({ num: u.num, id: u.id }));
   const steps = preview.steps.map((s, i) => ({
     step: i + 1,

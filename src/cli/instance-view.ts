@@ -1,4 +1,4 @@
-import type { Backend, UnitStatus } from "../backends/backend";
+import type { Backend, UnitStatus } from "../engine/port/backend";
 import { classify } from "../engine/classify";
 import type { Observation } from "../engine/observation";
 import { observe } from "../engine/observe";

@@ -1,4 +1,4 @@
-import type { UnitStatus } from "../backends/backend";
+import type { UnitStatus } from "./port/backend";
 import { inImprintMode } from "../model/registers";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import type { Observation } from "./observation";

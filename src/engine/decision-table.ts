@@ -1,4 +1,4 @@
-import type { RewrapStatus, UnitStatus } from "../backends/backend";
+import type { RewrapStatus, UnitStatus } from "./port/backend";
 import type { Administrator } from "../model/registers";
 import { EMPTY_VP, type Vp } from "../model/vp";
 import type { ActionKind, RefusalCode } from "./decision";
@@ -89,6 +89,12 @@ export interface DecisionRow {
    * report replaced by `unknown` and expects the same decision. Otherwise the example's report decides.
    */
   readonly report?: "either";
+  /**
+   * The backend shape the row is written for (capabilities.ts). Rows are written for `separate` backends and hold for
+   * `combined` ones too, except that a `rewrap` step is a `rotate` there (a test replays every row with the combined
+   * shape); `combined` rows are about what only that shape has, the marker.
+   */
+  readonly rotation?: "combined";
   readonly example: { readonly observation: Observation; readonly journal?: Journal; readonly desired?: Desired };
   readonly expect: ExpectedDecision;
 }
@@ -115,8 +121,8 @@ const o = exampleObservation;
 const j = exampleJournal;
 const complete = (targetVp: Vp, records = 10): RewrapStatus => ({ state: "complete", targetVp, records });
 const unknown: RewrapStatus = { state: "unknown" };
-const proof = (vp: Vp, source: "backend" | "rewrap" | "attestation" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
-const step = (action: ActionKind, vp: Vp, outcome: "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
+const proof = (vp: Vp, source: "backend" | "rewrap" | "marker" | "attestation" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
+const step = (action: ActionKind, vp: Vp, outcome: "started" | "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
 /** An attestation of `vp` made for the situation (from-key, promoted units) of the example instance, or for another one. */
 const attested = (vp: Vp, fromVp: Vp | undefined, promoted: readonly string[] = []): Desired => ({
   ...EXAMPLE_DESIRED,
@@ -299,6 +305,28 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   {
     stage: "Rewrapping key storage",
     phase: "Committed",
+    rotation: "combined",
+    when: "pending = desired, the backend cannot report the rewrap, our journal recorded the marker of our rotate (it died before promoting any unit)",
+    then: "set immediate on every unit",
+    why: "the marker was journaled the moment it was printed, before the command went on to promote",
+    ibm: `${IBM.present} ${IBM.setimm}`,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, { ...proof(desired, "marker"), steps: [step("rotate", desired, "started")] }) },
+    expect: { kind: "act", action: "setImmediate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
+    rotation: "combined",
+    when: "pending = desired, the backend cannot report the rewrap, our rotate started but no marker was journaled (it died mid-rewrap, or its output was cut off)",
+    then: "rotate again (cryptounit-mk-rotate)",
+    why: "the rotate is resumable while no unit is promoted: records already under the new key are skipped",
+    ibm: IBM.rerun,
+    example: { observation: o(committed(desired), unknown), journal: j(desired, { steps: [step("rotate", desired, "failed")] }) },
+    expect: { kind: "act", action: "rotate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Rewrapping key storage",
+    phase: "Committed",
     when: "pending = desired, current registers Empty (initialisation), the backend cannot report key storage, an operator attests it empty for this initialisation",
     then: "record the attestation in the journal (then set immediate)",
     why: "the attestation names this key and this situation; recorded first, it is useless for any other",
@@ -466,6 +494,28 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     ibm: IBM.rm,
     example: { observation: o(halfPromoted(), unknown), journal: j(desired, proof(desired)) },
     expect: { kind: "act", action: "deselect", units: ["u1"] },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    rotation: "combined",
+    when: "the backend cannot report the rewrap, our rotate died after its marker and some promotions, and the journal recorded the marker",
+    then: "deselect the promoted units (cryptounit-rm), then set immediate on the rest",
+    why: "the marker, journaled the moment it was printed, is IBM's own evidence that the rewrap is complete",
+    ibm: IBM.rmThenSetimm,
+    example: { observation: o(halfPromoted(), unknown), journal: j(desired, { ...proof(desired, "marker"), steps: [step("rotate", desired, "started")] }) },
+    expect: { kind: "act", action: "deselect", units: ["u1"] },
+  },
+  {
+    stage: "Promotion",
+    phase: "HalfPromoted",
+    rotation: "combined",
+    when: "the backend cannot report the rewrap, our rotate died after some promotions, and its marker was lost (the output was cut off)",
+    then: "refuse (RewrapNotProven), change nothing; an operator who saw the marker attests it",
+    why: "a promotion by our rotate and an operator's early set immediate look the same in the registers; only the marker tells them apart",
+    ibm: IBM.checkOutput,
+    example: { observation: o(halfPromoted(), unknown), journal: j(desired, { steps: [step("rotate", desired, "failed")] }) },
+    expect: { kind: "refuse", code: "RewrapNotProven" },
   },
   {
     stage: "Promotion",
@@ -650,6 +700,19 @@ export function reportOf(row: DecisionRow): string {
   return row.example.observation.rewrap.state === "unknown" ? "cannot report" : "reports";
 }
 
+/** The backend column: what the row needs the backend to report, and the rotation shape where the row is about one. */
+function backendOf(row: DecisionRow): string {
+  const report = reportOf(row);
+  if (row.rotation === "combined") return `${report}; combined rotate`;
+  return row.expect.kind === "act" && row.expect.action === "rewrap" ? `${report}; separate rewrap` : report;
+}
+
+/** The next step as each backend shape takes it: a separate rewrap is the combined rotate command elsewhere. */
+function nextStepOf(row: DecisionRow): string {
+  if (row.expect.kind !== "act" || row.expect.action !== "rewrap") return row.then;
+  return `${row.then}. With a combined rotate command: rotate (cryptounit-mk-rotate rewraps, journals its marker, then sets immediate on every unit)`;
+}
+
 const cell = (text: string) => text.replace(/\|/g, "\\|");
 
 /** Renders the table as Markdown for docs/decision-table.md: one table per stage. */
@@ -669,12 +732,19 @@ export function renderDecisionTable(): string {
     "service and rotation, and still open) or an operator's attestation naming the key prove it complete. A promoted",
     "unit is not proof. Anything else is unknown, and unknown is taken on the unsafe side.",
     "",
+    "**Backend shapes** (`src/engine/port/capabilities.ts`): rows hold for every shape unless the column *Backend* says",
+    "otherwise. Where rewrap and set immediate are separate commands (`separate rewrap`), the engine rewraps and then",
+    "promotes; where one command does both (`combined rotate`, IBM's `cryptounit-mk-rotate`), the engine runs it, journals",
+    "its marker \"KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.\" the moment it is printed, and a run that",
+    "died after it repairs from that record. Whether the HSM enforces the VP of each command or the backend checks it by",
+    "a read first changes no row: both refuse a register that does not hold the key the step is bound to.",
+    "",
     "The last column quotes IBM's troubleshooting page for failed rotations with key part files for the same evidence.",
   ];
   for (const stage of STAGES) {
     lines.push("", `## ${stage}`, "", "| Phase | Backend | When | Next step | Why this is safe | IBM's troubleshooting page |", "|---|---|---|---|---|---|");
     for (const r of DECISION_TABLE.filter((row) => row.stage === stage)) {
-      lines.push(`| \`${r.phase}\` | ${reportOf(r)} | ${cell(r.when)} | ${cell(r.then)} | ${cell(r.why)} | ${cell(r.ibm)} |`);
+      lines.push(`| \`${r.phase}\` | ${backendOf(r)} | ${cell(r.when)} | ${cell(nextStepOf(r))} | ${cell(r.why)} | ${cell(r.ibm)} |`);
     }
   }
   lines.push("");

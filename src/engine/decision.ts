@@ -17,15 +17,17 @@ export type Action =
   | { readonly kind: "commitNew"; readonly units: readonly string[]; readonly vp: Vp }
   /** cryptounit-mk-clrnew */
   | { readonly kind: "clearNew"; readonly units: readonly string[]; readonly vp: Vp }
-  /** the key storage step of cryptounit-mk-rotate */
+  /** the key storage step of cryptounit-mk-rotate, where it is a command of its own (`rotation: "separate"`) */
   | { readonly kind: "rewrap"; readonly units: readonly string[]; readonly vp: Vp }
+  /** cryptounit-mk-rotate as one command (`rotation: "combined"`): rewrap, the marker, set immediate on every unit */
+  | { readonly kind: "rotate"; readonly units: readonly string[]; readonly vp: Vp }
   /** journal only: records that rewrap to `vp` is complete, durably, before any promotion, and what proved it */
-  | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp; readonly evidence: Exclude<RewrapProofSource, "rewrap"> }
+  | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp; readonly evidence: Extract<RewrapProofSource, "backend" | "attestation"> }
   /** cryptounit-mk-setimm */
   | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp };
 
 export type ActionKind = Action["kind"];
-export const ACTION_KINDS = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "recordRewrap", "setImmediate"] as const satisfies readonly ActionKind[];
+export const ACTION_KINDS = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "recordRewrap", "setImmediate"] as const satisfies readonly ActionKind[];
 
 /** Why the engine will not act. Each code has its own manual steps (manual-steps.ts). */
 export type RefusalCode =
@@ -76,6 +78,7 @@ export const SIGNATURES_NEEDED: Readonly<Record<ActionKind, number | "threshold"
   commitNew: "threshold",
   clearNew: 1,
   rewrap: 1,
+  rotate: 1,
   recordRewrap: 0,
   setImmediate: 1,
 };

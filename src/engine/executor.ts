@@ -1,10 +1,11 @@
-import type { Backend, KeyPartMaterial, Lease, Signers } from "../backends/backend";
-import { isTransient } from "../backends/errors";
+import type { Vp } from "../model/vp";
+import type { Backend, KeyPartMaterial, Lease, Signers } from "./port/backend";
+import { isTransient } from "./port/errors";
 import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
 import type { Action, Refusal } from "./decision";
-import { beginStep, completeJournal, endStep, journalBinding, type Journal, type JournalBinding } from "./journal";
+import { beginStep, completeJournal, endStep, journalBinding, recordMarker, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import { observe } from "./observe";
 import type { Phase } from "./phases";
@@ -92,6 +93,8 @@ export class Executor {
   private lastObservation: Observation | undefined;
   /** Backend calls not yet settled, including those a timeout gave up on: the lease outlives them. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** The journaling of a combined rotate's marker, while it is under way. */
+  private marker: Promise<void> | undefined;
   /** Aborted when the run ends: every backend call still running is asked to stop before its next change. */
   private readonly ending = new AbortController();
 
@@ -153,7 +156,7 @@ export class Executor {
         this.lastObservation = observation;
         phase = classify(observation);
         this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });
-        const decision = plan({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired });
+        const decision = plan({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired, capabilities: this.options.backend.capabilities });
         if (decision.kind === "done") {
           await this.save(completeJournal(this.journal, this.binding, decision.vp, new Date(this.clock.now()).toISOString()));
           this.emit({ type: "done", vp: decision.vp, elapsedMs: this.elapsedMs });
@@ -189,7 +192,9 @@ export class Executor {
     await this.save(beginStep(this.journal, action, context));
     try {
       await this.withTimeout((signal) => this.dispatch(action, signal), `${action.kind} on ${action.units.join(", ") || "the instance"}`);
+      await this.marker;
     } catch (error) {
+      await this.marker?.catch(() => undefined);
       // Best effort: a crashed process would not get here, and the registers stay the evidence either way.
       await this.save(endStep(this.journal as Journal, action, "failed", now(), (error as Error).message)).catch(() => undefined);
       throw error;
@@ -202,25 +207,39 @@ export class Executor {
     const { backend, material } = this.options;
     const { signers, keyParts } = material;
     const options = { signal };
-    const perUnit = (run: (unit: string) => Promise<void>) => allUnits(action.units.map(run));
+    const command = { units: action.units, expectedVp: action.vp };
+    const onProgress = ({ done, total }: { done: number; total: number }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs });
+    this.marker = undefined;
     switch (action.kind) {
       case "select":
         return backend.select(action.units, options);
       case "deselect":
         return backend.deselect(action.units, options);
       case "loadNew":
-        return perUnit((unit) => backend.loadNew({ unit, keyParts, expectedVp: action.vp }, signers, options));
+        return backend.loadNew({ ...command, keyParts }, signers, options);
       case "commitNew":
-        return perUnit((unit) => backend.commitNew({ unit, expectedVp: action.vp }, signers, options));
+        return backend.commitNew(command, signers, options);
       case "clearNew":
-        return perUnit((unit) => backend.clearNew({ unit, expectedVp: action.vp }, signers, options));
+        return backend.clearNew(command, signers, options);
       case "setImmediate":
-        return perUnit((unit) => backend.setImmediate({ unit, expectedVp: action.vp }, signers, options));
+        return backend.setImmediate(command, signers, options);
       case "rewrap":
-        return backend.rewrap(action.vp, signers, { signal, onProgress: ({ done, total }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs }) });
+        return backend.rewrap(action.vp, signers, { signal, onProgress });
+      case "rotate":
+        return backend.rotate(action.vp, signers, { signal, onProgress, onMarker: () => this.markerSeen(action.vp) });
       case "recordRewrap":
         return; // journal only: endStep records the proof
     }
+  }
+
+  /**
+   * The combined rotate printed its marker and goes on promoting without waiting: the proof is journaled at once (the
+   * caller's persist starts in this very call), so that a run killed part-way through the promotions leaves it behind.
+   */
+  private markerSeen(vp: Vp): void {
+    const now = new Date(this.clock.now()).toISOString();
+    this.emit({ type: "rewrapMarker", vp, elapsedMs: this.elapsedMs });
+    if (this.journal) this.marker = this.save(recordMarker(this.journal, vp, now));
   }
 
   /** Persists, then adopts: a journal that could not be written is never planned on (its proof would be a claim). */
@@ -270,11 +289,4 @@ export class Executor {
     if (error instanceof ExecutionError) return error;
     return new ExecutionError((error as Error)?.message ?? String(error), this.journal, this.lastObservation, { cause: error });
   }
-}
-
-/** Waits for every per-unit call (so the state is settled), then fails with the first error if any failed. */
-async function allUnits(calls: readonly Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(calls);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (failed) throw failed.reason;
 }

@@ -45,11 +45,13 @@ export function journalBinding(backend: { readonly instanceId: string; readonly 
 /**
  * How the journal learnt that key storage is entirely under `vp`:
  * - `backend`: the backend reported the rewrap complete (recorded before any promotion);
- * - `rewrap`: our own rewrap call returned success (the CLI's "KMS CRK rewrap successful" marker);
+ * - `rewrap`: our own rewrap (or combined rotate) call returned success;
+ * - `marker`: our own combined rotate printed "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.", journaled
+ *   the moment it was seen, before the command went on to promote;
  * - `attestation`: an operator attested it for this situation, naming `vp` (`--attest-rewrap-complete`,
  *   `attestRewrapComplete`).
  */
-export const REWRAP_PROOF_SOURCES = ["backend", "rewrap", "attestation"] as const;
+export const REWRAP_PROOF_SOURCES = ["backend", "rewrap", "marker", "attestation"] as const;
 export type RewrapProofSource = (typeof REWRAP_PROOF_SOURCES)[number];
 
 const journalV2 = z.object({
@@ -179,7 +181,8 @@ function proofOverturned(journal: Journal, rotation: ObservedRotation): string |
   }
   const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
   const loaded = lastStep((s) => s.action === "loadNew" || s.action === "commitNew");
-  const proven = lastStep((s) => (s.action === "rewrap" || s.action === "recordRewrap") && s.outcome === "ok");
+  // The marker is journaled while its rotate step is still open; every other proof comes from a step that succeeded.
+  const proven = lastStep((s) => (s.action === "rewrap" || s.action === "rotate" || s.action === "recordRewrap") && (s.outcome === "ok" || (s.action === "rotate" && proof.source === "marker")));
   if (loaded > proven) {
     return `its proof that key storage is under ${shortVp(proof.vp)} came before ${shortVp(proof.vp)} was loaded again, for a later ceremony`;
   }
@@ -217,7 +220,7 @@ export function beginStep(journal: Journal | undefined, action: Action, ctx: Ste
 
 /** What a successful step proves about key storage: our rewrap returned, or a recorded proof. */
 function proofOf(action: Action): RewrapProofSource | undefined {
-  if (action.kind === "rewrap") return "rewrap";
+  if (action.kind === "rewrap" || action.kind === "rotate") return "rewrap";
   if (action.kind === "recordRewrap") return action.evidence;
   return undefined;
 }
@@ -232,6 +235,16 @@ export function endStep(journal: Journal, action: Action, outcome: "ok" | "faile
     rewrapProof: source ? { vp: action.vp, source, at: now } : journal.rewrapProof,
     steps: [...journal.steps.slice(0, -1), { ...last, outcome, at: now, message: message ?? null }],
   };
+}
+
+/**
+ * recordMarker — our combined rotate to `vp` printed its marker: key storage is entirely under `vp`. Recorded on the
+ * rotate step this journal has open; a journal whose open step is not that rotate is returned unchanged.
+ */
+export function recordMarker(journal: Journal, vp: Vp, now: string): Journal {
+  const last = journal.steps[journal.steps.length - 1];
+  if (!last || last.action !== "rotate" || last.outcome !== "started" || !sameVp(last.vp, vp) || !sameVp(journal.targetVp, vp)) return journal;
+  return { ...journal, rewrapProof: { vp, source: "marker", at: now } };
 }
 
 /** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */
@@ -250,7 +263,7 @@ export function journalRecordsProof(journal: Journal | undefined, vp: Vp): boole
 
 /** Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared. */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
-  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => s.action === "rewrap" && sameVp(s.vp, vp)) ?? false);
+  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => (s.action === "rewrap" || s.action === "rotate") && sameVp(s.vp, vp)) ?? false);
 }
 
 /** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */

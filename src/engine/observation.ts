@@ -1,4 +1,4 @@
-import type { RewrapStatus, UnitStatus } from "../backends/backend";
+import type { RewrapStatus, UnitStatus } from "./port/backend";
 
 /**
  * Observation — everything the engine knows about an instance at one moment: every unit's registers, thresholds

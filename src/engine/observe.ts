@@ -1,4 +1,4 @@
-import type { Backend, UnitStatus } from "../backends/backend";
+import type { Backend, UnitStatus } from "./port/backend";
 import type { Observation } from "./observation";
 
 type Settled = { readonly ok: true; readonly unit: UnitStatus } | { readonly ok: false; readonly error: unknown };

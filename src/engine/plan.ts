@@ -1,4 +1,5 @@
-import type { UnitStatus } from "../backends/backend";
+import type { UnitStatus } from "./port/backend";
+import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
 import { journalMismatch, journalRecordsProof, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
@@ -37,6 +38,8 @@ export interface PlanInput {
   /** This instance and service: the journal must have been written for them. */
   readonly binding: JournalBinding;
   readonly desired: Desired;
+  /** The backend's shape: which commands the plan may use (`rewrap` or the combined `rotate`). */
+  readonly capabilities: Pick<Capabilities, "rotation">;
 }
 
 // NOTE: plan must stay pure and total. Guards run in a fixed order, cheapest first, each returning early:
@@ -141,7 +144,7 @@ function signersPrecheck(obs: Observation, desired: Desired, action: Action, sta
 function withSelection(obs: Observation, desired: Desired, action: Action, reason: string, startsCeremony = false): Decision {
   const failed = signersPrecheck(obs, desired, action, startsCeremony);
   if (failed) return failed;
-  const needSelected = action.kind === "rewrap" ? idsOf(obs.units) : action.units;
+  const needSelected = action.kind === "rewrap" || action.kind === "rotate" ? idsOf(obs.units) : action.units;
   const unselected = obs.units.filter((u) => needSelected.includes(u.id) && !u.selected);
   if (unselected.length > 0) {
     return act({ kind: "select", units: idsOf(unselected), vp: action.vp }, `select ${idsOf(unselected).join(", ")} so that ${action.kind} reaches them`);
@@ -226,6 +229,14 @@ function continueRotation(input: PlanInput, target: Vp): Decision {
       }
       // No current key: nothing to rewrap from, and the evidence does not show key storage empty.
       if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains", situation);
+      if (input.capabilities.rotation === "combined") {
+        return withSelection(
+          obs,
+          desired,
+          { kind: "rotate", units: all, vp: target },
+          `rotate to ${shortVp(target)}: rewrap key storage (resumable; records already under it are skipped), then set immediate on every unit`,
+        );
+      }
       return withSelection(obs, desired, { kind: "rewrap", units: all, vp: target }, `rewrap key storage to ${shortVp(target)} (resumable; records already under it are skipped)`);
     }
     default:

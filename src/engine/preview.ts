@@ -3,7 +3,7 @@ import type { Act, Decision } from "./decision";
 import { beginStep, endStep, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import type { PhaseName } from "./phases";
-import { observedRegisters, plan, type Desired } from "./plan";
+import { observedRegisters, plan, type Desired, type PlanInput } from "./plan";
 import { project } from "./project";
 
 export interface PreviewStep extends Act {
@@ -23,17 +23,18 @@ export interface PreviewInput {
   readonly journal: Journal | undefined;
   readonly binding: JournalBinding;
   readonly desired: Desired;
+  readonly capabilities: PlanInput["capabilities"];
 }
 
 /** previewCeremony — every step `plan` would take from this observation, assuming each one succeeds. Pure. */
 export function previewCeremony(input: PreviewInput): Preview {
-  const { binding, desired } = input;
+  const { binding, desired, capabilities } = input;
   const steps: PreviewStep[] = [];
   let obs = input.observation;
   let journal = input.journal;
   for (let i = 0; i < PREVIEW_LIMIT; i++) {
     const phase = classify(obs);
-    const decision = plan({ phase, observation: obs, journal, binding, desired });
+    const decision = plan({ phase, observation: obs, journal, binding, desired, capabilities });
     if (decision.kind !== "act") return { steps, end: decision };
     steps.push({ ...decision, phase: phase.name });
     const context = { now: "preview", newRotationId: () => "preview", binding, observed: observedRegisters(phase, obs) };

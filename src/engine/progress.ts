@@ -8,6 +8,8 @@ export type ProgressEvent =
   | { readonly type: "step"; readonly action: ActionKind; readonly units: readonly string[]; readonly vp: Vp; readonly reason: string; readonly elapsedMs: number }
   | { readonly type: "stepDone"; readonly action: ActionKind; readonly units: readonly string[]; readonly elapsedMs: number; readonly durationMs: number }
   | { readonly type: "rewrapProgress"; readonly done: number; readonly total: number; readonly elapsedMs: number }
+  /** The combined rotate reported key storage entirely under `vp` ("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.") */
+  | { readonly type: "rewrapMarker"; readonly vp: Vp; readonly elapsedMs: number }
   | { readonly type: "retry"; readonly attempt: number; readonly message: string; readonly delayMs: number; readonly elapsedMs: number }
   | { readonly type: "done"; readonly vp: Vp; readonly elapsedMs: number }
   | { readonly type: "refused"; readonly refusal: Refusal; readonly elapsedMs: number };

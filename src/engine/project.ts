@@ -1,4 +1,4 @@
-import type { UnitStatus } from "../backends/backend";
+import type { UnitStatus } from "./port/backend";
 import { EMPTY_VP } from "../model/vp";
 import type { Action } from "./decision";
 import type { Observation } from "./observation";
@@ -24,6 +24,7 @@ export function project(obs: Observation, action: Action): Observation {
       case "clearNew":
         return { ...u, new: { status: "Empty", vp: EMPTY_VP } };
       case "setImmediate":
+      case "rotate":
         return { ...u, current: { status: "Valid", vp: action.vp }, new: { status: "Empty", vp: EMPTY_VP } };
       default:
         return u;
@@ -31,6 +32,6 @@ export function project(obs: Observation, action: Action): Observation {
   });
   // A backend that cannot report the rewrap still cannot after it: the proof is the journal's (endStep records it).
   const records = reportedRecords(obs.rewrap);
-  const rewrap = action.kind === "rewrap" && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  const rewrap = (action.kind === "rewrap" || action.kind === "rotate") && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
   return { units, rewrap };
 }

@@ -1,4 +1,4 @@
-import type { RewrapStatus } from "../backends/backend";
+import type { RewrapStatus } from "./port/backend";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { journalRecordsProof, journalShowsRewrap, type Journal } from "./journal";
 

@@ -2,7 +2,7 @@ import { KeyPartFileError, InputError } from "../model/errors";
 import { masterKeyVp, MAX_KEY_PARTS, MIN_KEY_PARTS } from "../model/key-parts";
 import { openKeyPart, parseKeyPartFile, type KeyPartFile } from "../model/key-part-file";
 import type { Vp } from "../model/vp";
-import type { KeyPartMaterial } from "../backends/backend";
+import type { KeyPartMaterial } from "../engine/port/backend";
 import { readTextFile } from "./read-file";
 
 /** A key part as users declare it: a file and the password that opens it. */

@@ -1,6 +1,6 @@
 import { InputError, SignatureKeyFileError } from "../model/errors";
 import { openSignatureKey, parseSignatureKeyFile, type SignatureKey } from "../model/signature-key-file";
-import type { Signers } from "../backends/backend";
+import type { Signers } from "../engine/port/backend";
 import { readTextFile } from "./read-file";
 
 export interface SignatureKeyRef {

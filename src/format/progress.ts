@@ -15,6 +15,8 @@ export function renderProgress(event: ProgressEvent): string | undefined {
       // The words TKE users look for in scroll-back (research §4.2): after them only promotion remains.
       if (event.action === "rewrap") return `${at} rewrap ok (${seconds(event.durationMs)}): KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.`;
       return `${at} ${event.action} ok (${seconds(event.durationMs)})`;
+    case "rewrapMarker":
+      return `${at} rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm. (journaled; set immediate follows on every unit)`;
     case "rewrapProgress":
       return event.done === event.total || event.done % Math.max(1, Math.floor(event.total / 10)) === 0 ? `${at} rewrap ${event.done}/${event.total} records` : undefined;
     case "retry":

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import type { BackendSettings } from "../compose/open-backend";
+import { CAPABILITY_CHOICES, DEFAULT_CAPABILITIES } from "../engine/port/capabilities";
 import { InputError } from "../model/errors";
 
 /**
@@ -15,11 +17,18 @@ export const providerConfigSchema = z.object({
    * `unknown` (`hidden`), as the TKE CLI cannot report it: rehearses the rules for that case (journal proof,
    * attestations) on the simulator.
    */
-  simulatorRewrapStatus: z.enum(["reported", "hidden"]).default("reported"),
+  simulatorRewrapStatus: z.enum(CAPABILITY_CHOICES.rewrapStatus).default(DEFAULT_CAPABILITIES.rewrapStatus),
+  /**
+   * `combined` makes the simulator rewrap and promote in one command, as `cryptounit-mk-rotate` does (with its marker);
+   * `separate` (default) has the rewrap and set immediate as separate commands.
+   */
+  simulatorRotation: z.enum(CAPABILITY_CHOICES.rotation).default(DEFAULT_CAPABILITIES.rotation),
+  /** `readFirst` makes the simulator check each register by a read before a command that cannot carry the VP, as the TKE CLI does; `hsm` (default) lets the unit enforce it. */
+  simulatorVpBinding: z.enum(CAPABILITY_CHOICES.vpBinding).default(DEFAULT_CAPABILITIES.vpBinding),
   /** For real backends (IBM Cloud IAM). Unused by the simulator. */
   apiKey: z.string().optional(),
 });
-export type ProviderConfig = z.infer<typeof providerConfigSchema>;
+export type ProviderConfig = z.infer<typeof providerConfigSchema> & BackendSettings;
 
 export interface ConfigSource {
   get(key: string): string | undefined;
@@ -30,6 +39,8 @@ const KEYS = {
   simulatorDir: { config: "hpcs:simulatorDir", env: "HPCS_SIMULATOR_DIR" },
   simulatorLatencyMs: { config: "hpcs:simulatorLatencyMs", env: "HPCS_SIMULATOR_LATENCY_MS" },
   simulatorRewrapStatus: { config: "hpcs:simulatorRewrapStatus", env: "HPCS_SIMULATOR_REWRAP_STATUS" },
+  simulatorRotation: { config: "hpcs:simulatorRotation", env: "HPCS_SIMULATOR_ROTATION" },
+  simulatorVpBinding: { config: "hpcs:simulatorVpBinding", env: "HPCS_SIMULATOR_VP_BINDING" },
   apiKey: { config: "hpcs:apiKey", env: "IBMCLOUD_API_KEY" },
 } as const;
 

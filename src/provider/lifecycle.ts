@@ -1,6 +1,6 @@
-import type { Backend } from "../backends/backend";
-import { UnknownInstanceError } from "../backends/errors";
-import { openBackend } from "../backends/open";
+import type { Backend } from "../engine/port/backend";
+import { UnknownInstanceError } from "../engine/port/errors";
+import { openBackend } from "../compose/open-backend";
 import { classify } from "../engine/classify";
 import type { Refusal } from "../engine/decision";
 import { Executor, ExecutionError } from "../engine/executor";
@@ -120,6 +120,7 @@ async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds:
       journal: storedJournal(ctx, olds.rotation),
       binding: journalBinding(backend),
       desired: desiredOf(inputs, inputs.desiredVerificationPattern, inputs.signerSkis),
+      capabilities: backend.capabilities,
     });
     const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
     ctx.log(`planned ceremony for ${inputs.instanceId} → ${shortVp(inputs.desiredVerificationPattern)} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`);

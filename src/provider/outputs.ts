@@ -1,4 +1,4 @@
-import type { UnitStatus } from "../backends/backend";
+import type { UnitStatus } from "../engine/port/backend";
 import type { Journal } from "../engine/journal";
 import type { Observation } from "../engine/observation";
 import type { Phase, PhaseName } from "../engine/phases";

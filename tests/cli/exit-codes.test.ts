@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { UnknownInstanceError } from "../../src/backends/errors";
+import { UnknownInstanceError } from "../../src/engine/port/errors";
 import type { Prompter } from "../../src/cli/context";
 import { classifyFailure, UsageError } from "../../src/cli/errors";
 import { main, type Io } from "../../src/cli/main";

@@ -23,7 +23,7 @@ test("rotate after an operator promoted a unit mid-rewrap refuses, and sim verif
   const operator = await openSimulator({ dir: join(ws.dir, ".hpcs-sim"), instanceId: "pp" });
   const signers = openSigners(["1.sigkey", "2.sigkey"].map((file) => ({ file: join(ws.dir, file), password: ws.env[ADMIN_PASSWORD_ENV] })));
   const [unit1] = await operator.listUnits();
-  await operator.setImmediate({ unit: unit1.id, expectedVp: next.vp }, signers);
+  await operator.setImmediate({ units: [unit1.id], expectedVp: next.vp }, signers);
 
   const verified = await ws.run(["sim", "verify"]);
   expect(verified.code).toBe(0);

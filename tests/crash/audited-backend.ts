@@ -1,4 +1,4 @@
-import type { Backend, CallOptions, LoadNewRequest, MutatingCommand, RewrapOptions, Signers, UnitCommand } from "../../src/backends/backend";
+import type { Backend, CallOptions, LoadNewRequest, MutatingCommand, RewrapOptions, RotateOptions, Signers, UnitsCommand } from "../../src/engine/port/backend";
 import { describeSimulatedInstance, isSimulatedCrash, keyStorageReaders, type RecordReaders } from "../../src/backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../src/model/vp";
 
@@ -54,44 +54,48 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
   };
   const nothing = async () => undefined;
   const job = () => describeSimulatedInstance(dir, instanceId).rewrap;
+  // Invariant 2, from the ground truth: a promotion to `vp` only once every record is under it.
+  const promotable = async (vp: Vp, what: string) => {
+    const elsewhere = (await keyStorageReaders(dir, instanceId)).filter((r) => !sameVp(r.vp, vp));
+    if (elsewhere.length > 0) target.violations.push(`invariant 2: ${what} to ${shortVp(vp)} while ${elsewhere.length} record(s) are under other keys`);
+  };
   return {
     description: inner.description,
     instanceId: inner.instanceId,
     identity: inner.identity,
+    capabilities: inner.capabilities,
     listUnits: () => inner.listUnits(),
     queryUnit: (unit) => inner.queryUnit(unit),
     rewrapStatus: () => inner.rewrapStatus(),
     acquireLease: inner.acquireLease?.bind(inner),
     select: (units, options?: CallOptions) => mutate("select", units, undefined, nothing, () => inner.select(units, options)),
     deselect: (units, options?: CallOptions) => mutate("deselect", units, undefined, nothing, () => inner.deselect(units, options)),
-    loadNew: (request: LoadNewRequest, signers: Signers, options?: CallOptions) => mutate("loadNew", [request.unit], request.expectedVp, nothing, () => inner.loadNew(request, signers, options)),
-    commitNew: (command: UnitCommand, signers: Signers, options?: CallOptions) => mutate("commitNew", [command.unit], command.expectedVp, nothing, () => inner.commitNew(command, signers, options)),
-    clearNew: (command: UnitCommand, signers: Signers, options?: CallOptions) =>
+    loadNew: (request: LoadNewRequest, signers: Signers, options?: CallOptions) => mutate("loadNew", request.units, request.expectedVp, nothing, () => inner.loadNew(request, signers, options)),
+    commitNew: (command: UnitsCommand, signers: Signers, options?: CallOptions) => mutate("commitNew", command.units, command.expectedVp, nothing, () => inner.commitNew(command, signers, options)),
+    clearNew: (command: UnitsCommand, signers: Signers, options?: CallOptions) =>
       mutate(
         "clearNew",
-        [command.unit],
+        command.units,
         command.expectedVp,
         async () => {
           const status = job();
           if ((status.state === "inProgress" || status.state === "complete") && sameVp(status.targetVp, command.expectedVp)) {
-            target.violations.push(`invariant 3: clearNew of ${shortVp(command.expectedVp)} on ${command.unit} after a rewrap to it started (${status.state})`);
+            target.violations.push(`invariant 3: clearNew of ${shortVp(command.expectedVp)} on ${command.units.join(",")} after a rewrap to it started (${status.state})`);
           }
         },
         () => inner.clearNew(command, signers, options),
       ),
     rewrap: (vp: Vp, signers: Signers, options?: RewrapOptions) => mutate("rewrap", [], vp, nothing, () => inner.rewrap(vp, signers, options)),
-    setImmediate: (command: UnitCommand, signers: Signers, options?: CallOptions) =>
-      mutate(
-        "setImmediate",
-        [command.unit],
-        command.expectedVp,
-        async () => {
-          const elsewhere = (await keyStorageReaders(dir, instanceId)).filter((r) => !sameVp(r.vp, command.expectedVp));
-          if (elsewhere.length > 0) {
-            target.violations.push(`invariant 2: setImmediate to ${shortVp(command.expectedVp)} on ${command.unit} while ${elsewhere.length} record(s) are under other keys`);
-          }
-        },
-        () => inner.setImmediate(command, signers, options),
-      ),
+    // The combined rotate promotes by itself after its marker: judged at the marker, as a set immediate would be.
+    rotate: (vp: Vp, signers: Signers, options: RotateOptions = {}) => {
+      let marker: Promise<void> = Promise.resolve();
+      const onMarker = () => {
+        marker = promotable(vp, "the rotate's set immediate");
+        options.onMarker?.();
+      };
+      return mutate("rotate", [], vp, nothing, () => inner.rotate(vp, signers, { ...options, onMarker }).finally(() => marker));
+    },
+    setImmediate: (command: UnitsCommand, signers: Signers, options?: CallOptions) =>
+      mutate("setImmediate", command.units, command.expectedVp, () => promotable(command.expectedVp, `setImmediate on ${command.units.join(",")}`), () => inner.setImmediate(command, signers, options)),
   };
 }

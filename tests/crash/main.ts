@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { describeScenario, prepareTemplate, runScenario, scenariosFor, type Shape, type Start } from "./scenarios";
+import { CAPABILITY_CHOICES, capabilitiesLabel } from "../../src/engine/port/capabilities";
+import { crashPoints, describeScenario, prepareTemplate, runScenario, scenariosFor, type Shape, type Start } from "./scenarios";
 
 /**
  * npm run check:crash — every crash point of a rotation and of a first-time initialisation, for instance shapes of
@@ -17,7 +18,14 @@ for (const operational of [1, 2, 3]) {
   }
 }
 const STARTS: Start[] = ["rotation", "initialisation"];
-const JOBS = SHAPES.flatMap((shape) => STARTS.map((start) => ({ shape, start })));
+const FULL = process.env.CRASH_FULL === "1";
+/**
+ * Every shape and start with a separate rewrap; with the combined rotate, the rotations (an initialisation has no
+ * current key, so it never rotates: its calls are the separate backend's) and, in a full run, the initialisations too.
+ */
+const JOBS = CAPABILITY_CHOICES.rotation.flatMap((rotation) =>
+  SHAPES.flatMap((shape) => STARTS.filter((start) => FULL || rotation === "separate" || start === "rotation").map((start) => ({ shape, start, rotation }))),
+);
 
 interface JobReport {
   readonly job: string;
@@ -27,16 +35,20 @@ interface JobReport {
   /** Interference scenarios whose interference had nothing to act on: the same as their undisturbed twin. */
   readonly twins: number;
   readonly interfered: number;
+  /** Scenarios run (passed or failed) per backend shape, `capabilitiesLabel`. */
+  readonly byShape: Record<string, number>;
   readonly failures: string[];
 }
 
 /** A worker runs one job and prints its JSON report. */
 async function worker(index: number): Promise<void> {
-  const { shape, start } = JOBS[index];
-  const template = await prepareTemplate(shape, start);
-  const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo`, points: template.reference.length, passed: 0, refused: 0, twins: 0, interfered: 0, failures: [] };
-  for (const scenario of scenariosFor(template, { full: process.env.CRASH_FULL === "1" })) {
+  const { shape, start, rotation } = JOBS[index];
+  const template = await prepareTemplate(shape, start, rotation);
+  const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${rotation} rotation`, points: crashPoints(template).length, passed: 0, refused: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
+  for (const scenario of scenariosFor(template, { full: FULL })) {
     const result = await runScenario(scenario);
+    const label = capabilitiesLabel(scenario.capabilities);
+    if (result.outcome !== "twin") report.byShape[label] = (report.byShape[label] ?? 0) + 1;
     if (result.outcome === "failed") report.failures.push(`FAILED ${describeScenario(scenario)}\n    ${result.problems.join("\n    ")}`);
     else if (result.outcome === "twin") Object.assign(report, { twins: report.twins + 1 });
     else {
@@ -53,7 +65,7 @@ async function worker(index: number): Promise<void> {
 
 /** Jobs heaviest first (rotations, then more units), so the last ones to finish are short: the cores stay busy. */
 function byCost(): number[] {
-  const cost = (i: number) => (JOBS[i].start === "rotation" ? 2 : 1) * (JOBS[i].shape.operational + JOBS[i].shape.recovery + JOBS[i].shape.failover);
+  const cost = (i: number) => (JOBS[i].start === "rotation" ? 2 : 1) * (JOBS[i].rotation === "combined" ? 1.5 : 1) * (JOBS[i].shape.operational + JOBS[i].shape.recovery + JOBS[i].shape.failover);
   return JOBS.map((_, i) => i).sort((a, b) => cost(b) - cost(a));
 }
 
@@ -99,6 +111,9 @@ async function parent(): Promise<number> {
   if (reports.length !== JOBS.length) failures.push(`only ${reports.length} of ${JOBS.length} jobs reported`);
   console.log(`refused without change: ${reports.reduce((n, r) => n + r.refused, 0)}`);
   console.log(`with interference: ${reports.reduce((n, r) => n + r.interfered, 0)} run, ${reports.reduce((n, r) => n + r.twins, 0)} skipped as identical to their undisturbed twin (nothing to interfere with)`);
+  const byShape = new Map<string, number>();
+  for (const r of reports) for (const [label, n] of Object.entries(r.byShape)) byShape.set(label, (byShape.get(label) ?? 0) + n);
+  console.log(`per backend shape (rewrap status/rotation/VP binding): ${[...byShape].map(([label, n]) => `${label} ${n}`).join(", ")}`);
   console.log(`crash scenarios: ${passed} passed, ${failures.length} failed`);
   return failures.length === 0 ? 0 : 1;
 }

@@ -1,7 +1,8 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Backend } from "../../src/backends/backend";
+import type { Backend } from "../../src/engine/port/backend";
+import { ALL_CAPABILITIES, capabilitiesLabel, CLI_LIKE_CAPABILITIES, DEFAULT_CAPABILITIES, type Capabilities } from "../../src/engine/port/capabilities";
 import { checkKeyStorageReadable, isSimulatedCrash, openSimulator, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
 import { situationCode, type Attestation } from "../../src/engine/attestation";
 import { Executor } from "../../src/engine/executor";
@@ -31,6 +32,8 @@ export type Start = "rotation" | "initialisation";
 export interface Template {
   readonly shape: Shape;
   readonly start: Start;
+  /** The backend's rotation shape: its reference calls differ (rewrap then set immediate, or one rotate). */
+  readonly rotation: Capabilities["rotation"];
   readonly fixture: SimFixture;
   readonly desired: Vp;
   /** The mutating calls of an undisturbed run: every one is a crash point. */
@@ -49,14 +52,16 @@ const JOURNAL_INTERFERENCES: readonly Interference[] = ["staleJournal", "foreign
 export interface Scenario {
   readonly template: Template;
   readonly label: string;
-  readonly fault: FaultSpec;
+  /** The faults of the first run (two where a lost marker is followed by a crash). */
+  readonly faults: readonly FaultSpec[];
   readonly resumeWithJournal: boolean;
   readonly interference: Interference;
   /**
-   * Whether the backend reports the rewrap (the simulator as HPCS's status query) or cannot (as the TKE CLI): without
-   * the report, the journal's proof is what allows a promotion, and the journal interferences are put to the test.
+   * The backend's shape (its rotation is the template's). Whether it reports the rewrap (the simulator as HPCS's
+   * status query) or cannot (as the TKE CLI) matters most: without the report, the journal's proof is what allows a
+   * promotion, and the journal interferences are put to the test.
    */
-  readonly reportsRewrapStatus: boolean;
+  readonly capabilities: Capabilities;
 }
 
 export interface ScenarioResult {
@@ -94,17 +99,17 @@ function executorFor(backend: Backend, template: Template, journal: Journal | un
   });
 }
 
-export async function prepareTemplate(shape: Shape, start: Start): Promise<Template> {
+export async function prepareTemplate(shape: Shape, start: Start, rotation: Capabilities["rotation"]): Promise<Template> {
   // One administrator and threshold 1: the check is about crash points, and each P-521 signature costs milliseconds.
   const fixture = await createSimFixture({ shape, anyShape: true, admins: 1, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 3 });
   const desired = fixture.keyParts[1].vp;
   const scratch = copyInstance(fixture);
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
-    const backend = audit(await openSimulator({ dir: scratch, instanceId: fixture.instanceId, onCrash: throwingCrash }), scratch, fixture.instanceId, record);
-    const result = await executorFor(backend, { shape, start, fixture, desired, reference: [] }, undefined, () => undefined).run();
+    const backend = audit(await openSimulator({ dir: scratch, instanceId: fixture.instanceId, onCrash: throwingCrash, capabilities: { rotation } }), scratch, fixture.instanceId, record);
+    const result = await executorFor(backend, { shape, start, rotation, fixture, desired, reference: [] }, undefined, () => undefined).run();
     if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${start} on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
-    return { shape, start, fixture, desired, reference: record.calls };
+    return { shape, start, rotation, fixture, desired, reference: record.calls };
   } finally {
     rmSync(join(scratch, ".."), { recursive: true, force: true });
   }
@@ -117,16 +122,26 @@ function copyInstance(fixture: SimFixture): string {
   return dir;
 }
 
+const PER_UNIT: ReadonlySet<string> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate"]);
+
 /**
- * Every fault at every reference call: crash before/after, a hard failure before/after, a 500, a lost response, and
+ * Where faults can strike an undisturbed run: a master key command on a set of units at each of its units (the
+ * simulator's per-unit HSM requests), every other command once per call.
+ */
+export function crashPoints(template: Template): { readonly command: AuditedCall["command"]; readonly units: readonly string[] }[] {
+  return template.reference.flatMap((call): { command: AuditedCall["command"]; units: readonly string[] }[] => (PER_UNIT.has(call.command) ? call.units.map((unit) => ({ command: call.command, units: [unit] })) : [call]));
+}
+
+/**
+ * Every fault at every reference call (at every unit of a set command): crash before/after, a hard failure before/after, a 500, a lost response, and
  * crashes mid-rewrap; each resumed with the journal and without, against a backend that reports the rewrap and one
  * that cannot (sampled unless `full`). At every point where the process dies, each interference of another person
  * as well.
  */
 export function scenariosFor(template: Template, options: { full: boolean } = { full: true }): Scenario[] {
-  const faults: { label: string; fault: FaultSpec }[] = [];
+  const faults: ({ label: string; fault: FaultSpec } | { label: string; faults: FaultSpec[] })[] = [];
   const seen = new Map<string, number>();
-  for (const call of template.reference) {
+  for (const call of crashPoints(template)) {
     const key = `${call.command}:${call.units.join(",")}`;
     const skip = seen.get(key) ?? 0;
     seen.set(key, skip + 1);
@@ -140,23 +155,46 @@ export function scenariosFor(template: Template, options: { full: boolean } = { 
       { label: `transient 500 at ${where}`, fault: { kind: "transient", ...at } },
       { label: `lost response of ${where}`, fault: { kind: "lostResponse", ...at } },
     );
-    if (call.command === "rewrap") {
+    if (call.command === "rewrap" || call.command === "rotate") {
       for (const afterRecords of [0, 1, 3, 5]) faults.push({ label: `crash mid-rewrap after ${afterRecords} records`, fault: { kind: "crashMidRewrap", afterRecords } });
     }
+    if (call.command === "rotate") {
+      // After the marker: before any promotion, after k of n, after all of them (before the command returns); and the
+      // same with the marker lost, the output cut off before the caller saw it.
+      const units = template.shape.operational + template.shape.recovery + template.shape.failover;
+      for (let promoted = 0; promoted <= units; promoted++) {
+        faults.push({ label: `crash in rotate after the marker and ${promoted} promotion(s)`, fault: { kind: "crashInRotate", promoted } });
+        faults.push({ label: `marker lost, then a crash after ${promoted} promotion(s)`, faults: [{ kind: "lostMarker" }, { kind: "crashInRotate", promoted }] });
+      }
+      faults.push({ label: "marker lost, the rotate completes", fault: { kind: "lostMarker" } });
+    }
   }
-  return faults.flatMap(({ label, fault }) => {
-    const dies = fault.kind === "crash" || fault.kind === "crashMidRewrap";
-    return [true, false].flatMap((reportsRewrapStatus) => {
-      const sampled = !options.full && !reportsRewrapStatus;
+  return faults.flatMap(({ label, ...armed }) => {
+    const faultList = "faults" in armed ? armed.faults : [armed.fault];
+    const dies = faultList.some((f) => f.kind === "crash" || f.kind === "crashMidRewrap" || f.kind === "crashInRotate");
+    return shapesFor(template.rotation, options.full).flatMap((capabilities) => {
+      const sampled = !options.full && capabilities.rewrapStatus === "hidden";
       if (sampled && !dies) return [];
       const interferences = !dies ? (["none"] as const) : sampled ? UNREPORTED_SAMPLE : INTERFERENCES;
       return interferences.flatMap((interference) =>
         [true, false]
           .filter((resumeWithJournal) => resumeWithJournal || !JOURNAL_INTERFERENCES.includes(interference))
-          .map((resumeWithJournal) => ({ template, label, fault, resumeWithJournal, interference, reportsRewrapStatus })),
+          .map((resumeWithJournal) => ({ template, label, faults: faultList, resumeWithJournal, interference, capabilities })),
       );
     });
   });
+}
+
+/**
+ * The backend shapes a template is swept with: every combination with its rotation in a full run; in a sampled one,
+ * for separate backends the default shape and one that cannot report the rewrap, for combined ones the TKE CLI's and
+ * one that reports the rewrap.
+ */
+function shapesFor(rotation: Capabilities["rotation"], full: boolean): Capabilities[] {
+  const all = ALL_CAPABILITIES.filter((c) => c.rotation === rotation);
+  if (full) return all;
+  if (rotation === "combined") return [CLI_LIKE_CAPABILITIES, { ...DEFAULT_CAPABILITIES, rotation }];
+  return all.filter((c) => c.vpBinding === DEFAULT_CAPABILITIES.vpBinding);
 }
 
 /**
@@ -194,17 +232,17 @@ async function interfere(scenario: Scenario, dir: string, durable: Journal | und
       const [first, ...rest] = units;
       const committed = units.every((u) => u.new.status === "Full Committed");
       if (!committed || rest.length === 0 || (first.current.status === "Valid" && !(await mayRemove(first.id, first.current.vp)))) return untouched;
-      return acted(backend.setImmediate({ unit: first.id, expectedVp: first.new.vp }, signers));
+      return acted(backend.setImmediate({ units: [first.id], expectedVp: first.new.vp }, signers));
     }
     case "clearPending": {
       const pending = units.find((u) => u.new.status !== "Empty");
       if (!pending || !(await mayRemove(pending.id, pending.new.vp))) return untouched;
-      return acted(backend.clearNew({ unit: pending.id, expectedVp: pending.new.vp }, signers));
+      return acted(backend.clearNew({ units: [pending.id], expectedVp: pending.new.vp }, signers));
     }
     case "loadForeign": {
       const empty = units.find((u) => u.new.status === "Empty");
       if (!empty) return untouched;
-      return acted(backend.loadNew({ unit: empty.id, keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, signers));
+      return acted(backend.loadNew({ units: [empty.id], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, signers));
     }
     case "staleJournal":
       return journal ? { journal: { ...journal, completedAt: journal.startedAt }, changed: true } : untouched;
@@ -230,8 +268,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   let durable: Journal | undefined;
   try {
     // Run 1: the fault stops it (a crash kills the "process": nothing it would persist afterwards is kept).
-    const open = (faults: FaultSpec[] = []) => openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash, faults, reportsRewrapStatus: scenario.reportsRewrapStatus });
-    const first = audit(await open([scenario.fault]), dir, fixture.instanceId, record);
+    const open = (faults: readonly FaultSpec[] = []) => openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash, faults, capabilities: scenario.capabilities });
+    const first = audit(await open(scenario.faults), dir, fixture.instanceId, record);
     try {
       await executorFor(first, template, undefined, (j) => {
         if (!record.crashed) durable = j;
@@ -275,6 +313,6 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
 export function describeScenario(s: Scenario): string {
   const { shape } = s.template;
   const interference = s.interference === "none" ? "" : `, then ${s.interference}`;
-  const backend = s.reportsRewrapStatus ? "" : " (the backend cannot report the rewrap)";
+  const backend = ` (backend ${capabilitiesLabel(s.capabilities)})`;
   return `${s.template.start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo${backend}, ${s.label}${interference}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
 }

@@ -179,14 +179,63 @@ async function main(): Promise<number> {
     const units = phaseOf().units.map((u) => u.id);
     const foreign = keys[(key + 1) % keys.length];
     await backend.select(units);
-    for (const unit of units) await backend.loadNew({ unit, keyParts: foreign.files.map((file, i) => ({ file, value: foreign.values[i] })), expectedVp: foreign.vp }, signers);
+    for (const unit of units) await backend.loadNew({ units: [unit], keyParts: foreign.files.map((file, i) => ({ file, value: foreign.values[i] })), expectedVp: foreign.vp }, signers);
     const drifted = project.pulumi("refresh", "--yes", "--expect-no-changes");
     assert(drifted.code !== 0, "refresh --expect-no-changes passed on a drifted stack");
-    for (const unit of units) await backend.clearNew({ unit, expectedVp: foreign.vp }, signers);
+    for (const unit of units) await backend.clearNew({ units: [unit], expectedVp: foreign.vp }, signers);
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
-  await check("6. pulumi destroy leaves the registers and key storage untouched", async () => {
+  // The TKE CLI's shape: no rewrap status, rewrap and promotion in one cryptounit-mk-rotate, the VP checked by a read.
+  const nextKey = () => (key = key + 1 >= keys.length ? 1 : key + 1);
+  await check("6. CLI-like backend: pulumi up rotates with one rotate command and journals its marker", async () => {
+    project.pulumiOk("config", "set", "hpcs:simulatorRewrapStatus", "hidden");
+    project.pulumiOk("config", "set", "hpcs:simulatorRotation", "combined");
+    project.pulumiOk("config", "set", "hpcs:simulatorVpBinding", "readFirst");
+    useKey(nextKey());
+    const preview = project.pulumiOk("preview", "--diff");
+    assert(/loadNew[\s\S]*commitNew[\s\S]*rotate/.test(preview) && !/\brewrap:/.test(preview), "the planned ceremony does not use the rotate command");
+    const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm\./.test(out), "the up output does not show the rotate's marker");
+    assert(project.outputs().verificationPattern === keys[key].vp && project.outputs().phase === "Active", "up did not rotate to the new key");
+    await storageUnder(keys[key].vp);
+  });
+
+  /** A rotation to the next key killed in the rotate after its marker and `promoted` promotions; refresh must record `phase`. */
+  const killInRotate = async (promoted: number, phase: string) => {
+    useKey(nextKey());
+    await armFault(project.simDir, id, { kind: "crashInRotate", promoted });
+    assert(project.pulumi("up", "--yes", "--skip-preview").code !== 0, "up was not interrupted by the SIGKILL");
+    project.pulumiOk("refresh", "--yes", "--skip-preview");
+    assert(project.outputs().phase === phase, `refresh recorded phase ${project.outputs().phase}, expected ${phase}`);
+  };
+  const converged = (what: string) => assert(project.outputs().verificationPattern === keys[key].vp && project.outputs().phase === "Active", `${what} did not converge`);
+
+  await check("7. CLI-like: SIGKILL after the marker, before any promotion: refresh shows Committed, pulumi up rotates again and finishes", async () => {
+    await killInRotate(0, "Committed");
+    const resumed = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/rotate/.test(resumed), "the resumed up did not rotate again");
+    converged("the resumed up");
+    await storageUnder(keys[key].vp);
+  });
+
+  await check("8. CLI-like: SIGKILL after the marker and one promotion: refresh shows HalfPromoted; up refuses without proof, changing nothing; with the attestation it repairs", async () => {
+    await killInRotate(1, "HalfPromoted");
+    const registers = () => JSON.stringify(phaseOf().units.map((u) => [u.current, u.new, u.selected, u.transactionCounter]));
+    const before = registers();
+    const refused = project.pulumi("up", "--yes", "--skip-preview");
+    const attestation = /attestRewrapComplete: "([0-9a-f]{64}:[0-9a-f]{8})"/.exec(refused.output)?.[1];
+    assert(attestation !== undefined && refused.code !== 0 && /nothing proves/.test(refused.output) && attestation.startsWith(`${keys[key].vp}:`), "up did not refuse with the attestation for this situation");
+    assert(registers() === before, "the refused up changed the instance");
+    project.pulumiOk("config", "set", "attestRewrapComplete", attestation);
+    const repaired = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/deselect[\s\S]*setImmediate/.test(repaired), "the repair did not deselect the promoted unit and set immediate on the rest");
+    project.pulumiOk("config", "rm", "attestRewrapComplete");
+    converged("the repair");
+    await storageUnder(keys[key].vp);
+  });
+
+  await check("9. pulumi destroy leaves the registers and key storage untouched", async () => {
     const before = JSON.stringify(phaseOf().units.map((u) => [u.id, u.current, u.new]));
     project.pulumiOk("state", "unprotect", "--all", "--yes");
     const out = project.pulumiOk("destroy", "--yes", "--skip-preview");
@@ -195,7 +244,7 @@ async function main(): Promise<number> {
     await storageUnder(keys[key].vp);
   });
 
-  await check("7. no password or key part value appears in the exported stack state or any CLI output", () => {
+  await check("10. no password or key part value appears in the exported stack state or any CLI output", () => {
     const everything = [project.exportState(), ...project.transcript].join("\n");
     const secrets = [
       ...keys.flatMap((k) => k.passwords),

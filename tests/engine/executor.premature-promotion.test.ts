@@ -18,7 +18,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
 
   async function rotate(options: { reportsRewrapStatus: boolean; attestation?: Attestation }) {
     const record: Audit = { calls: [], violations: [], crashed: false };
-    const backend = audit(await fixture.open({ reportsRewrapStatus: options.reportsRewrapStatus }), fixture.dir, fixture.instanceId, record);
+    const backend = audit(await fixture.open({ capabilities: { rewrapStatus: options.reportsRewrapStatus ? "reported" : "hidden" } }), fixture.dir, fixture.instanceId, record);
     const result = await new Executor({
       backend,
       desired: { vp: target().vp, signerSkis: fixture.admins.map((a) => a.key.ski), ...(options.attestation ? { rewrapAttestation: options.attestation } : {}) },
@@ -41,7 +41,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
       .catch(() => undefined);
     const operator = await fixture.open();
     const [first] = await operator.listUnits();
-    await operator.setImmediate({ unit: first.id, expectedVp: target().vp }, fixture.signers);
+    await operator.setImmediate({ units: [first.id], expectedVp: target().vp }, fixture.signers);
     expect(classify(await observe(operator)).name).toBe("HalfPromoted");
     expect((await verifyKeyStorage(fixture.dir, fixture.instanceId)).problems).toEqual([]);
   });
@@ -106,7 +106,7 @@ describe("an attestation given for a rotation that has not rewrapped yet", () =>
       const early: Attestation = { vp: target.vp, code: situationCode({ instanceId: fixture.instanceId, targetVp: target.vp, fromVp: fixture.keyParts[0].vp, promoted: [] }) };
       const record: Audit = { calls: [], violations: [], crashed: false };
       const result = await new Executor({
-        backend: audit(await fixture.open({ reportsRewrapStatus: false }), fixture.dir, fixture.instanceId, record),
+        backend: audit(await fixture.open({ capabilities: { rewrapStatus: "hidden" } }), fixture.dir, fixture.instanceId, record),
         desired: { vp: target.vp, signerSkis: fixture.admins.map((a) => a.key.ski), rewrapAttestation: early },
         material: { keyParts: target.material, signers: fixture.signers },
         clock: instantClock(),

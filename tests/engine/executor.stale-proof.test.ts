@@ -1,6 +1,6 @@
 import { Executor } from "../../src/engine/executor";
 import type { Journal } from "../../src/engine/journal";
-import type { Backend } from "../../src/backends/backend";
+import type { Backend } from "../../src/engine/port/backend";
 import { instantClock } from "../helpers/clocks";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 
@@ -33,19 +33,19 @@ describe("a rewrap proof from an earlier ceremony to the same key", () => {
     const [A, T] = [f.keyParts[0], f.keyParts[1]];
     let journal: Journal | undefined;
     // 1. Our rotation A→T proves its rewrap, then every set immediate fails for good.
-    const failing = await f.open({ reportsRewrapStatus: false, faults: [{ kind: "fail", when: "before", command: "setImmediate", times: 10 }] });
+    const failing = await f.open({ capabilities: { rewrapStatus: "hidden" }, faults: [{ kind: "fail", when: "before", command: "setImmediate", times: 10 }] });
     await expect(executor(failing, undefined, (j) => (journal = j)).run()).rejects.toThrow();
     expect(journal).toMatchObject({ rewrapProof: { vp: T.vp }, completedAt: null });
     // 2. An operator finishes it by hand, then rotates back to A by hand: a whole, correct ceremony.
     const operator = await f.open();
-    for (const unit of f.unitIds) await operator.setImmediate({ unit, expectedVp: T.vp }, f.signers);
-    for (const unit of f.unitIds) await operator.loadNew({ unit, keyParts: A.material, expectedVp: A.vp }, f.signers);
-    for (const unit of f.unitIds) await operator.commitNew({ unit, expectedVp: A.vp }, f.signers);
+    for (const unit of f.unitIds) await operator.setImmediate({ units: [unit], expectedVp: T.vp }, f.signers);
+    for (const unit of f.unitIds) await operator.loadNew({ units: [unit], keyParts: A.material, expectedVp: A.vp }, f.signers);
+    for (const unit of f.unitIds) await operator.commitNew({ units: [unit], expectedVp: A.vp }, f.signers);
     await operator.rewrap(A.vp, f.signers);
-    for (const unit of f.unitIds) await operator.setImmediate({ unit, expectedVp: A.vp }, f.signers);
+    for (const unit of f.unitIds) await operator.setImmediate({ units: [unit], expectedVp: A.vp }, f.signers);
     expect((await f.check()).problems).toEqual([]);
     // 3. A later rotation to T, handed the old journal.
-    const result = await executor(await f.open({ reportsRewrapStatus: false }), journal).run();
+    const result = await executor(await f.open({ capabilities: { rewrapStatus: "hidden" } }), journal).run();
     expect(result.outcome).toBe("done");
     expect(result.journal?.rotationId).not.toBe(journal?.rotationId);
     expect(result.journal?.steps.map((s) => s.action)).toContain("rewrap");
@@ -56,7 +56,7 @@ describe("a rewrap proof from an earlier ceremony to the same key", () => {
 
   test("still stands within its own ceremony: a lost response at set immediate resumes without a second rewrap", async () => {
     let journal: Journal | undefined;
-    const flaky = await f.open({ reportsRewrapStatus: false, faults: [{ kind: "lostResponse", command: "setImmediate" }] });
+    const flaky = await f.open({ capabilities: { rewrapStatus: "hidden" }, faults: [{ kind: "lostResponse", command: "setImmediate" }] });
     const result = await executor(flaky, undefined, (j) => (journal = j)).run();
     expect(result.outcome).toBe("done");
     expect(journal?.steps.filter((s) => s.action === "rewrap")).toHaveLength(1);

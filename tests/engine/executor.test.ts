@@ -1,4 +1,4 @@
-import { Ep11Error, TransientError } from "../../src/backends/errors";
+import { Ep11Error, TransientError } from "../../src/engine/port/errors";
 import type { Clock } from "../../src/engine/clock";
 import { Executor, ExecutionError, type ExecutorOptions } from "../../src/engine/executor";
 import type { Journal } from "../../src/engine/journal";
@@ -72,22 +72,19 @@ describe("the executor", () => {
       persist: (j) => void order.push(`persist ${j.steps[j.steps.length - 1].action} ${j.steps[j.steps.length - 1].outcome}`),
     });
     await run.run();
-    expect(order.slice(0, 4)).toEqual(["persist loadNew started", "loadNew", "loadNew", "persist loadNew ok"]);
+    expect(order.slice(0, 4)).toEqual(["persist loadNew started", "loadNew", "persist loadNew ok", "persist commitNew started"]);
   });
 
-  test("runs per-unit commands in parallel", async () => {
-    let inFlight = 0;
-    let maxInFlight = 0;
+  test("sends a command to every unit it is for in one call (TKE commands act on the selected set)", async () => {
+    const calls: (readonly string[])[] = [];
     const backend = fakeBackend(active());
     const load = backend.loadNew.bind(backend);
     backend.loadNew = async (r, s) => {
-      maxInFlight = Math.max(maxInFlight, ++inFlight);
-      await new Promise((resolve) => setImmediate(resolve));
-      inFlight--;
+      calls.push(r.units);
       return load(r, s);
     };
     await executor(backend).run.run();
-    expect(maxInFlight).toBe(2);
+    expect(calls).toEqual([["u1", "u2"]]);
   });
 
   test("retries a transient error after re-observing, and reports the retry", async () => {
@@ -96,7 +93,7 @@ describe("the executor", () => {
     const backend = fakeBackend(active());
     const commit = backend.commitNew.bind(backend);
     backend.commitNew = async (c, s) => {
-      if (c.unit === "u1" && failures-- > 0) throw boom;
+      if (c.units.includes("u1") && failures-- > 0) throw boom;
       return commit(c, s);
     };
     const { run, events } = executor(backend);

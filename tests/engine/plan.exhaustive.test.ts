@@ -1,4 +1,4 @@
-import type { RewrapStatus, UnitStatus } from "../../src/backends/backend";
+import type { RewrapStatus, UnitStatus } from "../../src/engine/port/backend";
 import { classify } from "../../src/engine/classify";
 import type { Action, Decision } from "../../src/engine/decision";
 import { EXAMPLE_BINDING, exampleJournal } from "../../src/engine/decision-table";
@@ -10,6 +10,7 @@ import type { Observation } from "../../src/engine/observation";
 import type { Phase } from "../../src/engine/phases";
 import { project } from "../../src/engine/project";
 import { sameVp, type Vp } from "../../src/model/vp";
+import { CAPABILITY_CHOICES, type Capabilities } from "../../src/engine/port/capabilities";
 import { DESIRED, obs, unit, VP } from "./observations";
 
 /**
@@ -116,10 +117,13 @@ function readers(units: readonly UnitStatus[], truth: Truth): string[][] {
   return truth.map((vp) => units.filter((u) => holds(u, vp)).map((u) => u.id));
 }
 
+/** The steps that move key storage: the separate rewrap, and the combined rotate (rewrap, then set immediate on every unit). */
+const rewraps = (action: Action) => action.kind === "rewrap" || action.kind === "rotate";
+
 /** The ground truth after `action`: registers as the TKE commands change them, records moved by a rewrap. */
 function apply(units: readonly UnitStatus[], truth: Truth, action: Action): { units: readonly UnitStatus[]; truth: Truth } {
   const after = project({ units, rewrap: { state: "unknown" } }, action).units;
-  return { units: after, truth: action.kind === "rewrap" ? truth.map(() => action.vp) : truth };
+  return { units: after, truth: rewraps(action) ? truth.map(() => action.vp) : truth };
 }
 
 /** The losses `action` causes: a unit that could read a record before and cannot after. */
@@ -132,19 +136,24 @@ function losses(units: readonly UnitStatus[], truth: Truth, action: Action): str
 
 /** What the backend reports after `action`: a backend that reports the rewrap reports it done; one that cannot, still cannot. */
 function reportAfter(report: RewrapStatus, truth: Truth, action: Action): RewrapStatus {
-  if (action.kind !== "rewrap" || report.state === "unknown") return report;
+  if (!rewraps(action) || report.state === "unknown") return report;
   return { state: "complete", targetVp: action.vp, records: truth.length };
 }
 
 /** Judges one step against the ground truth: what it would lose, and anything else no plan may do. */
-function judge(units: readonly UnitStatus[], truth: Truth, action: Action): string[] {
+function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotation: Capabilities["rotation"]): string[] {
   const problems: string[] = [];
   const ids = units.map((u) => u.id);
   const targeted = units.filter((u) => action.units.includes(u.id));
   if (!action.units.every((id) => ids.includes(id))) problems.push(`unknown unit in ${action.kind}`);
   if (["loadNew", "commitNew", "clearNew", "setImmediate", "select", "deselect"].includes(action.kind) && action.units.length === 0) problems.push(`${action.kind} on no unit`);
   if (["loadNew", "commitNew", "clearNew", "setImmediate"].includes(action.kind) && targeted.some((u) => !u.selected)) problems.push(`${action.kind} on a deselected unit`);
-  if (action.kind === "rewrap" && units.some((u) => !u.selected)) problems.push("rewrap without every unit selected");
+  if (rewraps(action) && units.some((u) => !u.selected)) problems.push(`${action.kind} without every unit selected`);
+  // cryptounit-mk-rotate's pre-check: every current register Valid and equal, every new register committed with the target.
+  if (rewraps(action) && !units.every((u) => u.current.status === "Valid" && sameVp(u.current.vp, units[0].current.vp) && u.new.status === "Full Committed" && sameVp(u.new.vp, action.vp))) {
+    problems.push(`${action.kind} on an instance its pre-check refuses`);
+  }
+  if (action.kind === (rotation === "combined" ? "rewrap" : "rotate")) problems.push(`${action.kind} is not a command of a ${rotation} backend`);
   if (action.kind === "loadNew" && !sameVp(action.vp, DESIRED.vp)) problems.push("loadNew of an undeclared key");
   if (action.kind === "loadNew" && targeted.some((u) => u.new.status !== "Empty")) problems.push("loadNew into an occupied new register");
   if (action.kind === "setImmediate" && !targeted.every((u) => u.new.status === "Full Committed" && sameVp(u.new.vp, action.vp))) problems.push("setImmediate on a unit without it committed");
@@ -167,7 +176,9 @@ function* unitCombinations(count: number): Generator<UnitStatus[]> {
 const describe2 = (units: readonly UnitStatus[]) => JSON.stringify(units.map((u) => [u.current.vp.slice(0, 2), u.new.status[0] + u.new.vp.slice(0, 2), u.selected]));
 
 describe("plan over every small instance state, judged against the ground truth of key storage", () => {
-  test.each([2, 3])("with %i units it is total and never makes a unit lose a record it could read, step after step", (count) => {
+  // The plan reads one capability, the rotation shape (its input type says so); the report of the rewrap is swept
+  // within (a faithful one, or unknown), and how the VP binding is enforced changes no plan.
+  test.each(CAPABILITY_CHOICES.rotation.flatMap((rotation) => [2, 3].map((count) => ({ count, rotation }))))("with $count units and a $rotation rotation it is total and never makes a unit lose a record it could read, step after step", ({ count, rotation }) => {
     let cases = 0;
     const tally: Record<string, number> = {};
     const violations: string[] = [];
@@ -190,7 +201,7 @@ describe("plan over every small instance state, judged against the ground truth 
                 let state = { units: selection as readonly UnitStatus[], truth, rewrap, journal, phase };
                 for (let step = 0; ; step++) {
                   const now = obs([...state.units], state.rewrap);
-                  const decision: Decision = plan({ phase: state.phase, observation: now, journal: state.journal, binding: EXAMPLE_BINDING, desired });
+                  const decision: Decision = plan({ phase: state.phase, observation: now, journal: state.journal, binding: EXAMPLE_BINDING, desired, capabilities: { rotation } });
                   const key = decision.kind === "act" ? decision.action.kind : decision.kind === "refuse" ? decision.code : "done";
                   tally[key] = (tally[key] ?? 0) + 1;
                   const where = () =>
@@ -201,7 +212,7 @@ describe("plan over every small instance state, judged against the ground truth 
                   }
                   if (decision.kind !== "act") break;
                   const { action } = decision;
-                  for (const problem of judge(state.units, state.truth, action)) violations.push(`${problem}: ${where()}`);
+                  for (const problem of judge(state.units, state.truth, action, rotation)) violations.push(`${problem}: ${where()}`);
                   if (step >= 16) {
                     violations.push(`no end after 16 steps: ${where()}`);
                     break;
@@ -223,10 +234,10 @@ describe("plan over every small instance state, judged against the ground truth 
         }
       }
     }
-    console.log(`exhaustive plan check, ${count} units: ${cases} cases, ${JSON.stringify(tally)}`);
+    console.log(`exhaustive plan check, ${count} units, ${rotation} rotation: ${cases} cases, ${JSON.stringify(tally)}`);
     expect(violations.slice(0, 10)).toEqual([]);
     // The check is not vacuous: it reaches every kind of step and refusal, and enough states to mean something.
-    const kinds = ["loadNew", "commitNew", "clearNew", "rewrap", "recordRewrap", "setImmediate", "select", "deselect", "done", "Diverged", "ForeignPendingKey", "PromotedBeforeRewrap", "RewrapNotProven"];
+    const kinds = ["loadNew", "commitNew", "clearNew", rotation === "combined" ? "rotate" : "rewrap", "recordRewrap", "setImmediate", "select", "deselect", "done", "Diverged", "ForeignPendingKey", "PromotedBeforeRewrap", "RewrapNotProven"];
     expect(kinds.filter((kind) => !(tally[kind] > 0))).toEqual([]);
     expect(cases).toBeGreaterThan(count === 2 ? 50_000 : 500_000);
   });
@@ -235,7 +246,7 @@ describe("plan over every small instance state, judged against the ground truth 
     const split = [unit("u1", D, "-"), unit("u2", X, `c:${D}`), unit("u3", X, `c:${D}`)];
     const decide = (rewrap: RewrapStatus) => {
       const observation = obs(split, rewrap);
-      return plan({ phase: classify(observation), observation, journal: undefined, binding: EXAMPLE_BINDING, desired: DESIRED });
+      return plan({ phase: classify(observation), observation, journal: undefined, binding: EXAMPLE_BINDING, desired: DESIRED, capabilities: { rotation: "separate" } });
     };
     expect(decide({ state: "complete", targetVp: D, records: 2 })).toMatchObject({ kind: "act", action: { kind: "recordRewrap" } });
     expect(decide({ state: "inProgress", targetVp: D, done: 1, total: 2 })).toMatchObject({ kind: "refuse", code: "PromotedBeforeRewrap" });

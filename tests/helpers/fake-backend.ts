@@ -1,4 +1,5 @@
-import type { Backend } from "../../src/backends/backend";
+import type { Backend, UnitsCommand } from "../../src/engine/port/backend";
+import { DEFAULT_CAPABILITIES } from "../../src/engine/port/capabilities";
 import type { Observation } from "../../src/engine/observation";
 import { project } from "../../src/engine/project";
 
@@ -14,6 +15,7 @@ export function fakeBackend(initial: Observation, overrides: Partial<Backend> = 
     description: "fake",
     instanceId: "example-instance",
     identity: "example-service",
+    capabilities: DEFAULT_CAPABILITIES,
     listUnits: async () => fake.state.units.map(({ id, type, location }) => ({ id, type, location })),
     queryUnit: async (unit: string) => {
       const found = fake.state.units.find((u) => u.id === unit);
@@ -23,11 +25,12 @@ export function fakeBackend(initial: Observation, overrides: Partial<Backend> = 
     rewrapStatus: async () => fake.state.rewrap,
     select: async (units: readonly string[]) => void (fake.state = project(fake.state, { kind: "select", units, vp: "" })),
     deselect: async (units: readonly string[]) => void (fake.state = project(fake.state, { kind: "deselect", units, vp: "" })),
-    loadNew: async (r: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "loadNew", units: [r.unit], vp: r.expectedVp })),
-    commitNew: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "commitNew", units: [c.unit], vp: c.expectedVp })),
-    clearNew: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "clearNew", units: [c.unit], vp: c.expectedVp })),
-    setImmediate: async (c: { unit: string; expectedVp: string }) => void (fake.state = project(fake.state, { kind: "setImmediate", units: [c.unit], vp: c.expectedVp })),
+    loadNew: async (r: UnitsCommand) => void (fake.state = project(fake.state, { kind: "loadNew", units: r.units, vp: r.expectedVp })),
+    commitNew: async (c: UnitsCommand) => void (fake.state = project(fake.state, { kind: "commitNew", units: c.units, vp: c.expectedVp })),
+    clearNew: async (c: UnitsCommand) => void (fake.state = project(fake.state, { kind: "clearNew", units: c.units, vp: c.expectedVp })),
+    setImmediate: async (c: UnitsCommand) => void (fake.state = project(fake.state, { kind: "setImmediate", units: c.units, vp: c.expectedVp })),
     rewrap: async (vp: string) => void (fake.state = project(fake.state, { kind: "rewrap", units: [], vp })),
+    rotate: async (vp: string) => void (fake.state = project(fake.state, { kind: "rotate", units: fake.state.units.map((u) => u.id), vp })),
   };
   for (const name of unexpected) {
     (fake as Record<string, unknown>)[name] = async () => {

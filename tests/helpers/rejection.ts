@@ -1,4 +1,4 @@
-import { Ep11Error } from "../../src/backends/errors";
+import { Ep11Error } from "../../src/engine/port/errors";
 import { EP11_ERRORS, type Ep11ErrorName } from "../../src/backends/simulator/ep11";
 
 /** The error a promise rejects with; fails the test if it resolves. */

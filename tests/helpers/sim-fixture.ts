@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KeyPartMaterial, Signers, UnitRef } from "../../src/backends/backend";
+import type { KeyPartMaterial, Signers, UnitRef } from "../../src/engine/port/backend";
 import {
   checkKeyStorageReadable,
   createSimulatedInstance,
@@ -220,13 +220,13 @@ export async function createSimFixture(options: SimFixtureOptions = {}): Promise
 
 /** Loads and commits `set` on every unit: the instance ends in phase Committed. */
 export async function loadAndCommit(backend: SimulatorBackend, fixture: SimFixture, set: KeyPartSet): Promise<void> {
-  for (const unit of fixture.unitIds) await backend.loadNew({ unit, keyParts: set.material, expectedVp: set.vp }, fixture.signers);
-  for (const unit of fixture.unitIds) await backend.commitNew({ unit, expectedVp: set.vp }, fixture.signers);
+  for (const unit of fixture.unitIds) await backend.loadNew({ units: [unit], keyParts: set.material, expectedVp: set.vp }, fixture.signers);
+  for (const unit of fixture.unitIds) await backend.commitNew({ units: [unit], expectedVp: set.vp }, fixture.signers);
 }
 
 /** A full rotation to `set`, the way the engine runs it: load, commit, rewrap, set immediate everywhere. */
 export async function rotate(backend: SimulatorBackend, fixture: SimFixture, set: KeyPartSet): Promise<void> {
   await loadAndCommit(backend, fixture, set);
   await backend.rewrap(set.vp, fixture.signers);
-  for (const unit of fixture.unitIds) await backend.setImmediate({ unit, expectedVp: set.vp }, fixture.signers);
+  for (const unit of fixture.unitIds) await backend.setImmediate({ units: [unit], expectedVp: set.vp }, fixture.signers);
 }

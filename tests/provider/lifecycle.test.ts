@@ -171,7 +171,7 @@ describe("the MasterKey provider, called directly", () => {
       const backend = await fixture.open();
       await loadAndCommit(backend, fixture, fixture.keyParts[1]);
       await backend.rewrap(fixture.keyParts[1].vp, fixture.signers);
-      await backend.setImmediate({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.setImmediate({ units: [fixture.unitIds[0]], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
       const { id, props } = await readMasterKey(contextFor(fixture), fixture.instanceId, { ...outs });
       expect(id).toBe(fixture.instanceId);
       expect(props).toMatchObject({ phase: "HalfPromoted", verificationPattern: null, driftReasons: [expect.stringContaining("phase HalfPromoted")] });
@@ -182,9 +182,9 @@ describe("the MasterKey provider, called directly", () => {
     test("lists every divergence reason in driftReasons", async () => {
       const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
       const backend = await fixture.open();
-      await backend.loadNew({ unit: fixture.unitIds[0], keyParts: fixture.keyParts[1].material, expectedVp: fixture.keyParts[1].vp }, fixture.signers);
-      await backend.commitNew({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
-      await backend.loadNew({ unit: fixture.unitIds[1], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, fixture.signers);
+      await backend.loadNew({ units: [fixture.unitIds[0]], keyParts: fixture.keyParts[1].material, expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.commitNew({ units: [fixture.unitIds[0]], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.loadNew({ units: [fixture.unitIds[1]], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, fixture.signers);
       const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, { ...outs });
       expect(props).toMatchObject({ phase: "Diverged", driftReasons: [expect.stringContaining("new master key registers hold different keys")] });
     });
@@ -234,7 +234,7 @@ describe("the MasterKey provider, called directly", () => {
       const backend = await fixture.open();
       await loadAndCommit(backend, fixture, fixture.keyParts[1]);
       await backend.rewrap(fixture.keyParts[1].vp, fixture.signers);
-      await backend.setImmediate({ unit: fixture.unitIds[0], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+      await backend.setImmediate({ units: [fixture.unitIds[0]], expectedVp: fixture.keyParts[1].vp }, fixture.signers);
       return { ...outs, __provider: "serialized-provider-text" };
     }
 

@@ -1,3 +1,4 @@
+import { DEFAULT_CAPABILITIES, type Capabilities } from "../../src/engine/port/capabilities";
 import type { SimFixture } from "../helpers/sim-fixture";
 import type { LifecycleContext } from "../../src/provider/lifecycle";
 import { checkInputs } from "../../src/provider/check";
@@ -20,8 +21,19 @@ export function checked(fixture: SimFixture, set: number, extra: Record<string, 
   return result.inputs;
 }
 
-export function contextFor(fixture: SimFixture, lines: string[] = [], options: { rewrapStatus?: "reported" | "hidden" } = {}): LifecycleContext {
-  return { config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: 0, simulatorRewrapStatus: options.rewrapStatus ?? "reported" }, log: (line) => void lines.push(line) };
+export function contextFor(fixture: SimFixture, lines: string[] = [], options: Partial<Capabilities> = {}): LifecycleContext {
+  const capabilities = { ...DEFAULT_CAPABILITIES, ...options };
+  return {
+    config: {
+      backend: "simulator",
+      simulatorDir: fixture.dir,
+      simulatorLatencyMs: 0,
+      simulatorRewrapStatus: capabilities.rewrapStatus,
+      simulatorRotation: capabilities.rotation,
+      simulatorVpBinding: capabilities.vpBinding,
+    },
+    log: (line) => void lines.push(line),
+  };
 }
 
 /** Every secret of the fixture: passwords, key part values (hex) and signature key file contents' plaintext keys. */

@@ -1,4 +1,4 @@
-import { RegisterMismatchError } from "../../src/backends/errors";
+import { RegisterMismatchError } from "../../src/engine/port/errors";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 import { expectEp11 } from "../helpers/rejection";
 
@@ -7,18 +7,18 @@ describe("clearNew (cryptounit-mk-clrnew)", () => {
   beforeEach(async () => {
     f = await createSimFixture();
     const backend = await f.open();
-    await backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
+    await backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
   });
   afterEach(() => f.cleanup());
 
-  const clear = async (expectedVp = f.keyParts[1].vp, signers = f.signers) => (await f.open()).clearNew({ unit: f.unitIds[0], expectedVp }, signers);
+  const clear = async (expectedVp = f.keyParts[1].vp, signers = f.signers) => (await f.open()).clearNew({ units: [f.unitIds[0]], expectedVp }, signers);
   const newRegister = async () => (await (await f.open()).queryUnit(f.unitIds[0])).new.status;
 
   test.each([
     { state: "Full Uncommitted", commit: false },
     { state: "Full Committed", commit: true },
   ])("a $state register holding the expected VP is emptied", async ({ commit }) => {
-    if (commit) await (await f.open()).commitNew({ unit: f.unitIds[0], expectedVp: f.keyParts[1].vp }, f.signers);
+    if (commit) await (await f.open()).commitNew({ units: [f.unitIds[0]], expectedVp: f.keyParts[1].vp }, f.signers);
     await clear();
     expect(await newRegister()).toBe("Empty");
   });

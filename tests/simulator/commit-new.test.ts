@@ -1,4 +1,4 @@
-import { SelectionError } from "../../src/backends/errors";
+import { SelectionError } from "../../src/engine/port/errors";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 import { expectEp11 } from "../helpers/rejection";
 
@@ -7,11 +7,11 @@ describe("commitNew (cryptounit-mk-commit)", () => {
   beforeEach(async () => {
     f = await createSimFixture({ admins: 3, thresholds: { signature: 2, revocation: 2 } });
     const backend = await f.open();
-    await backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
+    await backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
   });
   afterEach(() => f.cleanup());
 
-  const commit = async (expectedVp = f.keyParts[1].vp, signers = f.signers, unit = f.unitIds[0]) => (await f.open()).commitNew({ unit, expectedVp }, signers);
+  const commit = async (expectedVp = f.keyParts[1].vp, signers = f.signers, unit = f.unitIds[0]) => (await f.open()).commitNew({ units: [unit], expectedVp }, signers);
 
   test("committing turns Full Uncommitted into Full Committed with the same VP", async () => {
     await commit();

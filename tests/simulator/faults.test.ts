@@ -1,4 +1,4 @@
-import { AuthExpiredError, isTransient, TransientError, UnitUnavailableError } from "../../src/backends/errors";
+import { AuthExpiredError, isTransient, TransientError, UnitUnavailableError } from "../../src/engine/port/errors";
 import {
   armFault,
   clearFaults,
@@ -40,7 +40,7 @@ describe("faults passed in-process", () => {
   afterEach(() => f.cleanup());
 
   const loadOn = (backend: Awaited<ReturnType<SimFixture["open"]>>, unit = f.unitIds[0]) =>
-    backend.loadNew({ unit, keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
+    backend.loadNew({ units: [unit], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
   const newStatus = async (unit = f.unitIds[0]) => (await (await f.open()).queryUnit(unit)).new.status;
 
   const beforeFaults: { spec: FaultSpec; check: (e: Error) => void; retryable: boolean }[] = [
@@ -152,8 +152,8 @@ describe("faults armed in the persisted instance", () => {
     const armed = await armFault(f.dir, f.instanceId, { kind: "crash", when: "after", command: "commitNew", unit: f.unitIds[1] });
     expect(listArmedFaults(f.dir, f.instanceId)).toEqual([{ ...armed, seen: 0, fired: 0 }]);
     const backend = await f.open();
-    await backend.loadNew({ unit: f.unitIds[1], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
-    await expect(backend.commitNew({ unit: f.unitIds[1], expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(SimulatedCrash);
+    await backend.loadNew({ units: [f.unitIds[1]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers);
+    await expect(backend.commitNew({ units: [f.unitIds[1]], expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(SimulatedCrash);
     expect(listArmedFaults(f.dir, f.instanceId)).toEqual([]);
     expect((await backend.queryUnit(f.unitIds[1])).new.status).toBe("Full Committed");
   });

@@ -12,7 +12,7 @@ describe("invariant 1: key storage stays readable by every unit", () => {
   });
   afterEach(() => f.cleanup());
 
-  const setImmediate = async (unit: string) => (await f.open()).setImmediate({ unit, expectedVp: f.keyParts[1].vp }, f.signers);
+  const setImmediate = async (unit: string) => (await f.open()).setImmediate({ units: [unit], expectedVp: f.keyParts[1].vp }, f.signers);
 
   test("a fresh instance holds", async () => {
     expect(await f.check()).toEqual({ instanceId: f.instanceId, records: 40, byVp: { [f.keyParts[0].vp]: 40 }, problems: [] });
@@ -54,7 +54,7 @@ describe("invariant 1: key storage stays readable by every unit", () => {
     const backend = await f.open();
     await loadAndCommit(backend, f, f.keyParts[1]);
     await rejectionOf((await f.open({ faults: [{ kind: "crashMidRewrap", afterRecords: 5 }] })).rewrap(f.keyParts[1].vp, f.signers));
-    await backend.clearNew({ unit: f.unitIds[1], expectedVp: f.keyParts[1].vp }, f.signers);
+    await backend.clearNew({ units: [f.unitIds[1]], expectedVp: f.keyParts[1].vp }, f.signers);
     const report = await f.check();
     expect(report.problems).toEqual([expect.stringMatching(new RegExp(`^5 key storage record\\(s\\) wrapped under ${shortVp(f.keyParts[1].vp)}`))]);
     expect(report.problems[0]).toContain(f.unitIds[1]);

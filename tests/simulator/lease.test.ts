@@ -1,4 +1,4 @@
-import { LeaseHeldError } from "../../src/backends/errors";
+import { LeaseHeldError } from "../../src/engine/port/errors";
 import { spawnSync } from "node:child_process";
 import { describeSimulatedInstance, editSimulatedInstance } from "../../src/backends/simulator";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";

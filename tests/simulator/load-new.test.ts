@@ -1,4 +1,4 @@
-import { RegisterMismatchError, SelectionError } from "../../src/backends/errors";
+import { RegisterMismatchError, SelectionError } from "../../src/engine/port/errors";
 import { describeSimulatedInstance } from "../../src/backends/simulator";
 import { InputError } from "../../src/model/errors";
 import { createSimFixture, sharedKeyPartSets, type SimFixture } from "../helpers/sim-fixture";
@@ -11,7 +11,7 @@ describe("loadNew (cryptounit-mk-load)", () => {
   });
   afterEach(() => f.cleanup());
 
-  const load = async (unit: string, set = f.keyParts[1], signers = f.signers) => (await f.open()).loadNew({ unit, keyParts: set.material, expectedVp: set.vp }, signers);
+  const load = async (unit: string, set = f.keyParts[1], signers = f.signers) => (await f.open()).loadNew({ units: [unit], keyParts: set.material, expectedVp: set.vp }, signers);
   const unit = (id: string) => f.open().then((b) => b.queryUnit(id));
 
   test("loading makes the new register Full Uncommitted with the parts' VP and leaves current alone", async () => {
@@ -33,7 +33,7 @@ describe("loadNew (cryptounit-mk-load)", () => {
 
   test.each([
     { state: "Full Uncommitted", prepare: async () => undefined },
-    { state: "Full Committed", prepare: async (b: SimFixture) => (await b.open()).commitNew({ unit: b.unitIds[0], expectedVp: b.keyParts[1].vp }, b.signers) },
+    { state: "Full Committed", prepare: async (b: SimFixture) => (await b.open()).commitNew({ units: [b.unitIds[0]], expectedVp: b.keyParts[1].vp }, b.signers) },
   ])("loading the same VP again into a $state register succeeds without a command", async ({ prepare }) => {
     await load(f.unitIds[0]);
     await prepare(f);
@@ -54,7 +54,7 @@ describe("loadNew (cryptounit-mk-load)", () => {
   test("key parts that do not make the expected VP are refused as bad input", async () => {
     const before = f.fingerprint();
     const backend = await f.open();
-    const error = await rejectionOf(backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[2].vp }, f.signers));
+    const error = await rejectionOf(backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[2].vp }, f.signers));
     expect(error).toBeInstanceOf(InputError);
     expect((error as InputError).field).toBe("keyParts");
     expect(f.fingerprint()).toBe(before);
@@ -72,12 +72,12 @@ describe("loadNew (cryptounit-mk-load)", () => {
 
   test("a malformed expected VP is refused before anything happens", async () => {
     const backend = await f.open();
-    await expect(backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material, expectedVp: "ABC" }, f.signers)).rejects.toThrow(expect.objectContaining({ field: "expectedVp" }));
+    await expect(backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: "ABC" }, f.signers)).rejects.toThrow(expect.objectContaining({ field: "expectedVp" }));
   });
 
   test("one key part is refused as bad input", async () => {
     const backend = await f.open();
-    await expect(backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material.slice(0, 1), expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(
+    await expect(backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material.slice(0, 1), expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(
       expect.objectContaining({ field: "keyParts" }),
     );
   });
@@ -113,7 +113,7 @@ describe("loadNew (cryptounit-mk-load)", () => {
     expect(counter()).toBe(0);
     await load(f.unitIds[0]);
     expect(counter()).toBe(1);
-    await backend.clearNew({ unit: f.unitIds[0], expectedVp: f.keyParts[1].vp }, f.signers);
+    await backend.clearNew({ units: [f.unitIds[0]], expectedVp: f.keyParts[1].vp }, f.signers);
     await load(f.unitIds[0]);
     expect(counter()).toBe(3);
   });
@@ -125,7 +125,7 @@ describe("loadNew in imprint mode", () => {
     try {
       const backend = await f.open();
       const before = f.fingerprint();
-      await expectEp11(backend.loadNew({ unit: f.unitIds[0], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers), "imprintMode", f.unitIds[0]);
+      await expectEp11(backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers), "imprintMode", f.unitIds[0]);
       expect(f.fingerprint()).toBe(before);
     } finally {
       f.cleanup();

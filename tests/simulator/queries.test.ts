@@ -1,4 +1,4 @@
-import { SelectionError } from "../../src/backends/errors";
+import { SelectionError } from "../../src/engine/port/errors";
 import { describeSimulatedInstance } from "../../src/backends/simulator";
 import { combineKeyParts } from "../../src/model/key-parts";
 import { EMPTY_VP } from "../../src/model/vp";

@@ -1,5 +1,5 @@
-import type { RewrapProgress } from "../../src/backends/backend";
-import { PrecheckFailedError } from "../../src/backends/errors";
+import type { RewrapProgress } from "../../src/engine/port/backend";
+import { PrecheckFailedError } from "../../src/engine/port/errors";
 import { isSimulatedCrash, KeyStorageError } from "../../src/backends/simulator";
 import { holding } from "../../src/backends/simulator/instance-state";
 import { PRECHECK_TEXT } from "../../src/backends/simulator/precheck";
@@ -106,7 +106,7 @@ describe("rewrap (the key storage step of cryptounit-mk-rotate)", () => {
     await loadAndCommit(backend, f, f.keyParts[1]);
     await rejectionOf((await f.open({ faults: [{ kind: "crashMidRewrap", afterRecords: 5 }] })).rewrap(target(), f.signers));
     // Someone clears the new registers after the rewrap started and loads another key: the 5 rewrapped records are lost.
-    for (const unit of f.unitIds) await backend.clearNew({ unit, expectedVp: target() }, f.signers);
+    for (const unit of f.unitIds) await backend.clearNew({ units: [unit], expectedVp: target() }, f.signers);
     await loadAndCommit(backend, f, f.keyParts[2]);
     const error = await rejectionOf(backend.rewrap(f.keyParts[2].vp, f.signers));
     expect(error).toBeInstanceOf(KeyStorageError);

@@ -1,4 +1,4 @@
-import { SelectionError } from "../../src/backends/errors";
+import { SelectionError } from "../../src/engine/port/errors";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
 
 describe("workstation selection (cryptounit-add / cryptounit-rm)", () => {

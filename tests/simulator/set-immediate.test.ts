@@ -1,4 +1,4 @@
-import { RegisterMismatchError, SelectionError } from "../../src/backends/errors";
+import { RegisterMismatchError, SelectionError } from "../../src/engine/port/errors";
 import { describeSimulatedInstance } from "../../src/backends/simulator";
 import { EMPTY_VP } from "../../src/model/vp";
 import { createSimFixture, loadAndCommit, type SimFixture } from "../helpers/sim-fixture";
@@ -11,7 +11,7 @@ describe("setImmediate (cryptounit-mk-setimm)", () => {
   });
   afterEach(() => f.cleanup());
 
-  const setImmediate = async (unit = f.unitIds[0], expectedVp = f.keyParts[1].vp, signers = f.signers) => (await f.open()).setImmediate({ unit, expectedVp }, signers);
+  const setImmediate = async (unit = f.unitIds[0], expectedVp = f.keyParts[1].vp, signers = f.signers) => (await f.open()).setImmediate({ units: [unit], expectedVp }, signers);
   const query = async (unit = f.unitIds[0]) => (await f.open()).queryUnit(unit);
 
   test("a Full Committed new register becomes the current one and the new register empties", async () => {
@@ -51,7 +51,7 @@ describe("setImmediate (cryptounit-mk-setimm)", () => {
 
   test.each([
     { name: "an Empty new register", prepare: async () => undefined },
-    { name: "a Full Uncommitted new register", prepare: async (x: SimFixture) => (await x.open()).loadNew({ unit: x.unitIds[0], keyParts: x.keyParts[1].material, expectedVp: x.keyParts[1].vp }, x.signers) },
+    { name: "a Full Uncommitted new register", prepare: async (x: SimFixture) => (await x.open()).loadNew({ units: [x.unitIds[0]], keyParts: x.keyParts[1].material, expectedVp: x.keyParts[1].vp }, x.signers) },
     { name: "a new register committed with another key", prepare: async (x: SimFixture) => loadAndCommit(await x.open(), x, x.keyParts[2]) },
   ])("$name is refused with RegisterMismatchError and nothing changes", async ({ prepare }) => {
     await prepare(f);
@@ -65,7 +65,7 @@ describe("setImmediate (cryptounit-mk-setimm)", () => {
     try {
       const backend = await fresh.open();
       await loadAndCommit(backend, fresh, fresh.keyParts[0]);
-      for (const unit of fresh.unitIds) await backend.setImmediate({ unit, expectedVp: fresh.keyParts[0].vp }, fresh.signers);
+      for (const unit of fresh.unitIds) await backend.setImmediate({ units: [unit], expectedVp: fresh.keyParts[0].vp }, fresh.signers);
       for (const unit of fresh.unitIds) expect(await backend.queryUnit(unit)).toMatchObject({ current: { status: "Valid", vp: fresh.keyParts[0].vp }, new: { status: "Empty" } });
     } finally {
       fresh.cleanup();

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { Ep11Error } from "../../src/backends/errors";
+import { Ep11Error } from "../../src/engine/port/errors";
 import { EP11_ERRORS, type Ep11ErrorName } from "../../src/backends/simulator/ep11";
 import { executeOnHsm, type HsmRequest } from "../../src/backends/simulator/hsm";
 import { holding, type UnitState } from "../../src/backends/simulator/instance-state";
@@ -33,7 +33,7 @@ function unit(overrides: Partial<UnitState> = {}): UnitState {
 }
 
 function commit(u: UnitState, keys: SignatureKey[], edit: (r: HsmRequest) => HsmRequest = (r) => r): HsmRequest {
-  return edit({ ...signRequest({ target: u.id, command: "commitNew", vp: pendingVp, counter: u.transactionCounter + 1 }, keys), command: "commitNew" });
+  return edit({ ...signRequest({ target: u.id, command: "commitNew", vp: pendingVp, counter: u.transactionCounter + 1 }, keys), command: "commitNew", bindsVp: true });
 }
 
 function ep11Of(fn: () => unknown): { name?: Ep11ErrorName; unit?: string } {

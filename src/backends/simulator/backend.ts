@@ -5,8 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
 import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
-import type { Backend, CallOptions, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, Signers, UnitCommand, UnitRef, UnitStatus, BackendCommand } from "../backend";
-import { LeaseHeldError, PrecheckFailedError } from "../errors";
+import type { Backend, CallOptions, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, RotateOptions, Signers, UnitsCommand, UnitRef, UnitStatus, BackendCommand } from "../../engine/port/backend";
+import { DEFAULT_CAPABILITIES, describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
+import { LeaseHeldError, PrecheckFailedError, UnsupportedCommandError } from "../../engine/port/errors";
 import { FaultInjector, type CrashHook } from "./fault-injector";
 import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
 import { executeOnHsm, type HsmRequest } from "./hsm";
@@ -31,12 +32,17 @@ export interface SimulatorOptions {
   /** Latency added to every call, for benchmarks of the rotation's critical path (DESIGN §8). */
   readonly latencyMs?: number;
   /**
-   * Whether `rewrapStatus` reports the key storage job (default true, as HPCS's `/key_roll` status does). False makes
-   * the simulator answer `unknown`, as a backend that cannot report does (the TKE CLI): for rehearsals and checks of
-   * the engine's rules for that case. The job itself runs the same.
+   * The shape of backend to simulate (capabilities.ts), for rehearsals and for the engine's checks of every shape;
+   * default HPCS as documented (`DEFAULT_CAPABILITIES`). The instance itself behaves the same in every shape; only what
+   * the backend reports and which commands it has differ: `rewrapStatus: "hidden"` answers `unknown`, as the TKE CLI
+   * cannot report; `rotation: "combined"` offers `rotate` (rewrap, marker, promotion of every selected unit) instead
+   * of `rewrap`; `vpBinding: "readFirst"` checks each register by a read before it sends a command that does not
+   * carry the VP.
    */
-  readonly reportsRewrapStatus?: boolean;
+  readonly capabilities?: Partial<Capabilities>;
 }
+
+const UNIT_COMMANDS: ReadonlySet<BackendCommand> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate"]);
 
 /** The default crash: a real process death, which end-to-end tests rely on. */
 export const killProcess: CrashHook = (point) => {
@@ -53,7 +59,7 @@ export async function openSimulator(options: SimulatorOptions): Promise<Simulato
   return new SimulatorBackend(store, new FaultInjector(store, faults, options.onCrash ?? killProcess), {
     clock: options.clock ?? Date.now,
     latencyMs: options.latencyMs ?? 0,
-    reportsRewrapStatus: options.reportsRewrapStatus ?? true,
+    capabilities: { ...DEFAULT_CAPABILITIES, ...options.capabilities },
     incarnation: incarnationOf(options.dir, state),
   });
 }
@@ -73,7 +79,7 @@ function incarnationOf(dir: string, state: InstanceState): string {
 interface SimulatorSettings {
   readonly clock: () => number;
   readonly latencyMs: number;
-  readonly reportsRewrapStatus: boolean;
+  readonly capabilities: Capabilities;
   readonly incarnation: string;
 }
 
@@ -93,20 +99,20 @@ function checkVp(vp: unknown, field: string): asserts vp is Vp {
 export class SimulatorBackend implements Backend {
   readonly description: string;
   readonly identity: string;
+  readonly capabilities: Capabilities;
   private readonly clock: () => number;
   private readonly latencyMs: number;
-  private readonly reportsRewrapStatus: boolean;
 
   constructor(
     private readonly store: StateStore,
     private readonly faults: FaultInjector,
     settings: SimulatorSettings,
   ) {
-    this.description = `simulator (${store.dir})${settings.reportsRewrapStatus ? "" : ", rewrap status not reported"}`;
+    this.description = [`simulator (${store.dir})`, ...describeCapabilities(settings.capabilities)].join(", ");
     this.identity = `hpcs-simulator:${settings.incarnation}`;
+    this.capabilities = settings.capabilities;
     this.clock = settings.clock;
     this.latencyMs = settings.latencyMs;
-    this.reportsRewrapStatus = settings.reportsRewrapStatus;
   }
 
   get instanceId(): string {
@@ -126,7 +132,7 @@ export class SimulatorBackend implements Backend {
   }
 
   rewrapStatus(): Promise<RewrapStatus> {
-    return this.call("rewrapStatus", [], async () => (this.reportsRewrapStatus ? toRewrapStatus(this.store.read()) : { state: "unknown" }));
+    return this.call("rewrapStatus", [], async () => (this.capabilities.rewrapStatus === "reported" ? toRewrapStatus(this.store.read()) : { state: "unknown" }));
   }
 
   select(units: readonly string[], options?: CallOptions): Promise<void> {
@@ -139,57 +145,85 @@ export class SimulatorBackend implements Backend {
 
   async loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void> {
     checkVp(request.expectedVp, "expectedVp");
-    return this.call("loadNew", [request.unit], async () => {
+    return this.call("loadNew", request.units, async () => {
       const key = combineKeyParts(request.keyParts.map((p) => p.value));
       try {
         const partsVp = verificationPattern(key);
-        await this.adminCommand("loadNew", request.unit, request.expectedVp, signers, (unit) => decideLoadNew(unit, request.expectedVp, partsVp), key);
+        await this.eachUnit("loadNew", request.units, (unit) => this.adminCommand("loadNew", unit, request.expectedVp, signers, (state) => decideLoadNew(state, request.expectedVp, partsVp), key));
       } finally {
         key.fill(0);
       }
     }, options);
   }
 
-  commitNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
-    return this.unitCommand("commitNew", command, signers, decideCommitNew, options);
+  commitNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitsCommand("commitNew", command, signers, decideCommitNew, options);
   }
 
-  clearNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
-    return this.unitCommand("clearNew", command, signers, decideClearNew, options);
+  clearNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitsCommand("clearNew", command, signers, decideClearNew, options);
   }
 
-  setImmediate(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void> {
-    return this.unitCommand("setImmediate", command, signers, decideSetImmediate, options);
+  setImmediate(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    return this.unitsCommand("setImmediate", command, signers, decideSetImmediate, options);
   }
 
   async rewrap(targetVp: Vp, signers: Signers, options: RewrapOptions = {}): Promise<void> {
     checkVp(targetVp, "targetVp");
+    if (this.capabilities.rotation !== "separate") throw new UnsupportedCommandError("rewrap", "this simulated backend rewraps and promotes in one command (rotate), as cryptounit-mk-rotate does");
     return this.call("rewrap", [], async () => {
       const snapshot = this.store.read();
       // IBM: re-running cryptounit-mk-rotate after the rewrap finished only has promotion left to do.
       if (snapshot.rewrap.state === "complete" && sameVp(snapshot.rewrap.targetVp, targetVp)) return;
-      const skis = signers.keys.map((k) => k.ski);
-      const precheck = (state: InstanceState) => {
-        const reasons = rotatePrecheck(state.units, skis, targetVp);
-        if (reasons.length > 0) throw new PrecheckFailedError(reasons);
-      };
-      precheck(snapshot);
-      const common = commonAdminSkis(snapshot.units, skis);
-      const signer = signers.keys.filter((k) => common.includes(k.ski)).slice(0, 1);
-      const request = signRequest({ target: snapshot.instanceId, command: "rewrap", vp: targetVp, counter: 0 }, signer);
-      const crash = await this.faults.midRewrap();
-      await runRewrap({
-        store: this.store,
-        targetVp,
-        crash,
-        onProgress: options.onProgress,
-        signal: options.signal,
-        authorize: (state) => {
-          precheck(state);
-          authorize(state.instanceId, state.units[0].admins, request, requiredSignatures("rewrap", state.units[0].thresholds.signature));
-        },
-      });
+      await this.rewrapJob(targetVp, signers, options);
     }, options);
+  }
+
+  /**
+   * cryptounit-mk-rotate: the pre-check, the resumable rewrap, the marker, then set immediate on every selected unit
+   * one after another. Its faults: a crash mid-rewrap, the marker lost, a crash after the marker and k promotions.
+   */
+  async rotate(targetVp: Vp, signers: Signers, options: RotateOptions = {}): Promise<void> {
+    checkVp(targetVp, "targetVp");
+    if (this.capabilities.rotation !== "combined") throw new UnsupportedCommandError("rotate", "this simulated backend rewraps (rewrap) and promotes (setImmediate) in separate commands");
+    return this.call("rotate", [], async () => {
+      await this.rewrapJob(targetVp, signers, options);
+      const { markerLost, crashAfterPromoting } = await this.faults.atMarker();
+      if (!markerLost) options.onMarker?.();
+      const selected = this.store.read().units.filter((u) => u.selected).map((u) => u.id);
+      for (const [promoted, unit] of selected.entries()) {
+        if (crashAfterPromoting === promoted) this.faults.crashInRotate(promoted);
+        options.signal?.throwIfAborted();
+        await this.adminCommand("setImmediate", unit, targetVp, signers, (state) => decideSetImmediate(state, targetVp));
+      }
+      if (crashAfterPromoting !== undefined && crashAfterPromoting >= selected.length) this.faults.crashInRotate(selected.length);
+    }, options);
+  }
+
+  /** The key storage step of cryptounit-mk-rotate: pre-check, then the resumable job (rewrap-job.ts). */
+  private async rewrapJob(targetVp: Vp, signers: Signers, options: RewrapOptions): Promise<void> {
+    const snapshot = this.store.read();
+    const skis = signers.keys.map((k) => k.ski);
+    const precheck = (state: InstanceState) => {
+      const reasons = rotatePrecheck(state.units, skis, targetVp);
+      if (reasons.length > 0) throw new PrecheckFailedError(reasons);
+    };
+    precheck(snapshot);
+    const common = commonAdminSkis(snapshot.units, skis);
+    const signer = signers.keys.filter((k) => common.includes(k.ski)).slice(0, 1);
+    const request = signRequest({ target: snapshot.instanceId, command: "rewrap", vp: targetVp, counter: 0 }, signer);
+    const crash = await this.faults.midRewrap();
+    await runRewrap({
+      store: this.store,
+      targetVp,
+      crash,
+      onProgress: options.onProgress,
+      signal: options.signal,
+      authorize: (state) => {
+        precheck(state);
+        authorize(state.instanceId, state.units[0].admins, request, requiredSignatures("rewrap", state.units[0].thresholds.signature));
+      },
+    });
   }
 
   /**
@@ -230,11 +264,13 @@ export class SimulatorBackend implements Backend {
    */
   private async call<T>(command: BackendCommand, units: readonly string[], body: () => Promise<T>, options?: CallOptions): Promise<T> {
     const roundTrip = this.latencyMs > 0 ? sleep(this.latencyMs) : undefined;
+    // Master key commands on units have their fault points per unit (eachUnit); the others, per call.
+    const perCall = !UNIT_COMMANDS.has(command);
     try {
       options?.signal?.throwIfAborted();
-      await this.faults.at({ command, units, when: "before" });
+      if (perCall) await this.faults.at({ command, units, when: "before" });
       const result = await body();
-      await this.faults.at({ command, units, when: "after" });
+      if (perCall) await this.faults.at({ command, units, when: "after" });
       return result;
     } finally {
       await roundTrip;
@@ -250,9 +286,25 @@ export class SimulatorBackend implements Backend {
     }));
   }
 
-  private async unitCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision, options?: CallOptions): Promise<void> {
+  private async unitsCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitsCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision, options?: CallOptions): Promise<void> {
     checkVp(cmd.expectedVp, "expectedVp");
-    return this.call(command, [cmd.unit], () => this.adminCommand(command, cmd.unit, cmd.expectedVp, signers, (unit) => decide(unit, cmd.expectedVp)), options);
+    return this.call(command, cmd.units, () => this.eachUnit(command, cmd.units, (unit) => this.adminCommand(command, unit, cmd.expectedVp, signers, (state) => decide(state, cmd.expectedVp))), options);
+  }
+
+  /**
+   * A set command's units, each its own HSM request, in parallel (one round trip, as the TKE API sends them), each
+   * with its own fault points; every request settles before the first failure is reported, so the state is settled.
+   */
+  private async eachUnit(command: BackendCommand, units: readonly string[], run: (unit: string) => Promise<void>): Promise<void> {
+    const results = await Promise.allSettled(
+      units.map(async (unit) => {
+        await this.faults.at({ command, units: [unit], when: "before" });
+        await run(unit);
+        await this.faults.at({ command, units: [unit], when: "after" });
+      }),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 
   /**
@@ -264,7 +316,10 @@ export class SimulatorBackend implements Backend {
     const unit = targetUnit(this.store.read(), unitId);
     if (decide(unit) === "noop") return;
     const keys = chooseSigners(signers.keys, unit.admins, requiredSignatures(command, unit.thresholds.signature));
-    const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key };
+    // readFirst: the command cannot carry the VP (the TKE CLI's), so the unit acts on whatever its register holds; the
+    // read above (decide) is the only VP check, and the transaction counter catches a change since that read.
+    const bindsVp = this.capabilities.vpBinding === "hsm";
+    const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key, bindsVp };
     await this.store.update((state) => ({ state: replaceUnit(state, executeOnHsm(findUnit(state, unitId), request)) }));
   }
 }

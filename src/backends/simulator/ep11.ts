@@ -1,4 +1,4 @@
-import { Ep11Error } from "../errors";
+import { Ep11Error } from "../../engine/port/errors";
 
 /**
  * The EP11 errors the simulated crypto units return, with IBM's exact texts (research/tke-domain.md §3, §6.3,

@@ -6,6 +6,7 @@ import {
   faultError,
   faultMatches,
   isCrash,
+  isMarkerFault,
   recordMatch,
   startMidRewrap,
   type ArmedFault,
@@ -44,19 +45,21 @@ export class FaultInjector {
 
   /** Fires the fault that matches this point, if any: a crash, or a thrown error. */
   async at(point: FaultPoint): Promise<void> {
-    const matches = (f: ArmedFault) => faultMatches(f, point);
-    const local = recordMatch(this.memory, matches);
-    this.memory = local.faults;
-    let firing = local.firing;
-    if (!firing && this.store.read().faults.some(matches)) {
-      firing = await this.store.update((state) => {
-        const persisted = recordMatch(state.faults, matches);
-        return { state: { ...state, faults: persisted.faults }, result: persisted.firing };
-      });
-    }
+    const firing = await this.match((f) => faultMatches(f, point));
     if (!firing) return;
     if (isCrash(firing)) this.onCrash(describePoint(point));
     throw faultError(firing, point, this.store.read().units[0].id);
+  }
+
+  /** Records a match on the first live fault `matches` accepts, in memory first, then in the instance; the one that fires. */
+  private async match(matches: (fault: ArmedFault) => boolean): Promise<ArmedFault | undefined> {
+    const local = recordMatch(this.memory, matches);
+    this.memory = local.faults;
+    if (local.firing || !this.store.read().faults.some(matches)) return local.firing;
+    return this.store.update((state) => {
+      const persisted = recordMatch(state.faults, matches);
+      return { state: { ...state, faults: persisted.faults }, result: persisted.firing };
+    });
   }
 
   /** Called when a rewrap run starts: the mid-rewrap crash armed for this run, if any. */
@@ -77,6 +80,25 @@ export class FaultInjector {
     });
     if (!armed) return undefined;
     return this.midRewrapCrash(armed.afterRecords, (state) => ({ ...state, faults: consumeFault(state.faults, armed.id) }));
+  }
+
+  /**
+   * Called when the combined rotate reaches its marker: whether the marker line is lost, and after how many promotions
+   * the process dies, if a fault says so. Every match is recorded before it acts, as for the other faults.
+   */
+  async atMarker(): Promise<{ readonly markerLost: boolean; readonly crashAfterPromoting?: number }> {
+    const fired: ArmedFault[] = [];
+    for (const kind of ["lostMarker", "crashInRotate"] as const) {
+      const firing = await this.match((f) => isMarkerFault(f) && f.kind === kind);
+      if (firing) fired.push(firing);
+    }
+    const crash = fired.find((f) => f.kind === "crashInRotate");
+    return { markerLost: fired.some((f) => f.kind === "lostMarker"), ...(crash?.kind === "crashInRotate" ? { crashAfterPromoting: crash.promoted } : {}) };
+  }
+
+  /** The process dies inside the combined rotate, after the marker and `promoted` promotions. */
+  crashInRotate(promoted: number): never {
+    return this.onCrash(`in rotate after the marker and ${promoted} promotion(s)`);
   }
 
   private midRewrapCrash(afterRecords: number, consume: (state: InstanceState) => InstanceState): MidRewrapCrash {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { HpcsError, InputError } from "../../model/errors";
-import { AuthExpiredError, TransientError, UnitUnavailableError } from "../errors";
-import type { BackendCommand } from "../backend";
+import { AuthExpiredError, TransientError, UnitUnavailableError } from "../../engine/port/errors";
+import type { BackendCommand } from "../../engine/port/backend";
 
 /**
  * Fault injection (DESIGN §5): what can go wrong around a backend call, armed either in the persisted instance (so
@@ -22,9 +22,10 @@ const COMMANDS = [
   "commitNew",
   "clearNew",
   "rewrap",
+  "rotate",
   "setImmediate",
 ] as const satisfies readonly BackendCommand[];
-const MUTATING = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "setImmediate"] as const satisfies readonly BackendCommand[];
+const MUTATING = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "setImmediate"] as const satisfies readonly BackendCommand[];
 
 const matching = {
   /** The command the fault is bound to; any command when omitted. */
@@ -62,6 +63,13 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
       times: matching.times,
     })
     .strict(),
+  /**
+   * The combined rotate (`cryptounit-mk-rotate`) dies after printing the marker and promoting `promoted` of the
+   * selected units (0: after the marker, before any promotion). `skip` counts rotate runs that reach the marker.
+   */
+  z.object({ kind: z.literal("crashInRotate"), promoted: z.number().int().min(0), skip: matching.skip, times: matching.times }).strict(),
+  /** The combined rotate's marker line is lost (the output was cut off): the caller is not told; the command goes on. */
+  z.object({ kind: z.literal("lostMarker"), skip: matching.skip, times: matching.times }).strict(),
 ]);
 
 /** A fault as users write it (CLI JSON, tests): `skip` and `times` may be omitted. */
@@ -94,7 +102,7 @@ export interface FaultPoint {
   readonly when: "before" | "after";
 }
 
-function phaseOf(fault: Fault): "before" | "after" | "midRewrap" {
+function phaseOf(fault: Fault): "before" | "after" | "midRewrap" | "marker" {
   switch (fault.kind) {
     case "crash":
     case "fail":
@@ -103,13 +111,16 @@ function phaseOf(fault: Fault): "before" | "after" | "midRewrap" {
       return "after";
     case "crashMidRewrap":
       return "midRewrap";
+    case "crashInRotate":
+    case "lostMarker":
+      return "marker";
     default:
       return "before";
   }
 }
 
 export function faultMatches(fault: Fault, point: FaultPoint): boolean {
-  if (fault.kind === "crashMidRewrap" || phaseOf(fault) !== point.when) return false;
+  if (fault.kind === "crashMidRewrap" || fault.kind === "crashInRotate" || fault.kind === "lostMarker" || phaseOf(fault) !== point.when) return false;
   if (fault.command !== undefined && fault.command !== point.command) return false;
   return fault.unit === undefined || point.units.includes(fault.unit);
 }
@@ -180,8 +191,12 @@ export function faultError(fault: ArmedFault, point: FaultPoint, fallbackUnit: s
 }
 
 export function isCrash(fault: Fault): boolean {
-  return fault.kind === "crash" || fault.kind === "crashMidRewrap";
+  return fault.kind === "crash" || fault.kind === "crashMidRewrap" || fault.kind === "crashInRotate";
 }
+
+/** The faults that act at the combined rotate's marker. */
+export type MarkerFault = Extract<ArmedFault, { kind: "crashInRotate" | "lostMarker" }>;
+export const isMarkerFault = (fault: ArmedFault): fault is MarkerFault => fault.kind === "crashInRotate" || fault.kind === "lostMarker";
 
 /**
  * Starts a rewrap run against the mid-rewrap crash faults: a fault still skipping records the run as a match and

@@ -1,6 +1,6 @@
 import { inImprintMode } from "../../model/registers";
 import { sameVp, shortVp, verificationPattern, type Vp } from "../../model/vp";
-import { RegisterMismatchError } from "../errors";
+import { RegisterMismatchError } from "../../engine/port/errors";
 import { ep11Error } from "./ep11";
 import type { UnitState } from "./instance-state";
 import { authorize, requiredSignatures, type SignedRequest } from "./signing";
@@ -15,6 +15,11 @@ export interface HsmRequest extends SignedRequest {
   readonly command: "loadNew" | "commitNew" | "clearNew" | "setImmediate";
   /** loadNew only: the combined key, as the importer key would unwrap it inside the unit. */
   readonly key?: Uint8Array;
+  /**
+   * Whether the unit checks the register against the signed VP (EP11 commit and finalize carry it: `vpBinding` `hsm`).
+   * False for a backend whose commands cannot carry it (`readFirst`): the unit acts on whatever its register holds.
+   */
+  readonly bindsVp: boolean;
 }
 
 export function assertNotImprint(unit: UnitState): void {
@@ -39,7 +44,7 @@ function applyRegisterRule(unit: UnitState, request: HsmRequest): UnitState {
       return { ...unit, new: { status: "Full Uncommitted", key: Buffer.from(request.key).toString("hex"), vp: request.vp } };
     }
     case "commitNew": {
-      if (unit.new.status === "Empty" || !sameVp(unit.new.vp, request.vp)) throw ep11Error(unit.id, "commitVpMismatch");
+      if (unit.new.status === "Empty" || (request.bindsVp && !sameVp(unit.new.vp, request.vp))) throw ep11Error(unit.id, "commitVpMismatch");
       return { ...unit, new: { ...unit.new, status: "Full Committed" } };
     }
     case "clearNew":
@@ -47,7 +52,7 @@ function applyRegisterRule(unit: UnitState, request: HsmRequest): UnitState {
     case "setImmediate": {
       // FINALIZE_WK: the committed next WK becomes current and the previous WK is gone from this unit (research §9).
       // It does not look at key storage: the real setimm only warns. The invariant checker catches misuse.
-      if (unit.new.status !== "Full Committed" || !sameVp(unit.new.vp, request.vp)) {
+      if (unit.new.status !== "Full Committed" || (request.bindsVp && !sameVp(unit.new.vp, request.vp))) {
         throw notPromotable(unit, request.vp);
       }
       return { ...unit, current: { status: "Valid", key: unit.new.key, vp: unit.new.vp }, new: { status: "Empty" } };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { RewrapStatus, UnitStatus } from "../backend";
+import type { RewrapStatus, UnitStatus } from "../../engine/port/backend";
 import { armFaultSpec, parseFaultSpec, type ArmedFault, type FaultSpec } from "./faults";
 import type { InstanceState } from "./instance-state";
 import { listInstanceIds, StateStore } from "./state-store";

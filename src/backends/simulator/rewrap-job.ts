@@ -1,6 +1,6 @@
 import { HpcsError } from "../../model/errors";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import type { RewrapProgress } from "../backend";
+import type { RewrapProgress } from "../../engine/port/backend";
 import type { MidRewrapCrash } from "./fault-injector";
 import type { InstanceState, RewrapJobState } from "./instance-state";
 import { Keyring, readChunk, rewrapRecord, serializeChunk } from "./keystore";

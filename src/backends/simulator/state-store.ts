@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { lock } from "proper-lockfile";
 import { HpcsError } from "../../model/errors";
-import { TransientError, UnknownInstanceError } from "../errors";
+import { TransientError, UnknownInstanceError } from "../../engine/port/errors";
 import { writeFileAtomic } from "../../files/atomic-file";
 import { readTextFile } from "../../files/read-file";
 import { instanceState, type InstanceState } from "./instance-state";

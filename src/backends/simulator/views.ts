@@ -1,5 +1,5 @@
 import { EMPTY_VP } from "../../model/vp";
-import type { RewrapStatus, UnitRef, UnitStatus } from "../backend";
+import type { RewrapStatus, UnitRef, UnitStatus } from "../../engine/port/backend";
 import type { InstanceState, UnitState } from "./instance-state";
 
 /** Projections of the persisted state onto what the Backend returns: plain JSON, never key bytes. */

@@ -1,6 +1,6 @@
 import { InputError } from "../../model/errors";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import { RegisterMismatchError, SelectionError } from "../errors";
+import { RegisterMismatchError, SelectionError } from "../../engine/port/errors";
 import { assertNotImprint, describeNew, notPromotable } from "./hsm";
 import type { InstanceState, UnitState } from "./instance-state";
 

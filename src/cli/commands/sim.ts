@@ -1,4 +1,4 @@
-import type { RewrapStatus, UnitStatus } from "../../backends/backend";
+import type { RewrapStatus, UnitStatus } from "../../engine/port/backend";
 import {
   armFault,
   clearFaults,
@@ -62,6 +62,7 @@ export interface SimFaultOptions extends SimTarget {
   readonly skip: number | undefined;
   readonly times: number | undefined;
   readonly afterRecords: number | undefined;
+  readonly promoted: number | undefined;
   readonly clear: boolean;
   readonly list: boolean;
 }
@@ -75,7 +76,7 @@ export type SimFaultReport = Report & {
   readonly cleared?: number;
 };
 
-const FAULT_FIELDS = ["kind", "when", "command", "unit", "skip", "times", "afterRecords"] as const;
+const FAULT_FIELDS = ["kind", "when", "command", "unit", "skip", "times", "afterRecords", "promoted"] as const;
 
 /** The fault spec the flags describe (absent flags left out, so the schema's defaults apply). */
 export function faultSpecFrom(opts: Pick<SimFaultOptions, (typeof FAULT_FIELDS)[number]>): Record<string, unknown> {

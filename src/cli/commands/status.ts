@@ -1,5 +1,5 @@
-import type { RewrapStatus } from "../../backends/backend";
-import { openBackend } from "../../backends/open";
+import type { RewrapStatus } from "../../engine/port/backend";
+import { openBackend } from "../../compose/open-backend";
 import type { DivergenceReason, PhaseName } from "../../engine/phases";
 import type { Vp } from "../../model/vp";
 import type { GlobalOptions } from "../argv";

@@ -32,6 +32,8 @@ export function renderSimInit(report: SimInitReport, style: Style): string {
 
 export function describeFault(fault: ArmedFault, unitNum: (id: string) => string): string {
   if (fault.kind === "crashMidRewrap") return `crash during rewrap after ${fault.afterRecords} record(s)`;
+  if (fault.kind === "crashInRotate") return `crash in rotate after the marker and ${fault.promoted} promotion(s)`;
+  if (fault.kind === "lostMarker") return "the rotate marker line is lost";
   const when = "when" in fault ? ` ${fault.when}` : "";
   const unit = fault.unit ? ` on unit ${unitNum(fault.unit)}` : "";
   return `${fault.kind}${when} ${fault.command ?? "any command"}${unit}`;

@@ -1,4 +1,4 @@
-import type { RewrapStatus } from "../../backends/backend";
+import type { RewrapStatus } from "../../engine/port/backend";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
 import type { StatusReport } from "../commands/status";
 import { unitLabeler } from "../unit-labels";

@@ -1,5 +1,5 @@
 import { printable } from "../../format/printable";
-import type { UnitStatus } from "../../backends/backend";
+import type { UnitStatus } from "../../engine/port/backend";
 import { shortVp } from "../../model/vp";
 import { renderTable, shortSki } from "./table";
 

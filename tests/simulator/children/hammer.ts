@@ -20,8 +20,8 @@ async function main(): Promise<void> {
     }
     await backend.deselect([job.unit]);
     await backend.select([job.unit]);
-    await backend.loadNew({ unit: job.unit, keyParts: parts.parts, expectedVp: parts.vp }, signers);
-    await backend.clearNew({ unit: job.unit, expectedVp: parts.vp }, signers);
+    await backend.loadNew({ units: [job.unit], keyParts: parts.parts, expectedVp: parts.vp }, signers);
+    await backend.clearNew({ units: [job.unit], expectedVp: parts.vp }, signers);
     commands += 4;
   }
   parts.close();

@@ -1,4 +1,4 @@
-import { HpcsError } from "../model/errors";
+import { HpcsError } from "../../model/errors";
 
 /**
  * Typed backend errors (DESIGN §5). Messages carry the exact values a person needs; `cause` keeps the chain.
@@ -72,6 +72,17 @@ export class RegisterMismatchError extends HpcsError {
     detail: string,
   ) {
     super(`crypto unit ${unit}: ${detail}`);
+  }
+}
+
+/** The backend has no such command in its shape (capabilities.ts): `rewrap` on a combined backend, `rotate` on a separate one. */
+export class UnsupportedCommandError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly command: string,
+    reason: string,
+  ) {
+    super(`${command} is not a command of this backend: ${reason}`);
   }
 }
 

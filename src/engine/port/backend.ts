@@ -1,6 +1,7 @@
-import type { Administrator, CurrentRegister, NewRegister, Thresholds, UnitType } from "../model/registers";
-import type { SignatureKey } from "../model/signature-key-file";
-import type { Vp } from "../model/vp";
+import type { Administrator, CurrentRegister, NewRegister, Thresholds, UnitType } from "../../model/registers";
+import type { SignatureKey } from "../../model/signature-key-file";
+import type { Vp } from "../../model/vp";
+import type { Capabilities } from "./capabilities";
 
 /** A crypto unit as `ibmcloud tke cryptounits` lists it. */
 export interface UnitRef {
@@ -44,17 +45,19 @@ export interface Signers {
   readonly keys: readonly SignatureKey[];
 }
 
-export interface LoadNewRequest {
-  readonly unit: string;
-  readonly keyParts: readonly KeyPartMaterial[];
-  /** The VP the parts make; the load is refused if the combined key does not produce it. */
+/** A master key command on a set of units, as one TKE command acts on the selected units. */
+export interface UnitsCommand {
+  /** HSM ids; every one must be selected. */
+  readonly units: readonly string[];
+  /**
+   * The VP the registers must hold for the command to act. With `vpBinding: "hsm"` the command carries it and the HSM
+   * refuses a mismatch (EP11 commit and finalize); with `readFirst` the backend reads each register first.
+   */
   readonly expectedVp: Vp;
 }
 
-export interface UnitCommand {
-  readonly unit: string;
-  /** The VP the register must hold for the command to act (EP11 commit and finalize carry it). */
-  readonly expectedVp: Vp;
+export interface LoadNewRequest extends UnitsCommand {
+  readonly keyParts: readonly KeyPartMaterial[];
 }
 
 export interface RewrapProgress {
@@ -75,6 +78,15 @@ export interface RewrapOptions extends CallOptions {
   readonly onProgress?: (progress: RewrapProgress) => void;
 }
 
+export interface RotateOptions extends RewrapOptions {
+  /**
+   * Called the moment the rewrap is complete, before any unit is promoted ("KMS CRK rewrap successful, waiting on
+   * cryptounit-mk-setimm."). The command goes on promoting without waiting: a caller that wants the proof durable
+   * journals it synchronously. Not called when the marker was lost (the output was cut off).
+   */
+  readonly onMarker?: () => void;
+}
+
 /** One rotation per instance at a time: held for a time-to-live, renewed before each step, released at the end. */
 export interface Lease {
   /** Extends the lease by its time-to-live again; rejects (LeaseHeldError) when another holder took it over meanwhile. */
@@ -83,12 +95,17 @@ export interface Lease {
 }
 
 /**
- * Backend — one method per TKE command equivalent (DESIGN §5).
+ * Backend — the engine's port: one method per TKE command equivalent (DESIGN §5), each master key command acting on a
+ * set of units in one call. Backends (`src/backends/`) implement it; the engine owns it.
  *
  * Contract:
  * - Read methods (`listUnits`, `queryUnit`, `rewrapStatus`) never mutate.
- * - A mutating method acts only on selected units and only when the register holds `expectedVp`; called again after
- *   it took effect with the same `expectedVp` it returns success, so a lost response can be retried safely.
+ * - A mutating method acts only on selected units and only when the registers hold `expectedVp`; called again after
+ *   it took effect with the same `expectedVp` it returns success, so a lost response can be retried safely. A set
+ *   command acts on its units one after another and stops at the first failure: the next observation tells which
+ *   units it reached.
+ * - `rewrap` exists only with `capabilities.rotation` `separate`, `rotate` only with `combined`; the other rejects
+ *   with UnsupportedCommandError.
  * - Errors are the typed errors of `./errors`; `isTransient` tells which may be retried.
  */
 export interface Backend {
@@ -102,6 +119,8 @@ export interface Backend {
    * and re-created simulated instance, or of a simulated instance with a real instance's id, is not evidence.
    */
   readonly identity: string;
+  /** What this backend can do; the engine plans by it (capabilities.ts). */
+  readonly capabilities: Capabilities;
 
   /** cryptounits — every crypto unit of the instance, operational, recovery and failover. */
   listUnits(): Promise<readonly UnitRef[]>;
@@ -115,12 +134,12 @@ export interface Backend {
   /** cryptounit-rm — removes units from the workstation selection. No HSM command. */
   deselect(units: readonly string[], options?: CallOptions): Promise<void>;
 
-  /** cryptounit-mk-load — loads the new register with the key the parts make. Requires new Empty (or already holding expectedVp). */
+  /** cryptounit-mk-load — loads the new registers with the key the parts make. Requires new Empty (or already holding expectedVp). */
   loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void>;
   /** cryptounit-mk-commit — Full Uncommitted → Full Committed, bound to expectedVp (EP11 3-101-48 otherwise). */
-  commitNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
-  /** cryptounit-mk-clrnew — empties the new register if it holds expectedVp. */
-  clearNew(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
+  commitNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
+  /** cryptounit-mk-clrnew — empties the new registers if they hold expectedVp. */
+  clearNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
   /**
    * The key storage step of cryptounit-mk-rotate: rewraps every record from the current key to the committed new
    * key `targetVp`. Runs the rotate pre-check first (all units selected, no imprint mode, equal thresholds, a
@@ -128,13 +147,19 @@ export interface Backend {
    * under `targetVp` are skipped.
    */
   rewrap(targetVp: Vp, signers: Signers, options?: RewrapOptions): Promise<void>;
-  /** cryptounit-mk-setimm — promotes the committed new register to current and empties new. Irreversible. */
-  setImmediate(command: UnitCommand, signers: Signers, options?: CallOptions): Promise<void>;
+  /**
+   * cryptounit-mk-rotate (`rotation: "combined"`): the rewrap above, then the marker (`onMarker`), then set immediate
+   * on every selected unit, one after another. Resumable while no unit is promoted: records already under `targetVp`
+   * are skipped. Its pre-check refuses a half-promoted instance (current registers differ).
+   */
+  rotate(targetVp: Vp, signers: Signers, options?: RotateOptions): Promise<void>;
+  /** cryptounit-mk-setimm — promotes the committed new registers to current and empties new. Irreversible. */
+  setImmediate(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
 
   /** One rotation per instance at a time, where the backend can enforce it (the simulator can). */
   acquireLease?(owner: string, ttlMs: number): Promise<Lease>;
 }
 
-export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "setImmediate";
+export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "rotate" | "setImmediate";
 export type ReadCommand = "listUnits" | "queryUnit" | "rewrapStatus";
 export type BackendCommand = MutatingCommand | ReadCommand;
