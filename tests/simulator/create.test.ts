@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { UnknownInstanceError } from "../../src/backends/errors";
+import { UnknownInstanceError } from "../../src/engine/port/errors";
 import {
   checkKeyStorageReadable,
   createSimulatedInstance,
@@ -27,7 +27,7 @@ describe("creating a simulated instance", () => {
     dir = mkdtempSync(join(root, "sim-"));
   });
 
-  const adminsFromFiles = () => admins.slice(0, 2).map((a) => ({ name: a.name, file: a.file, password: a.password }));
+  const adminsFromFiles = () => admins.slice(0, 2).map((a) => ({ name: a.name, publicKey: a.key.publicKey }));
   const key = () => ({ keyPartValues: sharedKeyPartSets(1, 2)[0].material.map((m) => m.value) });
 
   test.each([
@@ -62,7 +62,7 @@ describe("creating a simulated instance", () => {
     expect(created.currentVp).toBeUndefined();
   });
 
-  test("admins read from signature key files are installed in every unit with their SKIs", async () => {
+  test("admins given by their public keys are installed in every unit with their SKIs", async () => {
     const created = await createSimulatedInstance(dir, { admins: adminsFromFiles(), thresholds: { signature: 2, revocation: 1 } });
     const summary = describeSimulatedInstance(dir, created.instanceId);
     for (const unit of summary.units) {
@@ -80,12 +80,6 @@ describe("creating a simulated instance", () => {
     expect(summary.keyStorage).toEqual({ records: 25, chunks: 3 });
     const report = await checkKeyStorageReadable(dir, created.instanceId);
     expect(report).toEqual({ instanceId: created.instanceId, records: 25, byVp: { [set.vp]: 25 }, problems: [] });
-  });
-
-  test("an initial master key can come from key part files", async () => {
-    const set = sharedKeyPartSets(1, 2)[0];
-    const created = await createSimulatedInstance(dir, { admins: adminsFromFiles(), thresholds: { signature: 1, revocation: 1 }, masterKey: { keyParts: set.refs } });
-    expect(created.currentVp).toBe(set.vp);
   });
 
   test("several instances live side by side in one directory", async () => {
@@ -120,12 +114,6 @@ describe("creating a simulated instance", () => {
     expect((error as InputError).field).toBe(field);
     expect((error as InputError).message).toContain(field);
     expect(existsSync(join(dir, "instances")) ? readdirSync(join(dir, "instances")) : []).toEqual([]);
-  });
-
-  test("an admin whose signature key file has a wrong password is refused and names the file", async () => {
-    const error = await createSimulatedInstance(dir, { admins: [{ name: "A", file: admins[0].file, password: "wrong" }] }).catch((e: unknown) => e);
-    expect(String(error)).toContain(admins[0].file);
-    expect(listSimulatedInstances(dir)).toEqual([]);
   });
 
   test("an instance id that exists is refused and the existing instance is untouched", async () => {

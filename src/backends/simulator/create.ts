@@ -7,16 +7,20 @@ import { combineKeyParts } from "../../model/key-parts";
 import { MAX_ADMIN_NAME_LENGTH, MAX_ADMINISTRATORS, shapeProblem, type UnitType } from "../../model/registers";
 import { subjectKeyIdentifier } from "../../model/signature-key-file";
 import { verificationPattern, type Vp } from "../../model/vp";
-import { openKeyParts, type KeyPartRef } from "../../files/key-parts";
-import { openSigners, type SignatureKeyRef } from "../../files/signature-keys";
-import type { UnitRef } from "../backend";
+import type { UnitRef } from "../../engine/port/backend";
 import { writeFileAtomic } from "../../files/atomic-file";
 import { holding, INSTANCE_FORMAT, INSTANCE_VERSION, type AdminState, type InstanceState, type UnitState } from "./instance-state";
 import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE, writeNewRecords } from "./keystore";
 import { chunkFileName, INSTANCES, instanceDir, KEYSTORE, serializeState, STATE_FILE } from "./state-store";
 
-/** An administrator to install: from a signature key file (opened with its password) or a public key. */
-export type SimulatedAdmin = { readonly name: string } & (SignatureKeyRef | { readonly publicKey: string });
+/**
+ * An administrator to install: a name and a public key (base64 SPKI DER). The simulator reads no user files: a shell
+ * that installs the administrators of signature key files opens them first (`hpcs-mk sim init` does).
+ */
+export interface SimulatedAdmin {
+  readonly name: string;
+  readonly publicKey: string;
+}
 
 export interface CreateSimulatedInstanceOptions {
   /** Default: a random UUID, as HPCS instance GUIDs are. */
@@ -29,8 +33,11 @@ export interface CreateSimulatedInstanceOptions {
   readonly admins?: readonly SimulatedAdmin[];
   /** Default 0/0: imprint mode. Otherwise both 1–8 and no more than the number of admins. */
   readonly thresholds?: { readonly signature: number; readonly revocation: number };
-  /** The initial current master key in every unit. Without it the instance is uninitialized (current Empty). */
-  readonly masterKey?: { readonly keyParts: readonly KeyPartRef[] } | { readonly keyPartValues: readonly Uint8Array[] };
+  /**
+   * The initial current master key in every unit, as the values of its key parts (a shell opens key part files
+   * first). Without it the instance is uninitialized (current Empty).
+   */
+  readonly masterKey?: { readonly keyPartValues: readonly Uint8Array[] };
   /** Key storage records wrapped under the initial master key. Default 0. */
   readonly records?: number;
   readonly chunkSize?: number;
@@ -93,16 +100,12 @@ function openAdmin(admin: SimulatedAdmin, index: number): AdminState {
   if (typeof admin.name !== "string" || admin.name.length === 0 || admin.name.length > MAX_ADMIN_NAME_LENGTH) {
     invalid(`An administrator name must be 1 to ${MAX_ADMIN_NAME_LENGTH} characters`, `${field}.name`);
   }
-  if ("publicKey" in admin) {
-    try {
-      const key = createPublicKey({ key: Buffer.from(admin.publicKey, "base64"), format: "der", type: "spki" });
-      return { name: admin.name, ski: subjectKeyIdentifier(key), publicKey: admin.publicKey };
-    } catch (cause) {
-      throw new InputError(`${field}.publicKey: expected a base64 SPKI DER EC P-521 public key`, `${field}.publicKey`, { cause });
-    }
+  try {
+    const key = createPublicKey({ key: Buffer.from(admin.publicKey, "base64"), format: "der", type: "spki" });
+    return { name: admin.name, ski: subjectKeyIdentifier(key), publicKey: admin.publicKey };
+  } catch (cause) {
+    throw new InputError(`${field}.publicKey: expected a base64 SPKI DER EC P-521 public key`, `${field}.publicKey`, { cause });
   }
-  const [key] = openSigners([admin]).keys;
-  return { name: admin.name, ski: key.ski, publicKey: key.publicKey };
 }
 
 function openAdmins(admins: readonly SimulatedAdmin[], thresholds: { signature: number; revocation: number }): AdminState[] {
@@ -119,13 +122,7 @@ function openAdmins(admins: readonly SimulatedAdmin[], thresholds: { signature: 
 /** The combined master key; the caller zeroes it. */
 function openMasterKey(masterKey: NonNullable<CreateSimulatedInstanceOptions["masterKey"]>): Uint8Array {
   try {
-    if ("keyPartValues" in masterKey) return combineKeyParts(masterKey.keyPartValues);
-    const opened = openKeyParts(masterKey.keyParts);
-    try {
-      return combineKeyParts(opened.parts.map((p) => p.value));
-    } finally {
-      opened.close();
-    }
+    return combineKeyParts(masterKey.keyPartValues);
   } catch (e) {
     if (e instanceof InputError) {
       const detail = e.message.startsWith(`${e.field}: `) ? e.message.slice(e.field.length + 2) : e.message;

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from "node:path";
 import { createSimulatedInstance, type SimulatedAdmin } from "../../backends/simulator";
 import { KEY_PART_BYTES } from "../../model/key-parts";
 import type { UnitType } from "../../model/registers";
-import { createSignatureKeyFile } from "../../model/signature-key-file";
+import { createSignatureKeyFile, openSignatureKey } from "../../model/signature-key-file";
+import { openKeyParts, type OpenedKeyParts } from "../../files/key-parts";
 import type { Vp } from "../../model/vp";
 import type { GlobalOptions } from "../argv";
 import { cliConfig, displayPath } from "../config";
@@ -67,9 +68,10 @@ async function createAdminKeys(opts: SimInitOptions, ctx: CommandContext, keyDir
         subject: `signature key file ${file}`,
         prompt: `Enter a password to protect the signature key file ${file}:`,
       });
-      writeFileSync(file, `${JSON.stringify(createSignatureKeyFile(password))}\n`, { flag: "wx", mode: 0o600 });
+      const sealed = createSignatureKeyFile(password);
+      writeFileSync(file, `${JSON.stringify(sealed)}\n`, { flag: "wx", mode: 0o600 });
       written.push(file);
-      admins.push({ name: `ADMIN${file.match(/(\d+)\.sigkey$/)?.[1] ?? i + 1}`, file, password });
+      admins.push({ name: `ADMIN${file.match(/(\d+)\.sigkey$/)?.[1] ?? i + 1}`, file, publicKey: openSignatureKey(sealed, password, file).publicKey });
     }
     return admins;
   } catch (e) {
@@ -93,13 +95,17 @@ export async function simInit(opts: SimInitOptions, ctx: CommandContext): Promis
   const refs = await keyPartRefs(ctx, opts.initialKeyPart, opts.initialKeyPartPasswordEnv, "--initial-key-part-password-env");
   const admins = await createAdminKeys(opts, ctx, keyDir, adminCount);
   const randomParts = masterKey === "random" ? [randomBytes(KEY_PART_BYTES), randomBytes(KEY_PART_BYTES)] : [];
+  let initialParts: OpenedKeyParts | undefined;
   try {
+    // The shell opens the key part files; the simulator is handed the values and reads no user files.
+    initialParts = masterKey === "keyParts" ? openKeyParts(refs) : undefined;
+    const keyPartValues = initialParts ? initialParts.parts.map((p) => p.value) : randomParts;
     const created = await createSimulatedInstance(simDir, {
       instanceId: opts.instanceId,
       shape: { operational: opts.operational ?? SIM_INIT_DEFAULTS.operational, recovery: opts.recovery ?? SIM_INIT_DEFAULTS.recovery, failover: opts.failover ?? SIM_INIT_DEFAULTS.failover },
       admins,
       thresholds,
-      masterKey: masterKey === "keyParts" ? { keyParts: refs } : masterKey === "random" ? { keyPartValues: randomParts } : undefined,
+      masterKey: masterKey === "none" ? undefined : { keyPartValues },
       records: masterKey === "none" ? 0 : (opts.records ?? SIM_INIT_DEFAULTS.records),
       // As in TKE, no unit starts selected: the first rotation selects them (cryptounit-add).
       selected: false,
@@ -121,5 +127,6 @@ export async function simInit(opts: SimInitOptions, ctx: CommandContext): Promis
     throw e;
   } finally {
     randomParts.forEach((p) => p.fill(0));
+    initialParts?.close();
   }
 }

@@ -1,0 +1,53 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+
+/**
+ * The layers of DESIGN §2, checked on the import statements: the engine owns its port and imports no backend, shell or
+ * file access; backends implement the port and import no shell and not the composition root; only the composition
+ * root opens a backend from configuration, and the shells go through it.
+ */
+const SRC = join(__dirname, "../../src");
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? sources(path) : entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** The top-level part of src/ a file or import belongs to: `engine`, `backends`, `provider`, … */
+const layerOf = (file: string) => relative(SRC, file).split("/")[0].replace(/\.ts$/, "");
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  return [...text.matchAll(/(?:import|export)[^"';]*?from\s+"(\.[^"]+)"/g)].map((m) => resolve(dirname(file), m[1]));
+}
+
+/**
+ * What each layer must not import, as paths under src/. Backends may use the file layer's atomic writes and bounded
+ * reads for their own state, but never read the user's key part or signature key files: shells open those.
+ */
+const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
+  model: ["engine", "backends", "compose", "provider", "cli", "files", "resource", "runtime"],
+  engine: ["backends", "compose", "provider", "cli", "files", "resource", "runtime"],
+  backends: ["compose", "provider", "cli", "files/key-parts", "files/signature-keys", "resource", "runtime"],
+  files: ["backends", "compose", "provider", "cli"],
+  compose: ["provider", "cli"],
+};
+
+describe("the layers of DESIGN §2", () => {
+  test("no file imports from a layer it must not depend on", () => {
+    const violations = sources(SRC).flatMap((file) => {
+      const forbidden = FORBIDDEN[layerOf(file)] ?? [];
+      return importsOf(file)
+        .filter((target) => forbidden.some((path) => relative(SRC, target) === `${path}.ts` || relative(SRC, target).startsWith(`${path}/`) || layerOf(target) === path))
+        .map((target) => `${relative(SRC, file)} imports ${relative(SRC, target)}`);
+    });
+    expect(violations).toEqual([]);
+  });
+
+  test("only the composition root opens a simulator from configuration; the shells open backends through it", () => {
+    const opening = sources(SRC).filter((file) => /openSimulator\(/.test(readFileSync(file, "utf8")) && !["backends", "compose"].includes(layerOf(file)));
+    expect(opening.map((f) => relative(SRC, f))).toEqual([]);
+  });
+});
