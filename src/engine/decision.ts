@@ -27,6 +27,11 @@ export type Action =
   | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp };
 
 export type ActionKind = Action["kind"];
+
+/** The steps that rewrap key storage: the separate rewrap, and the combined rotate (which then promotes every unit). */
+export function rewrapsKeyStorage(kind: string): kind is "rewrap" | "rotate" {
+  return kind === "rewrap" || kind === "rotate";
+}
 export const ACTION_KINDS = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "recordRewrap", "setImmediate"] as const satisfies readonly ActionKind[];
 
 /** Why the engine will not act. Each code has its own manual steps (manual-steps.ts). */

@@ -83,7 +83,7 @@ function randomId(): string {
 
 /**
  * Executor — loops observe → classify → plan → act until done or refused. Every mutating step follows a fresh
- * observation; per-unit commands run in parallel; the journal is persisted after every step.
+ * observation; a command goes to all the units it is for in one backend call; the journal is persisted after every step.
  */
 export class Executor {
   private journal: Journal | undefined;
@@ -239,7 +239,11 @@ export class Executor {
   private markerSeen(vp: Vp): void {
     const now = new Date(this.clock.now()).toISOString();
     this.emit({ type: "rewrapMarker", vp, elapsedMs: this.elapsedMs });
-    if (this.journal) this.marker = this.save(recordMarker(this.journal, vp, now));
+    if (!this.journal) return;
+    const saving = this.save(recordMarker(this.journal, vp, now));
+    // Awaited once the rotate settles (perform); until then a failed persist must not end the process unhandled.
+    saving.catch(() => undefined);
+    this.marker = saving;
   }
 
   /** Persists, then adopts: a journal that could not be written is never planned on (its proof would be a claim). */

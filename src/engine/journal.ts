@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { describeIssue } from "../model/json-text";
 import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
-import { ACTION_KINDS, type Action } from "./decision";
+import { ACTION_KINDS, rewrapsKeyStorage, type Action } from "./decision";
 
 /**
  * The rotation journal: what this tool did and proved during one ceremony (one rotation from `fromVp` to
@@ -182,7 +182,7 @@ function proofOverturned(journal: Journal, rotation: ObservedRotation): string |
   const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
   const loaded = lastStep((s) => s.action === "loadNew" || s.action === "commitNew");
   // The marker is journaled while its rotate step is still open; every other proof comes from a step that succeeded.
-  const proven = lastStep((s) => (s.action === "rewrap" || s.action === "rotate" || s.action === "recordRewrap") && (s.outcome === "ok" || (s.action === "rotate" && proof.source === "marker")));
+  const proven = lastStep((s) => (rewrapsKeyStorage(s.action) || s.action === "recordRewrap") && (s.outcome === "ok" || (s.action === "rotate" && proof.source === "marker")));
   if (loaded > proven) {
     return `its proof that key storage is under ${shortVp(proof.vp)} came before ${shortVp(proof.vp)} was loaded again, for a later ceremony`;
   }
@@ -220,7 +220,7 @@ export function beginStep(journal: Journal | undefined, action: Action, ctx: Ste
 
 /** What a successful step proves about key storage: our rewrap returned, or a recorded proof. */
 function proofOf(action: Action): RewrapProofSource | undefined {
-  if (action.kind === "rewrap" || action.kind === "rotate") return "rewrap";
+  if (rewrapsKeyStorage(action.kind)) return "rewrap";
   if (action.kind === "recordRewrap") return action.evidence;
   return undefined;
 }
@@ -263,7 +263,7 @@ export function journalRecordsProof(journal: Journal | undefined, vp: Vp): boole
 
 /** Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared. */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
-  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => (s.action === "rewrap" || s.action === "rotate") && sameVp(s.vp, vp)) ?? false);
+  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => rewrapsKeyStorage(s.action) && sameVp(s.vp, vp)) ?? false);
 }
 
 /** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */

@@ -1,6 +1,6 @@
 import type { UnitStatus } from "./port/backend";
 import { EMPTY_VP } from "../model/vp";
-import type { Action } from "./decision";
+import { rewrapsKeyStorage, type Action } from "./decision";
 import type { Observation } from "./observation";
 import { reportedRecords } from "./rewrap-evidence";
 
@@ -32,6 +32,6 @@ export function project(obs: Observation, action: Action): Observation {
   });
   // A backend that cannot report the rewrap still cannot after it: the proof is the journal's (endStep records it).
   const records = reportedRecords(obs.rewrap);
-  const rewrap = (action.kind === "rewrap" || action.kind === "rotate") && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  const rewrap = rewrapsKeyStorage(action.kind) && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
   return { units, rewrap };
 }

@@ -20,17 +20,24 @@ const layerOf = (file: string) => relative(SRC, file).split("/")[0].replace(/\.t
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, "utf8");
-  return [...text.matchAll(/(?:import|export)[^"';]*?from\s+"(\.[^"]+)"/g)].map((m) => resolve(dirname(file), m[1]));
+  // `… from "x"`, a side-effect `import "x"`, `import("x")` and `require("x")`.
+  const specifiers = [...text.matchAll(/(?:from\s+|import\s+|import\(\s*|require\(\s*)"(\.[^"]+)"/g)].map((m) => m[1]);
+  return specifiers.map((specifier) => resolve(dirname(file), specifier));
 }
 
 /**
  * What each layer must not import, as paths under src/. Backends may use the file layer's atomic writes and bounded
  * reads for their own state, but never read the user's key part or signature key files: shells open those.
  */
+const ENGINE_BEYOND_PORT = readdirSync(join(SRC, "engine"))
+  .filter((name) => name !== "port")
+  .map((name) => `engine/${name.replace(/\.ts$/, "")}`);
+
 const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   model: ["engine", "backends", "compose", "provider", "cli", "files", "resource", "runtime"],
   engine: ["backends", "compose", "provider", "cli", "files", "resource", "runtime"],
-  backends: ["compose", "provider", "cli", "files/key-parts", "files/signature-keys", "resource", "runtime"],
+  // A backend knows the engine only by its port.
+  backends: ["compose", "provider", "cli", "files/key-parts", "files/signature-keys", "resource", "runtime", ...ENGINE_BEYOND_PORT],
   files: ["backends", "compose", "provider", "cli"],
   compose: ["provider", "cli"],
 };
@@ -44,6 +51,11 @@ describe("the layers of DESIGN §2", () => {
         .map((target) => `${relative(SRC, file)} imports ${relative(SRC, target)}`);
     });
     expect(violations).toEqual([]);
+  });
+
+  test("classify and plan stay pure: no Node module, no clock, no randomness", () => {
+    const impure = ["classify.ts", "plan.ts", "rewrap-evidence.ts", "project.ts"].filter((name) => /from\s+"node:|Date\.now|Math\.random|process\./.test(readFileSync(join(SRC, "engine", name), "utf8")));
+    expect(impure).toEqual([]);
   });
 
   test("only the composition root opens a simulator from configuration; the shells open backends through it", () => {

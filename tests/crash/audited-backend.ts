@@ -86,14 +86,16 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
         () => inner.clearNew(command, signers, options),
       ),
     rewrap: (vp: Vp, signers: Signers, options?: RewrapOptions) => mutate("rewrap", [], vp, nothing, () => inner.rewrap(vp, signers, options)),
-    // The combined rotate promotes by itself after its marker: judged at the marker, as a set immediate would be.
-    rotate: (vp: Vp, signers: Signers, options: RotateOptions = {}) => {
-      let marker: Promise<void> = Promise.resolve();
-      const onMarker = () => {
-        marker = promotable(vp, "the rotate's set immediate");
-        options.onMarker?.();
-      };
-      return mutate("rotate", [], vp, nothing, () => inner.rotate(vp, signers, { ...options, onMarker }).finally(() => marker));
+    // The combined rotate promotes by itself: judged from the registers, whether its marker reached us or was lost.
+    // Records only move towards `vp` inside it, so a unit it promoted is judged as a set immediate would be, afterwards.
+    rotate: (vp: Vp, signers: Signers, options?: RotateOptions) => {
+      const onVp = () => describeSimulatedInstance(dir, instanceId).units.filter((u) => u.current.status === "Valid" && sameVp(u.current.vp, vp)).map((u) => u.id);
+      const before = onVp();
+      return mutate("rotate", [], vp, nothing, () =>
+        inner.rotate(vp, signers, options).finally(async () => {
+          if (onVp().some((id) => !before.includes(id))) await promotable(vp, "the rotate's set immediate");
+        }),
+      );
     },
     setImmediate: (command: UnitsCommand, signers: Signers, options?: CallOptions) =>
       mutate("setImmediate", command.units, command.expectedVp, () => promotable(command.expectedVp, `setImmediate on ${command.units.join(",")}`), () => inner.setImmediate(command, signers, options)),

@@ -139,7 +139,7 @@ export function crashPoints(template: Template): { readonly command: AuditedCall
  * as well.
  */
 export function scenariosFor(template: Template, options: { full: boolean } = { full: true }): Scenario[] {
-  const faults: ({ label: string; fault: FaultSpec } | { label: string; faults: FaultSpec[] })[] = [];
+  const faults: { label: string; faults: FaultSpec[] }[] = [];
   const seen = new Map<string, number>();
   for (const call of crashPoints(template)) {
     const key = `${call.command}:${call.units.join(",")}`;
@@ -148,29 +148,28 @@ export function scenariosFor(template: Template, options: { full: boolean } = { 
     const at = { command: call.command, skip, ...(call.units.length === 1 ? { unit: call.units[0] } : {}) };
     const where = `${call.command}${call.units.length === 1 ? `@${call.units[0].slice(0, 8)}` : ""}#${skip}`;
     faults.push(
-      { label: `crash before ${where}`, fault: { kind: "crash", when: "before", ...at } },
-      { label: `crash after ${where}`, fault: { kind: "crash", when: "after", ...at } },
-      { label: `failure before ${where}`, fault: { kind: "fail", when: "before", ...at } },
-      { label: `failure after ${where}`, fault: { kind: "fail", when: "after", ...at } },
-      { label: `transient 500 at ${where}`, fault: { kind: "transient", ...at } },
-      { label: `lost response of ${where}`, fault: { kind: "lostResponse", ...at } },
+      { label: `crash before ${where}`, faults: [{ kind: "crash", when: "before", ...at }] },
+      { label: `crash after ${where}`, faults: [{ kind: "crash", when: "after", ...at }] },
+      { label: `failure before ${where}`, faults: [{ kind: "fail", when: "before", ...at }] },
+      { label: `failure after ${where}`, faults: [{ kind: "fail", when: "after", ...at }] },
+      { label: `transient 500 at ${where}`, faults: [{ kind: "transient", ...at }] },
+      { label: `lost response of ${where}`, faults: [{ kind: "lostResponse", ...at }] },
     );
     if (call.command === "rewrap" || call.command === "rotate") {
-      for (const afterRecords of [0, 1, 3, 5]) faults.push({ label: `crash mid-rewrap after ${afterRecords} records`, fault: { kind: "crashMidRewrap", afterRecords } });
+      for (const afterRecords of [0, 1, 3, 5]) faults.push({ label: `crash mid-rewrap after ${afterRecords} records`, faults: [{ kind: "crashMidRewrap", afterRecords }] });
     }
     if (call.command === "rotate") {
       // After the marker: before any promotion, after k of n, after all of them (before the command returns); and the
       // same with the marker lost, the output cut off before the caller saw it.
       const units = template.shape.operational + template.shape.recovery + template.shape.failover;
       for (let promoted = 0; promoted <= units; promoted++) {
-        faults.push({ label: `crash in rotate after the marker and ${promoted} promotion(s)`, fault: { kind: "crashInRotate", promoted } });
+        faults.push({ label: `crash in rotate after the marker and ${promoted} promotion(s)`, faults: [{ kind: "crashInRotate", promoted }] });
         faults.push({ label: `marker lost, then a crash after ${promoted} promotion(s)`, faults: [{ kind: "lostMarker" }, { kind: "crashInRotate", promoted }] });
       }
-      faults.push({ label: "marker lost, the rotate completes", fault: { kind: "lostMarker" } });
+      faults.push({ label: "marker lost, the rotate completes", faults: [{ kind: "lostMarker" }] });
     }
   }
-  return faults.flatMap(({ label, ...armed }) => {
-    const faultList = "faults" in armed ? armed.faults : [armed.fault];
+  return faults.flatMap(({ label, faults: faultList }) => {
     const dies = faultList.some((f) => f.kind === "crash" || f.kind === "crashMidRewrap" || f.kind === "crashInRotate");
     return shapesFor(template.rotation, options.full).flatMap((capabilities) => {
       const sampled = !options.full && capabilities.rewrapStatus === "hidden";
@@ -287,6 +286,9 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     const result = await executorFor(second, template, handed.journal, () => undefined).run();
     problems.push(...record.violations);
     if (result.outcome === "refused") {
+      // The marker our journal recorded is the proof a combined backend gives: resumed with it, undisturbed, the run repairs.
+      const markerJournaled = scenario.faults.some((f) => f.kind === "crashInRotate") && !scenario.faults.some((f) => f.kind === "lostMarker");
+      if (markerJournaled && scenario.resumeWithJournal && scenario.interference === "none") problems.push(`a run resumed with the journaled marker was refused (${result.refusal?.code})`);
       const after = await snapshot(second, dir, fixture.instanceId);
       if (result.steps > 0 || before !== after) problems.push(`invariant 5: the resumed run was refused (${result.refusal?.code}) after changing the instance`);
       return { scenario, outcome: problems.length ? "failed" : "refusedUnchanged", problems: problems.length ? problems : [`refused: ${result.refusal?.code}: ${result.refusal?.message}`] };

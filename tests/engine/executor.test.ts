@@ -4,6 +4,7 @@ import { Executor, ExecutionError, type ExecutorOptions } from "../../src/engine
 import type { Journal } from "../../src/engine/journal";
 import type { ProgressEvent } from "../../src/engine/progress";
 import { fakeBackend } from "../helpers/fake-backend";
+import { DEFAULT_CAPABILITIES } from "../../src/engine/port/capabilities";
 import { DESIRED, obs, unit, VP } from "./observations";
 
 const { X, D } = VP;
@@ -85,6 +86,33 @@ describe("the executor", () => {
     };
     await executor(backend).run.run();
     expect(calls).toEqual([["u1", "u2"]]);
+  });
+
+  test("a combined rotate's marker is journaled at once; a journal that cannot be written then fails the step, not the process", async () => {
+    const combined = () => {
+      const backend = fakeBackend(active(), { capabilities: { ...DEFAULT_CAPABILITIES, rotation: "combined" } });
+      const rotate = backend.rotate.bind(backend);
+      backend.rotate = async (vp, s, options) => {
+        options?.onMarker?.();
+        // The command goes on promoting while the marker is being persisted.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return rotate(vp, s, options);
+      };
+      return backend;
+    };
+    const journals: Journal[] = [];
+    await executor(combined(), { persist: (j) => void journals.push(j) }).run.run();
+    expect(journals.find((j) => j.rewrapProof?.source === "marker")?.steps.at(-1)).toMatchObject({ action: "rotate", outcome: "started" });
+
+    const persisted: Journal[] = [];
+    const diskFull = (j: Journal) => {
+      if (j.rewrapProof?.source === "marker") throw new Error("ENOSPC: no space left on device");
+      persisted.push(j);
+    };
+    const error = await executor(combined(), { persist: diskFull }).run.run().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecutionError);
+    expect((error as Error).message).toContain("ENOSPC");
+    expect(persisted.at(-1)?.steps.at(-1)).toMatchObject({ action: "rotate", outcome: "failed" });
   });
 
   test("retries a transient error after re-observing, and reports the retry", async () => {

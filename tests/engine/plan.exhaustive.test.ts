@@ -57,8 +57,13 @@ function reportsOf(truth: Truth, units: readonly UnitStatus[]): RewrapStatus[] {
 }
 
 const allUnder = (truth: Truth, vp: Vp) => truth.length === 0 || truth.every((v) => sameVp(v, vp));
-const step = (action: Action["kind"], vp: Vp, outcome: "ok" | "failed" = "ok") => ({ action, units: ["u1"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
-const proof = (vp: Vp) => ({ rewrapProof: { vp, source: "rewrap" as const, at: "2026-01-01T00:00:00.000Z" } });
+const step = (action: Action["kind"], vp: Vp, outcome: "started" | "ok" | "failed" = "ok") => ({ action, units: ["u1"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
+const proof = (vp: Vp, source: "rewrap" | "marker" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
+/** The history that earns a proof: our load, commit and rewrap (a separate backend), or our rotate's marker (a combined one). */
+const proven = (vp: Vp) => [
+  { ...proof(vp), steps: [step("loadNew", vp), step("commitNew", vp), step("rewrap", vp)] },
+  { ...proof(vp, "marker"), steps: [step("loadNew", vp), step("commitNew", vp), step("rotate", vp, "started")] },
+];
 
 /**
  * Journals: ours (bound, open, from X) only ever claim what is true (a rewrap proof only when every record is under
@@ -89,7 +94,7 @@ function journalsFor(truth: Truth, units: readonly UnitStatus[]): (Journal | und
     ours(D, { ...proof(D), steps: [step("loadNew", D), step("rewrap", D), step("loadNew", D)] }),
   ];
   for (const target of [T, D]) {
-    if (allUnder(truth, target)) journals.push(ours(target, proof(target)), ours(target, { ...proof(target), fromVp: null }));
+    if (allUnder(truth, target)) journals.push(...proven(target).flatMap((history) => [ours(target, history), ours(target, { ...history, fromVp: null })]));
     else if (units.some((u) => !holds(u, target))) journals.push(ours(target, { ...proof(target), steps: [step("loadNew", target), step("rewrap", target)] }));
   }
   return journals;

@@ -316,8 +316,9 @@ export class SimulatorBackend implements Backend {
     const unit = targetUnit(this.store.read(), unitId);
     if (decide(unit) === "noop") return;
     const keys = chooseSigners(signers.keys, unit.admins, requiredSignatures(command, unit.thresholds.signature));
-    // readFirst: the command cannot carry the VP (the TKE CLI's), so the unit acts on whatever its register holds; the
-    // read above (decide) is the only VP check, and the transaction counter catches a change since that read.
+    // readFirst: the command cannot carry the VP (the TKE CLI's), so the unit acts on whatever its register holds and
+    // the read above (decide) is the only VP check. Signing with the counter of that read is stricter than IBM's SDK,
+    // which reads the counter afresh for each command (capabilities.ts).
     const bindsVp = this.capabilities.vpBinding === "hsm";
     const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key, bindsVp };
     await this.store.update((state) => ({ state: replaceUnit(state, executeOnHsm(findUnit(state, unitId), request)) }));

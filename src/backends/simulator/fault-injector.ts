@@ -6,7 +6,6 @@ import {
   faultError,
   faultMatches,
   isCrash,
-  isMarkerFault,
   recordMatch,
   startMidRewrap,
   type ArmedFault,
@@ -87,13 +86,9 @@ export class FaultInjector {
    * the process dies, if a fault says so. Every match is recorded before it acts, as for the other faults.
    */
   async atMarker(): Promise<{ readonly markerLost: boolean; readonly crashAfterPromoting?: number }> {
-    const fired: ArmedFault[] = [];
-    for (const kind of ["lostMarker", "crashInRotate"] as const) {
-      const firing = await this.match((f) => isMarkerFault(f) && f.kind === kind);
-      if (firing) fired.push(firing);
-    }
-    const crash = fired.find((f) => f.kind === "crashInRotate");
-    return { markerLost: fired.some((f) => f.kind === "lostMarker"), ...(crash?.kind === "crashInRotate" ? { crashAfterPromoting: crash.promoted } : {}) };
+    const lost = await this.match((f) => f.kind === "lostMarker");
+    const crash = await this.match((f) => f.kind === "crashInRotate");
+    return { markerLost: lost !== undefined, ...(crash?.kind === "crashInRotate" ? { crashAfterPromoting: crash.promoted } : {}) };
   }
 
   /** The process dies inside the combined rotate, after the marker and `promoted` promotions. */

@@ -194,10 +194,6 @@ export function isCrash(fault: Fault): boolean {
   return fault.kind === "crash" || fault.kind === "crashMidRewrap" || fault.kind === "crashInRotate";
 }
 
-/** The faults that act at the combined rotate's marker. */
-export type MarkerFault = Extract<ArmedFault, { kind: "crashInRotate" | "lostMarker" }>;
-export const isMarkerFault = (fault: ArmedFault): fault is MarkerFault => fault.kind === "crashInRotate" || fault.kind === "lostMarker";
-
 /**
  * Starts a rewrap run against the mid-rewrap crash faults: a fault still skipping records the run as a match and
  * lets it pass; otherwise the first live one is returned, armed for this run but not consumed until it fires.

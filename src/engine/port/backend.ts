@@ -102,8 +102,8 @@ export interface Lease {
  * - Read methods (`listUnits`, `queryUnit`, `rewrapStatus`) never mutate.
  * - A mutating method acts only on selected units and only when the registers hold `expectedVp`; called again after
  *   it took effect with the same `expectedVp` it returns success, so a lost response can be retried safely. A set
- *   command acts on its units one after another and stops at the first failure: the next observation tells which
- *   units it reached.
+ *   command acts on its units in parallel or one after another, as the backend can, and reports the first failure
+ *   once the units it started on have settled: the next observation tells which units it reached.
  * - `rewrap` exists only with `capabilities.rotation` `separate`, `rotate` only with `combined`; the other rejects
  *   with UnsupportedCommandError.
  * - Errors are the typed errors of `./errors`; `isTransient` tells which may be retried.

@@ -8,10 +8,12 @@
  * - `rotation`: `separate` when the rewrap and set immediate are separate commands; `combined` when one command
  *   rewraps key storage, prints "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." and then promotes every
  *   selected unit by itself (`cryptounit-mk-rotate`): `Backend.rotate` instead of `Backend.rewrap`.
- * - `vpBinding`: `hsm` when commit, clear and set immediate carry the expected VP and the HSM refuses a mismatch (EP11,
- *   the TKE API); `readFirst` when the command cannot carry it and the backend reads the register first and refuses
- *   a mismatch itself (the TKE CLI): a change between that read and the command is caught only by the HSM's
- *   transaction counter and by the engine's lease.
+ * - `vpBinding`: `hsm` when commit and set immediate carry the expected VP and the HSM refuses a mismatch (EP11
+ *   commit and finalize, the TKE API); `readFirst` when the command cannot carry it and the backend reads the register
+ *   first and refuses a mismatch itself (the TKE CLI). Clear carries no VP in either shape. With `readFirst` only the
+ *   engine's lease stands between that read and the command: IBM's SDK reads the transaction counter afresh for every
+ *   signed command, so the counter does not catch a change made in between. (The simulator still signs with the
+ *   counter of its own read, which is stricter than IBM's CLI.)
  */
 export const CAPABILITY_CHOICES = {
   rewrapStatus: ["reported", "hidden"],
