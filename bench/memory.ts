@@ -38,7 +38,7 @@ export async function measureRotationMemory(records: number): Promise<RotationMe
       dir: fixture.dir,
       instanceId: fixture.instanceId,
       targetVp: target.vp,
-      keyParts: target.material.map((m) => ({ file: m.file, value: Buffer.from(m.value).toString("hex") })),
+      keyParts: target.values.map((m) => ({ file: m.file, value: Buffer.from(m.value).toString("hex") })),
       signatureKeys: fixture.admins.map((a) => ({ file: a.file, password: a.password })),
     };
     const memory = await runChild(job);

@@ -27,7 +27,7 @@ export async function measureRefresh(shape: Shape, latencyMs: number, runs: numb
   const fixture = await createSimFixture({ shape: shape.units, records: SMALL_KEY_STORAGE });
   try {
     const context = (latency: number): LifecycleContext => ({
-      config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: latency, simulatorRewrapStatus: "reported", simulatorRotation: "separate", simulatorVpBinding: "hsm" },
+      config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: latency, simulatorRewrapStatus: "reported", simulatorRotation: "separate", simulatorVpBinding: "hsm", simulatorKeyParts: "material" },
       log: () => undefined,
     });
     // The outputs `up` would have stored: one unmeasured read at latency 0 makes them (and warms the code path).

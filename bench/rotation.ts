@@ -94,7 +94,7 @@ function executorFor(fixture: SimFixture, backend: Backend): Executor {
   const target = fixture.keyParts[1];
   return new Executor({
     backend,
-    desired: { vp: target.vp, signerSkis: fixture.signers.keys.map((k) => k.ski) },
+    desired: { key: { kind: "vp", vp: target.vp }, signerSkis: fixture.signers.keys.map((k) => k.ski) },
     material: { keyParts: target.material, signers: fixture.signers },
     owner: "bench",
   });

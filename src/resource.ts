@@ -17,11 +17,18 @@ export interface SecretFileArgs {
 export interface MasterKeyArgs {
   /** The HPCS service instance id (GUID). Changing it replaces the resource. */
   readonly instanceId: pulumi.Input<string>;
-  /** The 2 or 3 key part files whose XOR is the master key (`hpcs-mk keypart create`). */
+  /**
+   * The 2 or 3 key part files whose XOR is the master key (`hpcs-mk keypart create`), or, with a backend that opens them
+   * itself (IBM's TKE CLI plug-in), IBM's own files: then their key is learned when a load reports it.
+   */
   readonly keyParts: pulumi.Input<[pulumi.Input<SecretFileArgs>, pulumi.Input<SecretFileArgs>, ...pulumi.Input<SecretFileArgs>[]]>;
   /** TKE signature key files (`N.sigkey`) of installed administrators: enough to meet the signature threshold. */
   readonly signatureKeys: pulumi.Input<pulumi.Input<SecretFileArgs>[]>;
-  /** When set, `check` refuses key parts that do not make this verification pattern. */
+  /**
+   * The verification pattern the key parts make. Where the provider opens them, `check` refuses key parts that do not
+   * make it; where the backend opens them itself, it is their key until a load reports it (a load that reports another
+   * stops the rotation: KeyPartsMismatch). Declare it after an UnknownPendingKey refusal, once the load is confirmed.
+   */
   readonly expectedVerificationPattern?: pulumi.Input<string>;
   /**
    * An operator's attestation that key storage is entirely under a verification pattern, written `<VP>:<code>` exactly
@@ -42,13 +49,16 @@ export class MasterKey extends pulumi.dynamic.Resource {
   declare readonly instanceId: pulumi.Output<string>;
   /** The VP every unit's current register holds; null while units disagree. */
   declare readonly verificationPattern: pulumi.Output<string | null>;
-  declare readonly desiredVerificationPattern: pulumi.Output<string>;
+  /** The VP of the declared key: computed, declared, or learned from a load of the files; null until known. */
+  declare readonly desiredVerificationPattern: pulumi.Output<string | null>;
   declare readonly phase: pulumi.Output<PhaseName>;
   declare readonly units: pulumi.Output<UnitOutput[]>;
   declare readonly rotation: pulumi.Output<Journal | null>;
   declare readonly lastRotatedAt: pulumi.Output<string | null>;
   declare readonly driftReasons: pulumi.Output<string[]>;
   declare readonly keyPartFiles: pulumi.Output<string[]>;
+  /** SHA-256 of each key part file: the ids IBM's Activity Tracker records as `masterKeyIds`. */
+  declare readonly keyPartIds: pulumi.Output<string[]>;
   declare readonly lastStep: pulumi.Output<LastStep>;
   declare readonly backend: pulumi.Output<string>;
 
@@ -69,6 +79,7 @@ export class MasterKey extends pulumi.dynamic.Resource {
       lastRotatedAt: undefined,
       driftReasons: undefined,
       keyPartFiles: undefined,
+      keyPartIds: undefined,
       lastStep: undefined,
       backend: undefined,
     };

@@ -37,8 +37,8 @@ async function main(): Promise<void> {
     const backend = await openSimulator({ dir: job.dir, instanceId: job.instanceId });
     const result = await new Executor({
       backend,
-      desired: { vp: job.targetVp, signerSkis: signers.keys.map((k) => k.ski) },
-      material: { keyParts, signers },
+      desired: { key: { kind: "vp", vp: job.targetVp }, signerSkis: signers.keys.map((k) => k.ski) },
+      material: { keyParts: { kind: "material", parts: keyParts }, signers },
       owner: "bench",
     }).run();
     const report: RotationMemory = {

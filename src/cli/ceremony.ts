@@ -5,10 +5,13 @@ import { journalBinding, type Journal, type JournalBinding } from "../engine/jou
 import type { PhaseName } from "../engine/phases";
 import type { Desired } from "../engine/plan";
 import { previewCeremony, type Preview } from "../engine/preview";
-import { openKeyParts, type OpenedKeyParts } from "../files/key-parts";
+import { keyPartFileRefs, openKeyParts, type KeyPartRef } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { parseAttestation } from "../engine/attestation";
-import type { Vp } from "../model/vp";
+import type { DeclaredKey } from "../engine/declared-key";
+import type { Material } from "../engine/executor";
+import { InputError } from "../model/errors";
+import { parseVp, sameVp, type Vp } from "../model/vp";
 import type { GlobalOptions } from "./argv";
 import { cliConfig, displayPath } from "./config";
 import type { CommandContext } from "./context";
@@ -29,13 +32,16 @@ export interface CeremonyOptions extends GlobalOptions {
   readonly journal: string | undefined;
   /** An operator's attestation, `<VP>:<code>` (`--attest-rewrap-complete`). */
   readonly attestRewrapComplete: string | undefined;
+  /** The VP the key parts make (`--expected-vp`): a check, or the key of files only the backend opens. */
+  readonly expectedVp: string | undefined;
 }
 
 export interface OpenedCeremony {
   readonly backend: Backend;
   readonly journalFile: string;
   readonly journal: Journal | undefined;
-  readonly keyParts: OpenedKeyParts;
+  /** The key parts as the backend takes them (`capabilities.keyParts`). */
+  readonly keyParts: Material["keyParts"];
   readonly signers: Signers;
   readonly desired: Desired;
   /** This instance and service: a journal is evidence only when it was written for them. */
@@ -54,16 +60,35 @@ export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): 
   const journal = readJournalFile(journalFile);
   const partRefs = await keyPartRefs(ctx, opts.keyPart, opts.keyPartPasswordEnv, "--key-part-password-env");
   const signerRefs = await signatureKeyRefs(ctx, opts.signatureKey, opts.signatureKeyPasswordEnv, "--signature-key-password-env");
-  const keyParts = openKeyParts(partRefs);
+  const expectedVp = opts.expectedVp === undefined ? undefined : parseVp(opts.expectedVp);
+  const parts = openParts(backend, partRefs, expectedVp);
   try {
     const signers = openSigners(signerRefs);
     const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
-    const desired: Desired = { vp: keyParts.vp, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
-    return { backend, journalFile, journal, keyParts, signers, desired, binding: journalBinding(backend), close: () => keyParts.close() };
+    const desired: Desired = { key: parts.key, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
+    return { backend, journalFile, journal, keyParts: parts.keyParts, signers, desired, binding: journalBinding(backend), close: parts.close };
   } catch (e) {
-    keyParts.close();
+    parts.close();
     throw e;
   }
+}
+
+/**
+ * The key parts in the form the backend takes, and the declared key: decrypted here (the VP is known, and
+ * `--expected-vp` is a check), or only hashed, for a backend that opens the files itself (the key is `--expected-vp`,
+ * or learned when a load reports it).
+ */
+function openParts(backend: Backend, refs: readonly KeyPartRef[], expectedVp: Vp | undefined): { keyParts: Material["keyParts"]; key: DeclaredKey; close(): void } {
+  if (backend.capabilities.keyParts === "opaque") {
+    const files = keyPartFileRefs(refs);
+    return { keyParts: { kind: "files", files }, key: { kind: "files", ids: files.map((f) => f.sha256), ...(expectedVp ? { expectedVp } : {}) }, close: () => undefined };
+  }
+  const opened = openKeyParts(refs);
+  if (expectedVp !== undefined && !sameVp(expectedVp, opened.vp)) {
+    opened.close();
+    throw new InputError(`--expected-vp: the key parts make the master key ${opened.vp}, not ${expectedVp}; check that the right --key-part files are given (hpcs-mk keypart show)`, "expectedVp");
+  }
+  return { keyParts: { kind: "material", parts: opened.parts }, key: { kind: "vp", vp: opened.vp }, close: () => opened.close() };
 }
 
 /** The TKE CLI command each action stands for, so people who know TKE can read a plan. */
@@ -86,7 +111,8 @@ export interface PlannedStep {
   readonly action: ActionKind;
   readonly tke: string;
   readonly units: readonly UnitNum[];
-  readonly vp: Vp;
+  /** The key the step is bound to; null for a load of key part files whose key it is to learn. */
+  readonly vp: Vp | null;
   readonly reason: string;
 }
 
@@ -110,7 +136,7 @@ export function planCeremony(view: InstanceView, ceremony: Pick<OpenedCeremony, 
     action: s.action.kind,
     tke: TKE_COMMANDS[s.action.kind],
     units: units.filter((u) => s.action.units.includes(u.id)),
-    vp: s.action.vp,
+    vp: s.action.vp ?? null,
     reason: s.reason,
   }));
   return { units, steps, end: preview.end };

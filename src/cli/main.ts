@@ -22,6 +22,7 @@ import { styleFor, type Style } from "./render/style";
 import { jsonDocument, type Report } from "./report";
 import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
 import { printable } from "../format/printable";
+import { parseVp } from "../model/vp";
 
 /**
  * hpcs-mk — the companion CLI. This file only registers the commands (flags, help, examples), parses argv, and maps
@@ -57,6 +58,11 @@ const ceremonyFlags = {
     value: "VP:CODE",
     help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it), for the situation CODE names, as a RewrapNotProven refusal prints it; recorded in the journal',
   },
+  expectedVp: {
+    kind: "string",
+    value: "VP",
+    help: "the verification pattern the key parts make: checked against them where hpcs-mk opens them; where the backend opens the files itself, the key they make until a load reports it",
+  },
 } as const;
 
 function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefined {
@@ -66,6 +72,9 @@ function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefin
   if (signers.length === 0) return "give at least one --signature-key file (an installed administrator's N.sigkey)";
   if (typeof o.attestRewrapComplete === "string" && parseAttestation(o.attestRewrapComplete) === undefined) {
     return `--attest-rewrap-complete: ${ATTESTATION_FORMAT}`;
+  }
+  if (typeof o.expectedVp === "string" && parseVp(o.expectedVp) === undefined) {
+    return "--expected-vp: expected a 64-character hex verification pattern, as ibmcloud tke cryptounit-mk or hpcs-mk keypart show prints it";
   }
   return (
     pairingProblem(parts, o.keyPartPasswordEnv as string[], "--key-part", "--key-part-password-env") ??

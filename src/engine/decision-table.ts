@@ -50,7 +50,7 @@ export function exampleObservation(units: UnitStatus[], rewrap: RewrapStatus = {
 /** A journal of this tool's rotation from `old` to `targetVp` on the example instance, open, with no steps. */
 export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Journal {
   return {
-    schemaVersion: 2,
+    schemaVersion: 3,
     rotationId: "rot-example",
     binding: EXAMPLE_BINDING,
     fromVp: EXAMPLE_VPS.old,
@@ -58,12 +58,13 @@ export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Jour
     startedAt: "2026-01-01T00:00:00.000Z",
     completedAt: null,
     rewrapProof: null,
+    keyParts: null,
     steps: [],
     ...extra,
   };
 }
 
-export const EXAMPLE_DESIRED: Desired = { vp: EXAMPLE_VPS.desired, signerSkis: EXAMPLE_ADMINS.map((a) => a.ski) };
+export const EXAMPLE_DESIRED: Desired = { key: { kind: "vp", vp: EXAMPLE_VPS.desired }, signerSkis: EXAMPLE_ADMINS.map((a) => a.ski) };
 
 export type ExpectedDecision =
   | { readonly kind: "act"; readonly action: ActionKind; readonly units: readonly string[] }
@@ -71,7 +72,15 @@ export type ExpectedDecision =
   | { readonly kind: "refuse"; readonly code: RefusalCode };
 
 /** The stages of a rotation, in the order a rotation goes through them; the document has one table per stage. */
-export const STAGES = ["Before a rotation", "Loading and committing the new key", "Rewrapping key storage", "Promotion", "A pending key that is not the declared one", "Refusals"] as const;
+export const STAGES = [
+  "Before a rotation",
+  "Loading and committing the new key",
+  "Rewrapping key storage",
+  "Promotion",
+  "A pending key that is not the declared one",
+  "Key part files only the backend opens",
+  "Refusals",
+] as const;
 export type Stage = (typeof STAGES)[number];
 
 export interface DecisionRow {
@@ -122,13 +131,19 @@ const j = exampleJournal;
 const complete = (targetVp: Vp, records = 10): RewrapStatus => ({ state: "complete", targetVp, records });
 const unknown: RewrapStatus = { state: "unknown" };
 const proof = (vp: Vp, source: "backend" | "rewrap" | "marker" | "attestation" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
-const step = (action: ActionKind, vp: Vp, outcome: "started" | "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
+const step = (action: ActionKind, vp: Vp | null, outcome: "started" | "ok" | "failed" = "ok") => ({ action, units: ["u1", "u2"], vp, outcome, at: "2026-01-01T00:00:00.000Z", message: null });
 /** An attestation of `vp` made for the situation (from-key, promoted units) of the example instance, or for another one. */
 const attested = (vp: Vp, fromVp: Vp | undefined, promoted: readonly string[] = []): Desired => ({
   ...EXAMPLE_DESIRED,
   rewrapAttestation: { vp, code: situationCode({ instanceId: EXAMPLE_BINDING.instanceId, targetVp: vp, fromVp, promoted }) },
 });
 const committed = (vp: Vp) => [u("u1", old, `c:${vp}`), u("u2", old, `c:${vp}`)];
+/** Key part files only the backend opens: their SHA-256s, and, where the user declared it, the VP they make. */
+const FILE_IDS = ["1f".repeat(32), "2e".repeat(32)];
+const files = (expectedVp?: Vp): Desired => ({ ...EXAMPLE_DESIRED, key: { kind: "files", ids: FILE_IDS, ...(expectedVp ? { expectedVp } : {}) } });
+/** Our journal recording that a load of the files reported `madeVp` (null: the load never reported). */
+const learnedBy = (madeVp: Vp | null, extra: Partial<Journal> = {}): Journal =>
+  j(madeVp ?? desired, { targetVp: madeVp, keyParts: { ids: FILE_IDS, madeVp, at: madeVp && "2026-01-01T00:00:00.000Z" }, steps: [step("loadNew", madeVp, madeVp ? "ok" : "started")], ...extra });
 const halfPromoted = (selected = true) => [u("u1", desired, "-", { selected }), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)];
 
 export const DECISION_TABLE: readonly DecisionRow[] = [
@@ -204,7 +219,7 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     why: "a rotation that cannot be committed would strand the instance half-way",
     ibm: `${IBM.admins} ${IBM.initialConditions}`,
     report: "either",
-    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: { vp: desired, signerSkis: [EXAMPLE_ADMINS[0].ski] } },
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: { ...EXAMPLE_DESIRED, signerSkis: [EXAMPLE_ADMINS[0].ski] } },
     expect: { kind: "refuse", code: "PrecheckFailed" },
   },
   // Loading and committing the new key
@@ -670,6 +685,94 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     example: { observation: o(committed(other), unknown), journal: j(other, { steps: [step("loadNew", other)] }) },
     expect: { kind: "act", action: "rewrap", units: ["u1", "u2"] },
   },
+  // Key part files only the backend opens
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Active",
+    when: "no load of the declared files has reported the key they make, and no VP is declared",
+    then: "load them into every unit to learn it (cryptounit-mk-load); the key the load reports is journaled, and the rotation goes on to it",
+    why: "a load changes nothing a rotation cannot continue or clear; no other step is taken before the key is known",
+    ibm: IBM.load,
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: files() },
+    expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Uninitialized",
+    when: "the key the declared files make is not known, the backend cannot report key storage",
+    then: "load them to learn it; proof that key storage is empty is asked for once it is known, before set immediate",
+    why: "an attestation names the key it is for, so it can only be asked for once the load told it",
+    ibm: IBM.notCovered("first-time initialisation"),
+    example: { observation: o([u("u1", "-", "-"), u("u2", "-", "-")], unknown), desired: files() },
+    expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Active",
+    when: "our journal records that the declared files make the current key (a load of them reported it, or was refused as the same key)",
+    then: "done",
+    why: "what files make does not change: the journal of this instance says it, open or closed",
+    ibm: '"Make sure that at least one master key part is not used for the current master key. Otherwise, the same master key is generated and you are not able to load it to the new master key register."',
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: files(), journal: learnedBy(old, { completedAt: "2026-01-02T00:00:00.000Z" }) },
+    expect: { kind: "done" },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Active",
+    when: "only a journal of another instance, or of an earlier release, says what the declared files make",
+    then: "load them to learn it",
+    why: "only a journal this tool wrote on this instance through this service names what the files make",
+    ibm: IBM.load,
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: files(), journal: learnedBy(old, { binding: { ...EXAMPLE_BINDING, instanceId: "another-instance" } }) },
+    expect: { kind: "act", action: "loadNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Loaded",
+    when: "our journal records that the declared files make the pending key",
+    then: "commit every unit",
+    why: "the pending key is the declared one",
+    ibm: IBM.notCovered("the page starts at cryptounit-mk-rotate"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${desired}`), u("u2", old, `u:${desired}`)]), desired: files(), journal: learnedBy(desired) },
+    expect: { kind: "act", action: "commitNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Loaded",
+    when: "the user declared the VP the files make (expectedVerificationPattern), and it is the pending key",
+    then: "commit every unit",
+    why: "the declared VP is the declared key",
+    ibm: IBM.notCovered("the page starts at cryptounit-mk-rotate"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${desired}`), u("u2", old, `u:${desired}`)]), desired: files(desired) },
+    expect: { kind: "act", action: "commitNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Loaded",
+    when: "units hold a pending key, and nothing records what the declared files make (a run died during their load, or someone else loaded a key)",
+    then: "refuse (UnknownPendingKey), change nothing: declare the key's VP once the load's output or Activity Tracker shows the files made it",
+    why: "an unknown key is never guessed to be the declared one; a wrong guess would finish someone else's rotation or strand ours",
+    ibm: IBM.notCovered("an interrupted cryptounit-mk-load"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), desired: files(), journal: learnedBy(null, { targetVp: null }) },
+    expect: { kind: "refuse", code: "UnknownPendingKey" },
+  },
+  {
+    stage: "Key part files only the backend opens",
+    phase: "Loaded",
+    when: "the declared VP is not the key a load of the declared files reported",
+    then: "refuse (KeyPartsMismatch), change nothing",
+    why: "either the files or the declared VP is wrong, and only a person can tell which",
+    ibm: IBM.notCovered("a wrong key part file"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), desired: files(desired), journal: learnedBy(other) },
+    expect: { kind: "refuse", code: "KeyPartsMismatch" },
+  },
   // Refusals
   {
     stage: "Refusals",
@@ -703,8 +806,9 @@ export function reportOf(row: DecisionRow): string {
 /** The backend column: what the row needs the backend to report, and the rotation shape where the row is about one. */
 function backendOf(row: DecisionRow): string {
   const report = reportOf(row);
-  if (row.rotation === "combined") return `${report}; combined rotate`;
-  return row.expect.kind === "act" && row.expect.action === "rewrap" ? `${report}; separate rewrap` : report;
+  const opaque = row.example.desired?.key.kind === "files" ? "; opens key part files" : "";
+  if (row.rotation === "combined") return `${report}; combined rotate${opaque}`;
+  return row.expect.kind === "act" && row.expect.action === "rewrap" ? `${report}; separate rewrap${opaque}` : `${report}${opaque}`;
 }
 
 /** The next step as each backend shape takes it: a separate rewrap is the combined rotate command elsewhere. */
@@ -737,7 +841,11 @@ export function renderDecisionTable(): string {
     "promotes; where one command does both (`combined rotate`, IBM's `cryptounit-mk-rotate`), the engine runs it, journals",
     "its marker \"KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.\" the moment it is printed, and a run that",
     "died after it repairs from that record. Whether the HSM enforces the VP of each command or the backend checks it by",
-    "a read first changes no row: both refuse a register that does not hold the key the step is bound to.",
+    "a read first changes no row: both refuse a register that does not hold the key the step is bound to. Where the",
+    "backend opens the key part files itself (`opens key part files`: IBM's own files, loaded by the TKE CLI plug-in), the",
+    "declared key is the files (their SHA-256s, as Activity Tracker's `masterKeyIds`) and its VP is what a load of them",
+    "reported, as our journal of this instance records it, or what the user declared (`expectedVerificationPattern`);",
+    "until one says, the engine loads them to learn it, and never takes a pending key for theirs.",
     "",
     "The last column quotes IBM's troubleshooting page for failed rotations with key part files for the same evidence.",
   ];

@@ -4,15 +4,20 @@ import type { RewrapProofSource } from "./journal";
 /**
  * Action — the next single safe step `plan` chooses. Every action carries `vp`: the key of the ceremony it belongs
  * to, which binds it (the executor refuses if a register no longer holds what the action expects) and tells the
- * journal which rotation it is part of. Names are the Backend's, one word per concept in every layer.
+ * journal which rotation it is part of. Only a load of key part files whose key is not known yet (opaque key parts,
+ * no VP declared or learned), and the selection before it, have none: that load is how the key becomes known.
+ * Names are the Backend's, one word per concept in every layer.
  */
 export type Action =
   /** cryptounit-add */
-  | { readonly kind: "select"; readonly units: readonly string[]; readonly vp: Vp }
+  | { readonly kind: "select"; readonly units: readonly string[]; readonly vp: Vp | undefined }
   /** cryptounit-rm */
   | { readonly kind: "deselect"; readonly units: readonly string[]; readonly vp: Vp }
-  /** cryptounit-mk-load */
-  | { readonly kind: "loadNew"; readonly units: readonly string[]; readonly vp: Vp }
+  /**
+   * cryptounit-mk-load. `keyPartIds`: the SHA-256s of key part files only the backend can open (opaque), which the
+   * journal records with the key the load reports they make.
+   */
+  | { readonly kind: "loadNew"; readonly units: readonly string[]; readonly vp: Vp | undefined; readonly keyPartIds?: readonly string[] }
   /** cryptounit-mk-commit */
   | { readonly kind: "commitNew"; readonly units: readonly string[]; readonly vp: Vp }
   /** cryptounit-mk-clrnew */
@@ -43,7 +48,14 @@ export type RefusalCode =
   /** Units were promoted while the backend reports the key storage rewrap not complete: never promote further. */
   | "PromotedBeforeRewrap"
   /** A promotion would need proof of a complete rewrap that neither the backend, a bound journal nor an attestation gives. */
-  | "RewrapNotProven";
+  | "RewrapNotProven"
+  /**
+   * The units hold a pending key, and the declared key part files (opaque) are not known to make it or not: nothing
+   * recorded what they make. A person confirms it (the load's output, Activity Tracker) and declares it.
+   */
+  | "UnknownPendingKey"
+  /** The declared VP (`expectedVerificationPattern`) is not the key a load reported the declared key part files to make. */
+  | "KeyPartsMismatch";
 
 export interface Act {
   readonly kind: "act";

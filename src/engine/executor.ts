@@ -1,6 +1,7 @@
 import type { Vp } from "../model/vp";
-import type { Backend, KeyPartMaterial, Lease, Signers } from "./port/backend";
-import { isTransient } from "./port/errors";
+import { sameVp } from "../model/vp";
+import type { Backend, KeyParts, Lease, Signers } from "./port/backend";
+import { isSameKeyError, isTransient } from "./port/errors";
 import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
@@ -12,9 +13,10 @@ import type { Phase } from "./phases";
 import { observedRegisters, plan, type Desired } from "./plan";
 import type { ProgressListener } from "./progress";
 
-/** The decrypted material a run needs; the caller opens it and zeroes it after the run. */
+/** What a run loads and signs with; the caller opens it and zeroes it after the run. */
 export interface Material {
-  readonly keyParts: readonly KeyPartMaterial[];
+  /** Of the kind the backend takes (`capabilities.keyParts`): decrypted values, or files only the backend opens. */
+  readonly keyParts: KeyParts;
   readonly signers: Signers;
 }
 
@@ -69,6 +71,20 @@ export class DeadlineExceededError extends HpcsError {
   readonly retryable = false;
 }
 
+/**
+ * A load reported a key other than the one it was bound to: key part files only the backend can open made `madeVp`,
+ * not the declared `expectedVp`. The journal records what they made; the next run refuses (KeyPartsMismatch).
+ */
+export class LoadedKeyMismatchError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly expectedVp: Vp,
+    readonly madeVp: Vp,
+  ) {
+    super(`the key part files made the master key ${madeVp}, not the expected ${expectedVp}; it is loaded, uncommitted, and the journal records it: run again for the next safe step`);
+  }
+}
+
 const DEFAULTS = { deadlineMs: 30 * 60_000, stepTimeoutMs: 10 * 60_000, retries: 5, maxSteps: 64, settleMs: 30_000 };
 
 /**
@@ -99,6 +115,9 @@ export class Executor {
   private readonly ending = new AbortController();
 
   constructor(private readonly options: ExecutorOptions) {
+    if (options.material.keyParts.kind !== (options.backend.capabilities.keyParts === "material" ? "material" : "files")) {
+      throw new HpcsError(`${options.backend.description} takes key parts as ${options.backend.capabilities.keyParts}, and the run was given ${options.material.keyParts.kind}; this is a bug, please report it`);
+    }
     this.journal = options.journal;
     this.clock = options.clock ?? systemClock;
     this.started = this.clock.now();
@@ -190,24 +209,37 @@ export class Executor {
     const began = this.clock.now();
     const context = { now: now(), newRotationId: this.options.newRotationId ?? randomId, binding: this.binding, observed: observedRegisters(phase, observation) };
     await this.save(beginStep(this.journal, action, context));
+    let madeVp: Vp | undefined;
     try {
-      await this.withTimeout((signal) => this.dispatch(action, signal), `${action.kind} on ${action.units.join(", ") || "the instance"}`);
+      madeVp = (await this.withTimeout((signal) => this.dispatch(action, signal), `${action.kind} on ${action.units.join(", ") || "the instance"}`)) ?? undefined;
       await this.marker;
     } catch (error) {
       await this.marker?.catch(() => undefined);
+      if (action.kind === "loadNew" && isSameKeyError(error)) {
+        // Not a failure to retry: the load tells that the declared key is the current one, and nothing was loaded.
+        await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: error.message, madeVp: error.currentVp }));
+        this.emit({ type: "keyLearned", vp: error.currentVp, current: true, elapsedMs: this.elapsedMs });
+        return;
+      }
       // Best effort: a crashed process would not get here, and the registers stay the evidence either way.
-      await this.save(endStep(this.journal as Journal, action, "failed", now(), (error as Error).message)).catch(() => undefined);
+      await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: (error as Error).message })).catch(() => undefined);
       throw error;
     }
-    await this.save(endStep(this.journal as Journal, action, "ok", now()));
+    if (madeVp !== undefined && action.vp !== undefined && !sameVp(madeVp, action.vp)) {
+      const mismatch = new LoadedKeyMismatchError(action.vp, madeVp);
+      await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: mismatch.message, madeVp }));
+      throw mismatch;
+    }
+    await this.save(endStep(this.journal as Journal, action, "ok", now(), { madeVp }));
+    if (madeVp !== undefined && action.vp === undefined) this.emit({ type: "keyLearned", vp: madeVp, current: false, elapsedMs: this.elapsedMs });
     this.emit({ type: "stepDone", action: action.kind, units: action.units, elapsedMs: this.elapsedMs, durationMs: this.clock.now() - began });
   }
 
-  private async dispatch(action: Action, signal: AbortSignal): Promise<void> {
+  /** Runs the backend command of `action`; a load returns the key it reports loading (the others, nothing). */
+  private async dispatch(action: Action, signal: AbortSignal): Promise<Vp | void> {
     const { backend, material } = this.options;
     const { signers, keyParts } = material;
     const options = { signal };
-    const command = { units: action.units, expectedVp: action.vp };
     const onProgress = ({ done, total }: { done: number; total: number }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs });
     this.marker = undefined;
     switch (action.kind) {
@@ -216,13 +248,13 @@ export class Executor {
       case "deselect":
         return backend.deselect(action.units, options);
       case "loadNew":
-        return backend.loadNew({ ...command, keyParts }, signers, options);
+        return backend.loadNew({ units: action.units, expectedVp: action.vp, keyParts }, signers, options);
       case "commitNew":
-        return backend.commitNew(command, signers, options);
+        return backend.commitNew({ units: action.units, expectedVp: action.vp }, signers, options);
       case "clearNew":
-        return backend.clearNew(command, signers, options);
+        return backend.clearNew({ units: action.units, expectedVp: action.vp }, signers, options);
       case "setImmediate":
-        return backend.setImmediate(command, signers, options);
+        return backend.setImmediate({ units: action.units, expectedVp: action.vp }, signers, options);
       case "rewrap":
         return backend.rewrap(action.vp, signers, { signal, onProgress });
       case "rotate":

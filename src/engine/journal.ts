@@ -14,11 +14,13 @@ import { ACTION_KINDS, rewrapsKeyStorage, type Action } from "./decision";
  * engine more careful, and it may carry the one proof a backend that cannot report key storage needs before any
  * promotion (`rewrapProof`).
  */
-export const JOURNAL_SCHEMA_VERSION = 2;
+export const JOURNAL_SCHEMA_VERSION = 3;
 
 const vp = z.string().refine(isVp, "expected a 64-character lower-case hex verification pattern");
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 as 64 lower-case hex characters");
 
-export const journalStepSchema = z.object({
+/** `vp` is null only for a load of key part files whose key was not known yet and that did not report it. */
+const stepV2 = z.object({
   action: z.enum(ACTION_KINDS),
   units: z.array(z.string()),
   vp,
@@ -26,6 +28,7 @@ export const journalStepSchema = z.object({
   at: z.string(),
   message: z.string().nullable(),
 });
+export const journalStepSchema = stepV2.extend({ vp: vp.nullable() });
 export type JournalStep = z.infer<typeof journalStepSchema>;
 
 /**
@@ -57,19 +60,41 @@ export type RewrapProofSource = (typeof REWRAP_PROOF_SOURCES)[number];
 const journalV2 = z.object({
   schemaVersion: z.literal(2),
   rotationId: z.string().min(1),
+  binding: z.object({ instanceId: z.string().min(1), backend: z.string().min(1) }).nullable(),
+  fromVp: vp.nullable(),
+  targetVp: vp,
+  startedAt: z.string(),
+  completedAt: z.string().nullable(),
+  rewrapProof: z.object({ vp, source: z.enum(REWRAP_PROOF_SOURCES), at: z.string() }).nullable(),
+  steps: z.array(stepV2),
+});
+
+const journalV3 = z.object({
+  schemaVersion: z.literal(3),
+  rotationId: z.string().min(1),
   /** null only for a journal an earlier release wrote (schema version 1): readable, never evidence. */
   binding: z.object({ instanceId: z.string().min(1), backend: z.string().min(1) }).nullable(),
   /** null when the instance was Uninitialized: the ceremony is a first-time initialisation. */
   fromVp: vp.nullable(),
-  targetVp: vp,
+  /**
+   * The ceremony's key. Null only while its first step, a load of key part files only the backend can open (opaque),
+   * has not reported the key they make: such a journal describes nothing but that load.
+   */
+  targetVp: vp.nullable(),
   startedAt: z.string(),
   /** Set when the instance was seen Active on `targetVp`: a closed journal is never evidence again. */
   completedAt: z.string().nullable(),
   /** Set, durably, once key storage is proven to be entirely under `vp`; promotion only follows it. */
   rewrapProof: z.object({ vp, source: z.enum(REWRAP_PROOF_SOURCES), at: z.string() }).nullable(),
+  /**
+   * Key part files only the backend can open that this ceremony loaded: their SHA-256s (sorted), and the VP a load of
+   * them reported (`madeVp`, null until one did; the current key when the load was refused as making it). What the files
+   * make is a fact about the files, so it stays true when the journal closes: `journalLearnedVp`.
+   */
+  keyParts: z.object({ ids: z.array(sha256).min(1), madeVp: vp.nullable(), at: z.string().nullable() }).nullable(),
   steps: z.array(journalStepSchema),
 });
-export type Journal = z.infer<typeof journalV2>;
+export type Journal = z.infer<typeof journalV3>;
 
 const journalV1 = z.object({
   schemaVersion: z.literal(1),
@@ -90,9 +115,10 @@ const journalV1 = z.object({
 const READERS: Readonly<Record<number, (raw: unknown) => Journal>> = {
   1: (raw) => {
     const { rewrapCompletedFor: _dropped, ...v1 } = journalV1.parse(raw);
-    return { ...v1, schemaVersion: 2, binding: null, rewrapProof: null };
+    return { ...v1, schemaVersion: JOURNAL_SCHEMA_VERSION, binding: null, rewrapProof: null, keyParts: null };
   },
-  2: (raw) => journalV2.parse(raw),
+  2: (raw) => ({ ...journalV2.parse(raw), schemaVersion: JOURNAL_SCHEMA_VERSION, keyParts: null }),
+  3: (raw) => journalV3.parse(raw),
 };
 
 export class JournalFormatError extends Error {
@@ -132,8 +158,8 @@ export interface ObservedUnit {
 export interface ObservedRotation {
   /** The key every unit (every lagging unit, when half-promoted) has as current; undefined when Empty. */
   readonly currentVp: Vp | undefined;
-  /** The pending key: the rotation's target. */
-  readonly targetVp: Vp;
+  /** The pending key: the rotation's target; undefined for a load of key part files whose key is not known yet. */
+  readonly targetVp: Vp | undefined;
   /** Every unit's keys now: whether a promotion the journal records still stands, whether its proof still can. */
   readonly units: readonly ObservedUnit[];
 }
@@ -151,14 +177,19 @@ export function journalMismatch(journal: Journal, binding: JournalBinding, rotat
   if (journal.binding === null) return "it was written by an earlier release, which did not record the instance";
   if (journal.binding.instanceId !== binding.instanceId) return `it was written for instance ${journal.binding.instanceId}`;
   if (journal.binding.backend !== binding.backend) return `it was written through ${journal.binding.backend}, not ${binding.backend}`;
-  if (journal.completedAt !== null) return `its rotation to ${shortVp(journal.targetVp)} completed at ${journal.completedAt}`;
-  if (!sameVp(journal.targetVp, rotation.targetVp)) return `it records a rotation to ${shortVp(journal.targetVp)}, not to ${shortVp(rotation.targetVp)}`;
-  const reachedTarget = rotation.currentVp !== undefined && sameVp(rotation.currentVp, rotation.targetVp);
-  if (!reachedTarget && !sameOrBothNone(journal.fromVp, rotation.currentVp)) {
-    return `it records a rotation from ${describeKey(journal.fromVp)}, but the units' current key is ${describeKey(rotation.currentVp)}`;
+  const target = journal.targetVp;
+  if (journal.completedAt !== null) return `its rotation to ${describeKey(target)} completed at ${journal.completedAt}`;
+  const fromMismatch = `it records a rotation from ${describeKey(journal.fromVp)}, but the units' current key is ${describeKey(rotation.currentVp)}`;
+  // A journal whose load never reported its key describes that load only, and only such a load continues it.
+  if (target === null || rotation.targetVp === undefined) {
+    if (target === null && rotation.targetVp === undefined) return sameOrBothNone(journal.fromVp, rotation.currentVp) ? undefined : fromMismatch;
+    return target === null ? `it records only a load of key part files that did not report the key it made` : `it records a rotation to ${shortVp(target)}, not a load of key part files whose key is not known yet`;
   }
+  if (!sameVp(target, rotation.targetVp)) return `it records a rotation to ${shortVp(target)}, not to ${shortVp(rotation.targetVp)}`;
+  const reachedTarget = rotation.currentVp !== undefined && sameVp(rotation.currentVp, rotation.targetVp);
+  if (!reachedTarget && !sameOrBothNone(journal.fromVp, rotation.currentVp)) return fromMismatch;
   const currentOf = (id: string) => rotation.units.find((u) => u.id === id)?.current;
-  const undone = journal.steps.find((s) => s.action === "setImmediate" && s.outcome === "ok" && s.units.some((u) => !sameOrBothNone(journal.targetVp, currentOf(u))));
+  const undone = journal.steps.find((s) => s.action === "setImmediate" && s.outcome === "ok" && s.units.some((u) => !sameOrBothNone(target, currentOf(u))));
   if (undone) return `it records set immediate on ${undone.units.join(", ")}, which the registers no longer show`;
   return proofOverturned(journal, rotation);
 }
@@ -179,7 +210,7 @@ function proofOverturned(journal: Journal, rotation: ObservedRotation): string |
   if (without.length > 0) {
     return `its proof that key storage is under ${shortVp(proof.vp)} no longer stands: ${without.map((u) => u.id).join(", ")} hold${without.length === 1 ? "s" : ""} that key in neither register`;
   }
-  const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
+  const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (s.vp !== null && sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
   const loaded = lastStep((s) => s.action === "loadNew" || s.action === "commitNew");
   // The marker is journaled while its rotate step is still open; every other proof comes from a step that succeeded.
   const proven = lastStep((s) => (rewrapsKeyStorage(s.action) || s.action === "recordRewrap") && (s.outcome === "ok" || (s.action === "rotate" && proof.source === "marker")));
@@ -198,9 +229,13 @@ export interface StepContext {
   readonly observed: Omit<ObservedRotation, "targetVp">;
 }
 
+/** The key part files a load names (opaque key parts), as the journal keeps them: sorted. */
+const keyPartIdsOf = (action: Action): string[] | undefined => (action.kind === "loadNew" && action.keyPartIds ? [...action.keyPartIds].sort() : undefined);
+
 /** beginStep — the journal with `action` recorded as started; starts a new ceremony unless the journal describes this one. */
 export function beginStep(journal: Journal | undefined, action: Action, ctx: StepContext): Journal {
   const continues = journal !== undefined && journalMismatch(journal, ctx.binding, { ...ctx.observed, targetVp: action.vp }) === undefined;
+  const ids = keyPartIdsOf(action);
   const base: Journal = continues
     ? journal
     : {
@@ -208,14 +243,26 @@ export function beginStep(journal: Journal | undefined, action: Action, ctx: Ste
         rotationId: ctx.newRotationId(),
         binding: { instanceId: ctx.binding.instanceId, backend: ctx.binding.backend },
         fromVp: ctx.observed.currentVp ?? null,
-        targetVp: action.vp,
+        targetVp: action.vp ?? null,
         startedAt: ctx.now,
         completedAt: null,
         rewrapProof: null,
+        keyParts: null,
         steps: [],
       };
-  const step: JournalStep = { action: action.kind, units: [...action.units], vp: action.vp, outcome: "started", at: ctx.now, message: null };
-  return { ...base, steps: [...base.steps, step] };
+  const keyParts = base.keyParts ?? (ids ? { ids, madeVp: null, at: null } : null);
+  const step: JournalStep = { action: action.kind, units: [...action.units], vp: action.vp ?? null, outcome: "started", at: ctx.now, message: null };
+  return { ...base, keyParts, steps: [...base.steps, step] };
+}
+
+/** What a step's end adds to the journal besides its outcome. */
+export interface StepEnd {
+  readonly message?: string;
+  /**
+   * The key a load of opaque key part files reported: the key it loaded, or the current key when it was refused as
+   * making that one (SameKeyError). Becomes the step's key, the ceremony's key if it had none, and what the files make.
+   */
+  readonly madeVp?: Vp;
 }
 
 /** What a successful step proves about key storage: our rewrap returned, or a recorded proof. */
@@ -226,14 +273,17 @@ function proofOf(action: Action): RewrapProofSource | undefined {
 }
 
 /** endStep — records the outcome of `action`, the last started step; a successful rewrap or recordRewrap is the proof. */
-export function endStep(journal: Journal, action: Action, outcome: "ok" | "failed", now: string, message?: string): Journal {
+export function endStep(journal: Journal, action: Action, outcome: "ok" | "failed", now: string, end: StepEnd = {}): Journal {
   const last = journal.steps[journal.steps.length - 1];
   if (!last || last.outcome !== "started" || last.action !== action.kind) return journal;
   const source = outcome === "ok" ? proofOf(action) : undefined;
+  const made = end.madeVp;
   return {
     ...journal,
-    rewrapProof: source ? { vp: action.vp, source, at: now } : journal.rewrapProof,
-    steps: [...journal.steps.slice(0, -1), { ...last, outcome, at: now, message: message ?? null }],
+    targetVp: journal.targetVp ?? made ?? null,
+    keyParts: made !== undefined && journal.keyParts ? { ...journal.keyParts, madeVp: made, at: now } : journal.keyParts,
+    rewrapProof: source && action.vp !== undefined ? { vp: action.vp, source, at: now } : journal.rewrapProof,
+    steps: [...journal.steps.slice(0, -1), { ...last, vp: made ?? last.vp, outcome, at: now, message: end.message ?? null }],
   };
 }
 
@@ -243,7 +293,7 @@ export function endStep(journal: Journal, action: Action, outcome: "ok" | "faile
  */
 export function recordMarker(journal: Journal, vp: Vp, now: string): Journal {
   const last = journal.steps[journal.steps.length - 1];
-  if (!last || last.action !== "rotate" || last.outcome !== "started" || !sameVp(last.vp, vp) || !sameVp(journal.targetVp, vp)) return journal;
+  if (!last || last.action !== "rotate" || last.outcome !== "started" || last.vp === null || !sameVp(last.vp, vp) || journal.targetVp === null || !sameVp(journal.targetVp, vp)) return journal;
   return { ...journal, rewrapProof: { vp, source: "marker", at: now } };
 }
 
@@ -261,12 +311,40 @@ export function journalRecordsProof(journal: Journal | undefined, vp: Vp): boole
   return journal?.rewrapProof !== undefined && journal.rewrapProof !== null && sameVp(journal.rewrapProof.vp, vp);
 }
 
+const stepIsFor = (s: JournalStep, vp: Vp) => s.vp !== null && sameVp(s.vp, vp);
+
 /** Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared. */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
-  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => rewrapsKeyStorage(s.action) && sameVp(s.vp, vp)) ?? false);
+  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => rewrapsKeyStorage(s.action) && stepIsFor(s, vp)) ?? false);
 }
 
 /** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */
 export function journalShowsLoad(journal: Journal | undefined, vp: Vp): boolean {
-  return journal?.steps.some((s) => s.action === "loadNew" && sameVp(s.vp, vp)) ?? false;
+  return journal?.steps.some((s) => s.action === "loadNew" && stepIsFor(s, vp)) ?? false;
+}
+
+/** Whether this tool wrote the journal on this instance through this service (open or closed). */
+const writtenHere = (journal: Journal, binding: JournalBinding) => journal.binding?.instanceId === binding.instanceId && journal.binding.backend === binding.backend;
+
+const sameIds = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((id, i) => id === [...b].sort()[i]);
+
+/**
+ * journalLearnedVp — the VP a load reported the key part files `ids` to make, from a journal this tool wrote on this
+ * instance through this service (open or closed: what files make does not change when a ceremony ends); undefined
+ * when no such load is recorded. A journal of another instance or service, or of an earlier release, names nothing.
+ */
+export function journalLearnedVp(journal: Journal | undefined, binding: JournalBinding, ids: readonly string[]): { readonly vp: Vp; readonly at: string | null } | undefined {
+  const made = journal && writtenHere(journal, binding) ? journal.keyParts : null;
+  if (!made || made.madeVp === null || !sameIds(made.ids, ids)) return undefined;
+  return { vp: made.madeVp, at: made.at };
+}
+
+/**
+ * journalInterruptedLoad — when a journal this tool wrote on this instance through this service shows a load of the key
+ * part files `ids` that never reported the key it made (the run stopped during it), the time it started; for messages.
+ */
+export function journalInterruptedLoad(journal: Journal | undefined, binding: JournalBinding, ids: readonly string[]): string | undefined {
+  const files = journal && writtenHere(journal, binding) ? journal.keyParts : null;
+  if (!journal || !files || files.madeVp !== null || !sameIds(files.ids, ids)) return undefined;
+  return journal.steps.find((s) => s.action === "loadNew" && s.vp === null)?.at;
 }

@@ -1,4 +1,5 @@
 import type { DivergenceCode } from "./phases";
+import type { Vp } from "../model/vp";
 
 /**
  * The manual TKE procedure for each situation the engine refuses to automate, in the words of IBM's CLI.
@@ -76,5 +77,30 @@ export function initialisationNotProvenSteps(attestation: string): readonly stri
     "the backend cannot report whether key storage holds records, and with no current master key none could be rewrapped",
     `if the instance is new (no key was ever created in it): attest that key storage is empty and run again: hpcs-mk rotate --attest-rewrap-complete ${attestation}, or the MasterKey input attestRewrapComplete: "${attestation}" (remove it afterwards)`,
     "if keys were ever created in it: do not load a master key; recover the old one (ibmcloud tke auto-mk-recover) or open an IBM support case",
+  ];
+}
+
+/**
+ * When units hold a pending key and nothing records which key the declared key part files make (opaque key parts: only
+ * the backend opens them). IBM's Activity Tracker records every load with the files' SHA-256s and the key it made.
+ */
+export function unknownPendingKeySteps(target: Vp, ids: readonly string[]): readonly string[] {
+  return [
+    ...INSPECT,
+    `find the load that put ${target} into the new registers: the output of the cryptounit-mk-load (or of the run that stopped), or the Activity Tracker event hs-crypto.tke-cryptounit-master-key-register.add whose requestData.masterKeyIds are the declared files' SHA-256s (${ids.join(", ")}) and whose responseData.verificationPattern is the key it made`,
+    `if those files made it: declare it and run again: expectedVerificationPattern: "${target}" on the MasterKey, or hpcs-mk rotate --expected-vp ${target}`,
+    "if someone else loaded it: let their rotation finish, or, if it is theirs to discard and no cryptounit-mk-rotate ran since it was loaded, ibmcloud tke cryptounit-mk-clrnew; then run again",
+  ];
+}
+
+/** When a load of the declared key part files reported a key other than the declared verification pattern. */
+export function keyPartsMismatchSteps(madeVp: Vp, expectedVp: Vp, loaded: boolean): readonly string[] {
+  return [
+    ...INSPECT,
+    `check which is right: the key part files (a load of them made ${madeVp}) or the expected verification pattern ${expectedVp}`,
+    `if the files are right: declare expectedVerificationPattern: "${madeVp}" (hpcs-mk --expected-vp ${madeVp}), or remove it, and run again`,
+    ...(loaded
+      ? [`if the expected pattern is right: the new registers hold ${madeVp}, loaded from the wrong files and never committed by this tool; clear it (ibmcloud tke cryptounit-mk-clrnew), declare the right files, and run again`]
+      : ["if the expected pattern is right: declare the key part files that make it, and run again"]),
   ];
 }

@@ -2,15 +2,18 @@ import type { UnitStatus } from "./port/backend";
 import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { rewrapsKeyStorage, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
-import { journalMismatch, journalRecordsProof, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
+import { journalInterruptedLoad, journalMismatch, journalRecordsProof, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
+import { knowDeclaredKey, knownVp, type DeclaredKey, type KeyKnowledge } from "./declared-key";
 import {
   CANNOT_FINISH_STEPS,
   DIVERGENCE_STEPS,
   FOREIGN_PENDING_STEPS,
   PRECHECK_SIGNERS_STEPS,
   initialisationNotProvenSteps,
+  keyPartsMismatchSteps,
   PROMOTED_BEFORE_REWRAP_STEPS,
   rewrapNotProvenSteps,
+  unknownPendingKeySteps,
 } from "./manual-steps";
 import type { Observation } from "./observation";
 import type { Phase } from "./phases";
@@ -19,7 +22,8 @@ import { describeEvidence, rewrapEvidence, rewrapMayHaveStarted, type RewrapEvid
 
 /** What the user declared: the key the parts make, which administrators' keys can sign, and any attestation. No secrets. */
 export interface Desired {
-  readonly vp: Vp;
+  /** The master key: its VP, or key part files only the backend can open (declared-key.ts). */
+  readonly key: DeclaredKey;
   /** SKIs of the signature keys provided. */
   readonly signerSkis: readonly string[];
   /**
@@ -43,7 +47,8 @@ export interface PlanInput {
 }
 
 // NOTE: plan must stay pure and total. Guards run in a fixed order, cheapest first, each returning early:
-// Diverged → foreign pending key → target mismatch → rewrap evidence → signers pre-check → selection → next step.
+// Diverged → declared key conflict → foreign or unknown pending key → target mismatch → rewrap evidence → signers
+// pre-check → selection → next step.
 
 const idsOf = (units: readonly UnitStatus[]) => units.map((u) => u.id);
 
@@ -182,35 +187,53 @@ function notProven(evidence: RewrapEvidence, lines: readonly string[], target: V
   return refuse("RewrapNotProven", `${what}, but nothing proves that key storage is entirely under ${shortVp(target)}`, units, steps, lines);
 }
 
-function startRotation(input: PlanInput): Decision {
+/** A load of the declared key into `units`: with opaque key parts it names the files, so the journal records what they make. */
+function loadAction(desired: Desired, units: readonly string[], vp: Vp | undefined): Action {
+  return { kind: "loadNew", units, vp, ...(desired.key.kind === "files" ? { keyPartIds: desired.key.ids } : {}) };
+}
+
+const rotatingFrom = (phase: Phase) => (phase.currentVp ? shortVp(phase.currentVp) : "an uninitialised instance");
+
+function startRotation(input: PlanInput, declared: Vp): Decision {
   const { observation: obs, desired, phase } = input;
   if (phase.currentVp === undefined) {
     // No current key: nothing can be rewrapped, so the final promotion needs proof that key storage is empty now.
-    const { evidence, lines, situation } = evidenceFor(input, desired.vp);
-    if (evidence.state !== "complete") return notProven(evidence, lines, desired.vp, idsOf(obs.units), "initialising the instance ends with set immediate", situation);
+    const { evidence, lines, situation } = evidenceFor(input, declared);
+    if (evidence.state !== "complete") return notProven(evidence, lines, declared, idsOf(obs.units), "initialising the instance ends with set immediate", situation);
   }
-  const from = phase.currentVp ? shortVp(phase.currentVp) : "an uninitialised instance";
+  return withSelection(obs, desired, loadAction(desired, idsOf(obs.units), declared), `load the new master key ${shortVp(declared)} into every unit (rotating from ${rotatingFrom(phase)})`, true);
+}
+
+/**
+ * The declared key part files only the backend can open, and nothing records what they make: loading them is how it
+ * becomes known (the load reports it, and the journal keeps it). A load is harmless on an instance with no pending
+ * key: if the files make the current key, nothing is loaded and the instance is converged (SameKeyError); otherwise
+ * the rotation goes on from the key it reported. An initialisation's proof that key storage is empty is asked for
+ * once the key is known, before anything is promoted.
+ */
+function learnKey(input: PlanInput): Decision {
+  const { observation: obs, desired, phase } = input;
   return withSelection(
     obs,
     desired,
-    { kind: "loadNew", units: idsOf(obs.units), vp: desired.vp },
-    `load the new master key ${shortVp(desired.vp)} into every unit (rotating from ${from})`,
+    loadAction(desired, idsOf(obs.units), undefined),
+    `load the declared key part files into every unit to learn the key they make (rotating from ${rotatingFrom(phase)}; if they make the current key, nothing is loaded)`,
     true,
   );
 }
 
-/** Carries the rotation whose new registers hold `target` one step further. */
-function continueRotation(input: PlanInput, target: Vp): Decision {
+/** Carries the rotation whose new registers hold `target` one step further; `declared` is the declared key, when known. */
+function continueRotation(input: PlanInput, target: Vp, declared: Vp | undefined): Decision {
   const { phase, observation: obs, desired } = input;
   const byRole = (role: string) => obs.units.filter((u) => phase.roles[u.id] === role);
   const all = idsOf(obs.units);
   switch (phase.name) {
     case "Loading": {
-      if (!sameVp(target, desired.vp)) {
+      if (declared === undefined || !sameVp(target, declared)) {
         return refuse("CannotFinishRotation", `the rotation to ${shortVp(target)} is only partly loaded and its key parts are not the ones declared; it cannot be finished`, all, CANNOT_FINISH_STEPS);
       }
       const lagging = idsOf(byRole("pendingEmpty"));
-      return withSelection(obs, desired, { kind: "loadNew", units: lagging, vp: target }, `finish loading ${shortVp(target)} on the lagging units ${lagging.join(", ")}`);
+      return withSelection(obs, desired, loadAction(desired, lagging, target), `finish loading ${shortVp(target)} on the lagging units ${lagging.join(", ")}`);
     }
     case "Loaded":
     case "Committing": {
@@ -274,18 +297,37 @@ function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
 }
 
 /**
- * The pending key `target` is not the declared one. It may be cleared only when it is provably ours and unused: a
- * key this tool loaded on this instance (bound journal), no rewrap to it begun (journal), and the backend reporting
- * that no record is under it. If a rewrap may have started, the old rotation is finished first.
+ * Units hold pending key `target`, and the declared key part files are not known to make it or not (no load of them
+ * reported, and no VP was declared): it may be the interrupted load of ours, or someone else's key. Never guessed.
  */
-function abandonedRotation(input: PlanInput, target: Vp): Decision {
+function unknownPendingKey(input: PlanInput, target: Vp, ids: readonly string[], holding: readonly string[], lines: readonly string[]): Refusal {
+  const interrupted = journalInterruptedLoad(input.journal, input.binding, ids);
+  const ours = interrupted ? `; this tool started loading those files at ${interrupted} and the run stopped before the load reported, so it is most likely theirs` : "";
+  return refuse(
+    "UnknownPendingKey",
+    `units ${holding.join(", ")} hold pending key ${target}, and nothing records which key the declared key part files make${ours}. If ${shortVp(target)} is the key they make, declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) and run again`,
+    holding,
+    unknownPendingKeySteps(target, ids),
+    lines,
+  );
+}
+
+/**
+ * The pending key `target` is not the declared one, or the declared key is not known. It may be cleared only when it
+ * is provably ours and unused: a key this tool loaded on this instance (bound journal), no rewrap to it begun
+ * (journal), and the backend reporting that no record is under it. If a rewrap may have started, the old rotation is
+ * finished first.
+ */
+function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge): Decision {
   const { observation: obs, desired } = input;
+  const declared = knownVp(knowledge);
   const holding = idsOf(obs.units.filter((u) => u.new.status !== "Empty"));
   const { evidence, journal, lines } = evidenceFor(input, target);
   if (!journal.journal) {
+    if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines);
     return refuse(
       "ForeignPendingKey",
-      `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${shortVp(desired.vp)}; run "hpcs-mk status", then clear it only if it is yours to discard`,
+      `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${declared ? shortVp(declared) : ""}; run "hpcs-mk status", then clear it only if it is yours to discard`,
       holding,
       FOREIGN_PENDING_STEPS,
       lines,
@@ -293,45 +335,56 @@ function abandonedRotation(input: PlanInput, target: Vp): Decision {
   }
   const ours = journalShowsLoad(journal.journal, target);
   if (ours && !journalShowsRewrap(journal.journal, target) && !rewrapMayHaveStarted(evidence)) {
-    return withSelection(
-      obs,
-      desired,
-      { kind: "clearNew", units: holding, vp: target },
-      `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then rotate to ${shortVp(desired.vp)}`,
-    );
+    const then = declared ? `rotate to ${shortVp(declared)}` : "load the declared key part files";
+    return withSelection(obs, desired, { kind: "clearNew", units: holding, vp: target }, `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then ${then}`);
   }
   // Clearing now could destroy the only key some records are under: finish the old rotation, then rotate again.
-  return continueRotation(input, target);
+  return continueRotation(input, target, declared);
+}
+
+/** The declared VP and what a load of the declared files reported disagree: a person decides which is right. */
+function keyPartsMismatch(input: PlanInput, knowledge: Extract<KeyKnowledge, { kind: "conflict" }>): Refusal {
+  const holding = idsOf(input.observation.units.filter((u) => u.new.status !== "Empty" && sameVp(u.new.vp, knowledge.madeVp)));
+  return refuse(
+    "KeyPartsMismatch",
+    `the declared key part files make the master key ${knowledge.madeVp} (a load of them reported it${knowledge.at ? ` at ${knowledge.at}` : ""}), not the expected verification pattern ${knowledge.expectedVp}`,
+    holding,
+    keyPartsMismatchSteps(knowledge.madeVp, knowledge.expectedVp, holding.length > 0),
+  );
 }
 
 /** plan — the next single safe step, done, or a refusal with the manual TKE steps (DESIGN §4 decision table). */
 export function plan(input: PlanInput): Decision {
-  const { phase, observation: obs, desired } = input;
+  const { phase, observation: obs } = input;
+  if (phase.name === "Diverged") {
+    return refuse(
+      "Diverged",
+      `the instance is in a state this tool will not change: ${phase.reasons.map((r) => r.message).join("; ")}`,
+      [...new Set(phase.reasons.flatMap((r) => r.units))],
+      [...new Set(phase.reasons.flatMap((r) => DIVERGENCE_STEPS[r.code]))],
+    );
+  }
+  const knowledge = knowDeclaredKey(input.desired.key, input.journal, input.binding);
+  if (knowledge.kind === "conflict") return keyPartsMismatch(input, knowledge);
+  const declared = knownVp(knowledge);
   switch (phase.name) {
-    case "Diverged":
-      return refuse(
-        "Diverged",
-        `the instance is in a state this tool will not change: ${phase.reasons.map((r) => r.message).join("; ")}`,
-        [...new Set(phase.reasons.flatMap((r) => r.units))],
-        [...new Set(phase.reasons.flatMap((r) => DIVERGENCE_STEPS[r.code]))],
-      );
     case "Uninitialized":
-      return startRotation(input);
+      return declared ? startRotation(input, declared) : learnKey(input);
     case "Active": {
-      if (phase.currentVp !== undefined && sameVp(phase.currentVp, desired.vp)) {
+      if (declared && phase.currentVp !== undefined && sameVp(phase.currentVp, declared)) {
         const unselected = obs.units.filter((u) => !u.selected);
         if (unselected.length > 0) {
-          return act({ kind: "select", units: idsOf(unselected), vp: desired.vp }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
+          return act({ kind: "select", units: idsOf(unselected), vp: declared }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
         }
         return { kind: "done", vp: phase.currentVp };
       }
-      return startRotation(input);
+      return declared ? startRotation(input, declared) : learnKey(input);
     }
     case "HalfPromoted":
       return repairHalfPromoted(input, phase.pendingVp as Vp);
     default: {
       const target = phase.pendingVp as Vp;
-      return sameVp(target, desired.vp) ? continueRotation(input, target) : abandonedRotation(input, target);
+      return declared && sameVp(target, declared) ? continueRotation(input, target, declared) : abandonedRotation(input, target, knowledge);
     }
   }
 }

@@ -12,8 +12,11 @@ export interface PreviewStep extends Act {
 
 export interface Preview {
   readonly steps: readonly PreviewStep[];
-  /** How the ceremony would end if every step succeeded: done, or the refusal it would meet. */
-  readonly end: Exclude<Decision, Act> | { readonly kind: "tooLong" };
+  /**
+   * How the ceremony would end if every step succeeded: done, or the refusal it would meet. `keyLearnedAtLoad`: the
+   * last step loads key part files whose key is not known yet; what follows depends on the key that load reports.
+   */
+  readonly end: Exclude<Decision, Act> | { readonly kind: "tooLong" } | { readonly kind: "keyLearnedAtLoad" };
 }
 
 const PREVIEW_LIMIT = 64;
@@ -37,6 +40,7 @@ export function previewCeremony(input: PreviewInput): Preview {
     const decision = plan({ phase, observation: obs, journal, binding, desired, capabilities });
     if (decision.kind !== "act") return { steps, end: decision };
     steps.push({ ...decision, phase: phase.name });
+    if (decision.action.vp === undefined && decision.action.kind === "loadNew") return { steps, end: { kind: "keyLearnedAtLoad" } };
     const context = { now: "preview", newRotationId: () => "preview", binding, observed: observedRegisters(phase, obs) };
     journal = endStep(beginStep(journal, decision.action, context), decision.action, "ok", "preview");
     obs = project(obs, decision.action);

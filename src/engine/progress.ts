@@ -5,11 +5,13 @@ import type { PhaseName } from "./phases";
 /** Progress events the executor reports; the provider and the CLI print them. Never carry secrets. */
 export type ProgressEvent =
   | { readonly type: "observed"; readonly phase: PhaseName; readonly elapsedMs: number }
-  | { readonly type: "step"; readonly action: ActionKind; readonly units: readonly string[]; readonly vp: Vp; readonly reason: string; readonly elapsedMs: number }
+  | { readonly type: "step"; readonly action: ActionKind; readonly units: readonly string[]; readonly vp: Vp | undefined; readonly reason: string; readonly elapsedMs: number }
   | { readonly type: "stepDone"; readonly action: ActionKind; readonly units: readonly string[]; readonly elapsedMs: number; readonly durationMs: number }
   | { readonly type: "rewrapProgress"; readonly done: number; readonly total: number; readonly elapsedMs: number }
   /** The combined rotate reported key storage entirely under `vp` ("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.") */
   | { readonly type: "rewrapMarker"; readonly vp: Vp; readonly elapsedMs: number }
+  /** A load reported the key the declared key part files make (`current`: they make the current key; nothing was loaded). */
+  | { readonly type: "keyLearned"; readonly vp: Vp; readonly current: boolean; readonly elapsedMs: number }
   | { readonly type: "retry"; readonly attempt: number; readonly message: string; readonly delayMs: number; readonly elapsedMs: number }
   | { readonly type: "done"; readonly vp: Vp; readonly elapsedMs: number }
   | { readonly type: "refused"; readonly refusal: Refusal; readonly elapsedMs: number };

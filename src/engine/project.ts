@@ -1,14 +1,22 @@
 import type { UnitStatus } from "./port/backend";
-import { EMPTY_VP } from "../model/vp";
+import { EMPTY_VP, type Vp } from "../model/vp";
 import { rewrapsKeyStorage, type Action } from "./decision";
 import type { Observation } from "./observation";
 import { reportedRecords } from "./rewrap-evidence";
 
+function loadedKey(vp: Vp | undefined, madeVp: Vp | undefined): Vp {
+  const key = vp ?? madeVp;
+  if (key === undefined) throw new Error("project: a load of key part files whose key is not known cannot be projected without the key they make");
+  return key;
+}
+
 /**
  * project — what an action does to an observation if it succeeds: the register transitions of research §3.
- * Pure; used to preview a whole ceremony (`pulumi preview`, `hpcs-mk plan`) without touching the instance.
+ * Pure; used to preview a whole ceremony (`pulumi preview`, `hpcs-mk plan`) without touching the instance. A load of
+ * key part files whose key is not known yet loads `madeVp`, which only a caller that knows what the files make (a
+ * check's ground truth) can give; without it such a load cannot be projected.
  */
-export function project(obs: Observation, action: Action): Observation {
+export function project(obs: Observation, action: Action, madeVp?: Vp): Observation {
   const touches = (u: UnitStatus) => action.units.includes(u.id);
   const units = obs.units.map((u): UnitStatus => {
     if (!touches(u)) return u;
@@ -18,7 +26,7 @@ export function project(obs: Observation, action: Action): Observation {
       case "deselect":
         return { ...u, selected: false };
       case "loadNew":
-        return u.new.status === "Empty" ? { ...u, new: { status: "Full Uncommitted", vp: action.vp } } : u;
+        return u.new.status === "Empty" ? { ...u, new: { status: "Full Uncommitted", vp: loadedKey(action.vp, madeVp) } } : u;
       case "commitNew":
         return { ...u, new: { status: "Full Committed", vp: action.vp } };
       case "clearNew":
@@ -32,6 +40,6 @@ export function project(obs: Observation, action: Action): Observation {
   });
   // A backend that cannot report the rewrap still cannot after it: the proof is the journal's (endStep records it).
   const records = reportedRecords(obs.rewrap);
-  const rewrap = rewrapsKeyStorage(action.kind) && records !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  const rewrap = rewrapsKeyStorage(action.kind) && records !== undefined && action.vp !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
   return { units, rewrap };
 }

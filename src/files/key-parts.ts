@@ -1,9 +1,10 @@
+import { createHash } from "node:crypto";
 import { KeyPartFileError, InputError } from "../model/errors";
 import { masterKeyVp, MAX_KEY_PARTS, MIN_KEY_PARTS } from "../model/key-parts";
 import { openKeyPart, parseKeyPartFile, type KeyPartFile } from "../model/key-part-file";
 import type { Vp } from "../model/vp";
-import type { KeyPartMaterial } from "../engine/port/backend";
-import { readTextFile } from "./read-file";
+import type { KeyPartFileRef, KeyPartMaterial } from "../engine/port/backend";
+import { KEY_MATERIAL_MAX_BYTES, readBoundedFile } from "./read-file";
 
 /** A key part as users declare it: a file and the password that opens it. */
 export interface KeyPartRef {
@@ -11,10 +12,15 @@ export interface KeyPartRef {
   readonly password: string;
 }
 
-export function readKeyPartFile(file: string): KeyPartFile {
-  const text = readTextFile(file, (detail, cause) => new KeyPartFileError(file, "unreadable", detail, { cause }));
-  return parseKeyPartFile(text, file);
+function readKeyPartBytes(file: string): Buffer {
+  return readBoundedFile(file, KEY_MATERIAL_MAX_BYTES, (detail, cause) => new KeyPartFileError(file, "unreadable", detail, { cause }));
 }
+
+export function readKeyPartFile(file: string): KeyPartFile {
+  return parseKeyPartFile(readKeyPartBytes(file).toString("utf8"), file);
+}
+
+const sha256Of = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Opened key parts: the values (zero them with `close`) and the VP of the master key they make. */
 export interface OpenedKeyParts {
@@ -23,11 +29,15 @@ export interface OpenedKeyParts {
   close(): void;
 }
 
-/** openKeyParts — decrypts 2–3 key part files. On any error nothing stays decrypted. */
-export function openKeyParts(refs: readonly KeyPartRef[]): OpenedKeyParts {
-  if (refs.length < MIN_KEY_PARTS || refs.length > MAX_KEY_PARTS) {
-    throw new InputError(`keyParts: a master key needs ${MIN_KEY_PARTS} or ${MAX_KEY_PARTS} key parts, not ${refs.length}`, "keyParts");
+function checkCount(count: number): void {
+  if (count < MIN_KEY_PARTS || count > MAX_KEY_PARTS) {
+    throw new InputError(`keyParts: a master key needs ${MIN_KEY_PARTS} or ${MAX_KEY_PARTS} key parts, not ${count}`, "keyParts");
   }
+}
+
+/** openKeyParts — decrypts 2–3 key part files (our format). On any error nothing stays decrypted. */
+export function openKeyParts(refs: readonly KeyPartRef[]): OpenedKeyParts {
+  checkCount(refs.length);
   const seen = new Set<string>();
   const parts: KeyPartMaterial[] = [];
   const close = () => parts.forEach((p) => p.value.fill(0));
@@ -52,4 +62,40 @@ export function desiredVp(refs: readonly KeyPartRef[]): Vp {
   const opened = openKeyParts(refs);
   opened.close();
   return opened.vp;
+}
+
+/**
+ * keyPartFileRefs — key part files only the backend can open (IBM's own format, `keyParts: opaque`), as the engine hands
+ * them over: each file's SHA-256 (the id Activity Tracker records in `masterKeyIds`) with its path and password. The
+ * files are only read, never parsed: their format is the backend's business. Two entries with the same bytes are
+ * refused, as two parts must differ.
+ */
+export function keyPartFileRefs(refs: readonly KeyPartRef[]): KeyPartFileRef[] {
+  checkCount(refs.length);
+  const files = refs.map((ref) => ({ file: ref.file, sha256: sha256Of(readKeyPartBytes(ref.file)), password: ref.password }));
+  files.forEach((f, index) => {
+    const earlier = files.findIndex((other) => other.sha256 === f.sha256);
+    if (earlier < index) throw new InputError(`keyParts[${index}]: ${f.file} is the same file as keyParts[${earlier}] (${files[earlier].file}); each part must be different`, `keyParts[${index}]`);
+  });
+  return files;
+}
+
+/**
+ * openKeyPartFiles — what opens key part files for the simulator in its opaque shape, standing in for the TKE CLI
+ * plug-in: each file must still be the one the engine identified (its SHA-256), then it is decrypted (our format). The
+ * values are the caller's to zero.
+ */
+export function openKeyPartFiles(files: readonly KeyPartFileRef[]): Uint8Array[] {
+  const values: Uint8Array[] = [];
+  try {
+    for (const ref of files) {
+      const bytes = readKeyPartBytes(ref.file);
+      if (sha256Of(bytes) !== ref.sha256) throw new KeyPartFileError(ref.file, "tampered", `changed since the run identified it (its SHA-256 is no longer ${ref.sha256}); nothing was loaded`);
+      values.push(openKeyPart(parseKeyPartFile(bytes.toString("utf8"), ref.file), ref.password, ref.file).value);
+    }
+    return values;
+  } catch (e) {
+    values.forEach((v) => v.fill(0));
+    throw e;
+  }
 }

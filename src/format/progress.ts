@@ -19,6 +19,10 @@ export function renderProgress(event: ProgressEvent): string | undefined {
       return `${at} rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm. (journaled; set immediate follows on every unit)`;
     case "rewrapProgress":
       return event.done === event.total || event.done % Math.max(1, Math.floor(event.total / 10)) === 0 ? `${at} rewrap ${event.done}/${event.total} records` : undefined;
+    case "keyLearned":
+      return event.current
+        ? `${at} the declared key part files make the current master key ${shortVp(event.vp)}: nothing was loaded`
+        : `${at} the declared key part files make the master key ${shortVp(event.vp)} (reported by the load; journaled)`;
     case "retry":
       return `${at} transient error, retry ${event.attempt} in ${seconds(event.delayMs)}: ${event.message}`;
     case "done":

@@ -1,8 +1,9 @@
-import { desiredVp } from "../files/key-parts";
+import type { Capabilities } from "../engine/port/capabilities";
+import { desiredVp, keyPartFileRefs } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { InputError, KeyPartFileError, SignatureKeyFileError } from "../model/errors";
 import { sameVp, shortVp } from "../model/vp";
-import { containsUnknown, masterKeyInputsSchema, propertyPath, type CheckedInputs } from "./inputs";
+import { containsUnknown, masterKeyInputsSchema, propertyPath, type CheckedInputs, type ValidInputs } from "./inputs";
 
 export interface CheckFailure {
   readonly property: string;
@@ -14,11 +15,29 @@ export interface CheckResult {
   readonly failures: CheckFailure[];
 }
 
+/** The key part files' ids, and the declared key's VP as far as `check` can know it (CheckedInputs). */
+interface DeclaredKeyParts {
+  readonly keyPartIds: readonly string[];
+  readonly desiredVerificationPattern: string | null;
+}
+
+/**
+ * What `check` learns of the key parts: every file is hashed (the ids); a backend that takes their values has them
+ * decrypted here, so a wrong password or a wrong file fails before anything changes; files only the backend opens are
+ * not opened, and their key is the declared `expectedVerificationPattern` or, until a load tells it, unknown.
+ */
+function declaredKeyParts(inputs: ValidInputs, keyParts: Capabilities["keyParts"]): DeclaredKeyParts {
+  const keyPartIds = keyPartFileRefs(inputs.keyParts).map((f) => f.sha256);
+  if (keyParts === "opaque") return { keyPartIds, desiredVerificationPattern: inputs.expectedVerificationPattern ?? null };
+  return { keyPartIds, desiredVerificationPattern: desiredVp(inputs.keyParts) };
+}
+
 /**
  * check — validates inputs and computes the desired VP and signer SKIs locally, without calling the backend.
- * Failures are reported per property, never thrown. Unknown values (preview) pass through untouched.
+ * `keyParts` is what the configured backend takes. Failures are reported per property, never thrown. Unknown values
+ * (preview) pass through untouched.
  */
-export function checkInputs(news: Record<string, unknown>): CheckResult {
+export function checkInputs(news: Record<string, unknown>, keyParts: Capabilities["keyParts"]): CheckResult {
   if (containsUnknown(news)) return { inputs: news, failures: [] };
   const parsed = masterKeyInputsSchema.safeParse(news);
   if (!parsed.success) {
@@ -26,9 +45,9 @@ export function checkInputs(news: Record<string, unknown>): CheckResult {
   }
   const inputs = parsed.data;
   const failures: CheckFailure[] = [];
-  let desiredVerificationPattern: string | undefined;
+  let declared: DeclaredKeyParts | undefined;
   try {
-    desiredVerificationPattern = desiredVp(inputs.keyParts);
+    declared = declaredKeyParts(inputs, keyParts);
   } catch (error) {
     failures.push(attribute("keyParts", inputs.keyParts, error));
   }
@@ -39,14 +58,15 @@ export function checkInputs(news: Record<string, unknown>): CheckResult {
     failures.push(attribute("signatureKeys", inputs.signatureKeys, error));
   }
   const expected = inputs.expectedVerificationPattern;
-  if (expected && desiredVerificationPattern && !sameVp(expected, desiredVerificationPattern)) {
+  const made = declared?.desiredVerificationPattern;
+  if (expected && made && !sameVp(expected, made)) {
     failures.push({
       property: "expectedVerificationPattern",
-      reason: `the key parts make a master key with verification pattern ${desiredVerificationPattern}, not the expected ${expected}; check that the right key part files are listed (hpcs-mk keypart show), starting with ${shortVp(desiredVerificationPattern)}`,
+      reason: `the key parts make a master key with verification pattern ${made}, not the expected ${expected}; check that the right key part files are listed (hpcs-mk keypart show), starting with ${shortVp(made)}`,
     });
   }
-  if (failures.length > 0 || desiredVerificationPattern === undefined) return { inputs: news, failures };
-  const checked: CheckedInputs = { ...inputs, desiredVerificationPattern, signerSkis, __provider: news.__provider as string | undefined };
+  if (failures.length > 0 || declared === undefined) return { inputs: news, failures };
+  const checked: CheckedInputs = { ...inputs, ...declared, signerSkis, __provider: news.__provider as string | undefined };
   return { inputs: JSON.parse(JSON.stringify(checked)) as Record<string, unknown>, failures: [] };
 }
 

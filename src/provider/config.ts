@@ -25,6 +25,12 @@ export const providerConfigSchema = z.object({
   simulatorRotation: z.enum(CAPABILITY_CHOICES.rotation).default(DEFAULT_CAPABILITIES.rotation),
   /** `readFirst` makes the simulator check each register by a read before a command that cannot carry the VP, as the TKE CLI does; `hsm` (default) lets the unit enforce it. */
   simulatorVpBinding: z.enum(CAPABILITY_CHOICES.vpBinding).default(DEFAULT_CAPABILITIES.vpBinding),
+  /**
+   * `opaque` makes the simulator take key part files and open them itself, as the TKE CLI plug-in opens IBM's: the
+   * declared key's verification pattern is then learned when a load reports it (or declared with
+   * `expectedVerificationPattern`); `material` (default) has the provider decrypt them.
+   */
+  simulatorKeyParts: z.enum(CAPABILITY_CHOICES.keyParts).default(DEFAULT_CAPABILITIES.keyParts),
   /** For real backends (IBM Cloud IAM). Unused by the simulator. */
   apiKey: z.string().optional(),
 });
@@ -41,6 +47,7 @@ const KEYS = {
   simulatorRewrapStatus: { config: "hpcs:simulatorRewrapStatus", env: "HPCS_SIMULATOR_REWRAP_STATUS" },
   simulatorRotation: { config: "hpcs:simulatorRotation", env: "HPCS_SIMULATOR_ROTATION" },
   simulatorVpBinding: { config: "hpcs:simulatorVpBinding", env: "HPCS_SIMULATOR_VP_BINDING" },
+  simulatorKeyParts: { config: "hpcs:simulatorKeyParts", env: "HPCS_SIMULATOR_KEY_PARTS" },
   apiKey: { config: "hpcs:apiKey", env: "IBMCLOUD_API_KEY" },
 } as const;
 

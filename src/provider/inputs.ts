@@ -52,7 +52,13 @@ export type ValidInputs = z.output<typeof masterKeyInputsSchema>;
 
 /** Inputs after `check`: the validated inputs plus what `check` derived locally (no secrets). */
 export interface CheckedInputs extends ValidInputs {
-  readonly desiredVerificationPattern: string;
+  /**
+   * The VP of the declared key: what the key parts make (a backend that takes their values), the declared
+   * `expectedVerificationPattern` (a backend that opens the files itself), or null when only a load can tell.
+   */
+  readonly desiredVerificationPattern: string | null;
+  /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
+  readonly keyPartIds: readonly string[];
   readonly signerSkis: readonly string[];
   readonly __provider?: string;
 }

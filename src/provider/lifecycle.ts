@@ -1,6 +1,8 @@
 import type { Backend } from "../engine/port/backend";
 import { UnknownInstanceError } from "../engine/port/errors";
-import { openBackend } from "../compose/open-backend";
+import { keyPartsTakenBy, openBackend } from "../compose/open-backend";
+import { knowDeclaredKey, knownVp, type DeclaredKey } from "../engine/declared-key";
+import type { Material } from "../engine/executor";
 import { classify } from "../engine/classify";
 import type { Refusal } from "../engine/decision";
 import { Executor, ExecutionError } from "../engine/executor";
@@ -9,7 +11,7 @@ import { parseAttestation } from "../engine/attestation";
 import type { Desired } from "../engine/plan";
 import { observe } from "../engine/observe";
 import { previewCeremony } from "../engine/preview";
-import { openKeyParts } from "../files/key-parts";
+import { keyPartFileRefs, openKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
 import { renderProgress } from "../format/progress";
@@ -78,27 +80,37 @@ function storedJournal(ctx: LifecycleContext, raw: unknown): Journal | undefined
   }
 }
 
-/** What the inputs declare, as the engine takes it. */
-function desiredOf(inputs: CheckedInputs, vp: string, signerSkis: readonly string[]): Desired {
-  const attestation = inputs.attestRewrapComplete === undefined ? undefined : parseAttestation(inputs.attestRewrapComplete);
-  return { vp, signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
+/** The declared key as the engine takes it, for a backend that takes key part values or opens the files itself. */
+function declaredKeyOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"]): DeclaredKey {
+  if (keyParts === "material" && inputs.desiredVerificationPattern !== null) return { kind: "vp", vp: inputs.desiredVerificationPattern };
+  return { kind: "files", ids: inputs.keyPartIds, ...(inputs.expectedVerificationPattern ? { expectedVp: inputs.expectedVerificationPattern } : {}) };
 }
+
+/** What the inputs declare, as the engine takes it. */
+function desiredOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"], signerSkis: readonly string[]): Desired {
+  const attestation = inputs.attestRewrapComplete === undefined ? undefined : parseAttestation(inputs.attestRewrapComplete);
+  return { key: declaredKeyOf(inputs, keyParts), signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
+}
+
+const sameIds = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((id, i) => id === b[i]);
 
 /**
  * check for the engine — validation (`checkInputs`), and for a resource not yet in the state the planned ceremony:
  * Pulumi calls `diff` only for resources it already has, so the first rotation's preview is printed from here.
  */
 export async function checkMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<CheckResult> {
-  const result = checkInputs(news);
+  const result = checkInputs(news, keyPartsTakenBy(ctx.config));
   const creating = Object.keys(olds).length === 0;
-  if (creating && result.failures.length === 0 && isVp(result.inputs.desiredVerificationPattern)) await printCeremony(ctx, result.inputs as unknown as CheckedInputs, {});
+  if (creating && result.failures.length === 0 && !containsUnknown(result.inputs)) await printCeremony(ctx, result.inputs as unknown as CheckedInputs, {});
   return result;
 }
 
 /** diff — what `up` would change and, on refresh, whether the instance drifted (DESIGN §6). Prints the ceremony. */
 export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<DiffResult> {
   const replaces = olds.instanceId !== news.instanceId ? ["instanceId"] : [];
-  const desired = news.desiredVerificationPattern;
+  // Key part files the backend opens have no VP until a load tells it: the one learned for these very files, if any.
+  const learned = sameIds(olds.keyPartIds, Array.isArray(news.keyPartIds) ? news.keyPartIds.map(String) : []) ? olds.desiredVerificationPattern : undefined;
+  const desired = news.desiredVerificationPattern ?? learned;
   const observed = olds.verificationPattern;
   const changes =
     replaces.length > 0 ||
@@ -106,7 +118,7 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
     olds.__provider !== news.__provider ||
     olds.phase !== "Active" ||
     !(isVp(desired) && isVp(observed) && sameVp(desired, observed));
-  if (changes && replaces.length === 0 && isVp(desired)) await printCeremony(ctx, news as unknown as CheckedInputs, olds);
+  if (changes && replaces.length === 0 && !containsUnknown(news)) await printCeremony(ctx, news as unknown as CheckedInputs, olds);
   return { changes, replaces, deleteBeforeReplace: false };
 }
 
@@ -115,18 +127,19 @@ async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds:
   try {
     const backend = await openBackend(ctx.config, inputs.instanceId);
     const observation = await observe(backend, unitIdsOf(olds));
-    const preview = previewCeremony({
-      observation,
-      journal: storedJournal(ctx, olds.rotation),
-      binding: journalBinding(backend),
-      desired: desiredOf(inputs, inputs.desiredVerificationPattern, inputs.signerSkis),
-      capabilities: backend.capabilities,
-    });
+    const journal = storedJournal(ctx, olds.rotation);
+    const binding = journalBinding(backend);
+    const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis);
+    const preview = previewCeremony({ observation, journal, binding, desired, capabilities: backend.capabilities });
     const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
-    ctx.log(`planned ceremony for ${inputs.instanceId} → ${shortVp(inputs.desiredVerificationPattern)} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`);
+    const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
+    ctx.log(
+      `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
+    );
     preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
     if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
     else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
+    else if (preview.end.kind === "keyLearnedAtLoad") ctx.log("  then: the steps that follow depend on the key the load reports (commit, rewrap, set immediate), or done if it is the current key");
   } catch (error) {
     ctx.log(`planned ceremony unavailable: ${(error as Error).message}`);
   }
@@ -138,25 +151,38 @@ interface Prior {
   readonly knownUnits: readonly string[];
 }
 
+/**
+ * The key parts in the form the backend takes: decrypted here (the values, zeroed by `close`), or the files with their
+ * SHA-256s for a backend that opens them itself.
+ */
+function keyPartsFor(backend: Backend, inputs: CheckedInputs): { keyParts: Material["keyParts"]; close(): void } {
+  if (backend.capabilities.keyParts === "opaque") return { keyParts: { kind: "files", files: keyPartFileRefs(inputs.keyParts) }, close: () => undefined };
+  const opened = openKeyParts(inputs.keyParts);
+  return { keyParts: { kind: "material", parts: opened.parts }, close: () => opened.close() };
+}
+
 /** converge — runs the engine to convergence; create and update differ only in what they start from. */
 async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
   const backend = await openBackend(ctx.config, inputs.instanceId);
-  const keyParts = openKeyParts(inputs.keyParts);
+  const keyParts = keyPartsFor(backend, inputs);
   try {
     const signers = openSigners(inputs.signatureKeys);
+    const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski));
+    const binding = journalBinding(backend);
     const context = (journal: Journal | undefined, lastStep: LastStep) => ({
       instanceId: inputs.instanceId,
       backend: backend.description,
-      desiredVp: keyParts.vp,
+      desiredVp: knownVp(knowDeclaredKey(desired.key, journal, binding)) ?? null,
       keyPartFiles: inputs.keyParts.map((p) => p.file),
+      keyPartIds: inputs.keyPartIds,
       journal,
       previousLastRotatedAt: prior.lastRotatedAt,
       lastStep,
     });
     const executor = new Executor({
       backend,
-      desired: desiredOf(inputs, keyParts.vp, signers.keys.map((k) => k.ski)),
-      material: { keyParts: keyParts.parts, signers },
+      desired,
+      material: { keyParts: keyParts.keyParts, signers },
       journal: prior.journal,
       onProgress: (event) => {
         const line = renderProgress(event);
@@ -170,7 +196,7 @@ async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Pri
     try {
       const result = await executor.run();
       if (result.outcome === "done") {
-        return shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${keyParts.vp}` }));
+        return shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }));
       }
       const refusal = result.refusal as Refusal;
       const message = refusalText(refusal);
@@ -227,8 +253,9 @@ export async function readMasterKey(ctx: LifecycleContext, id: string, props: Pr
   const outputs = shapeOutputs(observation, phase, {
     instanceId,
     backend: backend.description,
-    desiredVp: String(props.desiredVerificationPattern),
+    desiredVp: isVp(props.desiredVerificationPattern) ? props.desiredVerificationPattern : null,
     keyPartFiles: Array.isArray(props.keyPartFiles) ? props.keyPartFiles.map(String) : [],
+    keyPartIds: Array.isArray(props.keyPartIds) ? props.keyPartIds.map(String) : [],
     journal,
     previousLastRotatedAt: typeof props.lastRotatedAt === "string" ? props.lastRotatedAt : null,
     lastStep: (props.lastStep as LastStep | undefined) ?? { outcome: "ok", reason: "Refreshed", message: "" },

@@ -33,13 +33,16 @@ export interface MasterKeyOutputs {
   readonly backend: string;
   /** The VP every unit's current register holds; null when they disagree or are Empty. */
   readonly verificationPattern: Vp | null;
-  readonly desiredVerificationPattern: Vp;
+  /** The VP of the declared key: declared, computed from the key parts, or learned from a load of them; null until known. */
+  readonly desiredVerificationPattern: Vp | null;
   readonly phase: PhaseName;
   readonly units: readonly UnitOutput[];
   readonly rotation: Journal | null;
   readonly lastRotatedAt: string | null;
   readonly driftReasons: readonly string[];
   readonly keyPartFiles: readonly string[];
+  /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
+  readonly keyPartIds: readonly string[];
   readonly lastStep: LastStep;
 }
 
@@ -59,8 +62,9 @@ function unitOutput(u: UnitStatus): UnitOutput {
 export interface OutputContext {
   readonly instanceId: string;
   readonly backend: string;
-  readonly desiredVp: Vp;
+  readonly desiredVp: Vp | null;
   readonly keyPartFiles: readonly string[];
+  readonly keyPartIds: readonly string[];
   readonly journal: Journal | undefined;
   readonly previousLastRotatedAt: string | null;
   readonly lastStep: LastStep;
@@ -82,6 +86,7 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
   const driftReasons = phase.reasons.map((r) => r.message);
   if (phase.name === "Uninitialized") driftReasons.push("the instance has no master key yet: the next pulumi up initialises it");
   else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(unfinished(observation, phase));
+  if (ctx.desiredVp === null) driftReasons.push("the key the declared key part files make is not known yet (the backend opens them): the next pulumi up loads them to learn it, and is done if it is the current key");
   return {
     instanceId: ctx.instanceId,
     backend: ctx.backend,
@@ -93,6 +98,7 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
     lastRotatedAt: ctx.journal?.completedAt ?? ctx.previousLastRotatedAt,
     driftReasons,
     keyPartFiles: [...ctx.keyPartFiles],
+    keyPartIds: [...ctx.keyPartIds],
     lastStep: ctx.lastStep,
   };
 }

@@ -66,7 +66,7 @@ export function workspace(): Workspace {
         flags.push("--key-part", ref.file);
       });
       set.refs.forEach((_, i) => flags.push("--key-part-password-env", `KP_${label.toUpperCase()}_${i + 1}`));
-      set.material.forEach((m) => secrets.push(Buffer.from(m.value).toString("hex")));
+      set.values.forEach((m) => secrets.push(Buffer.from(m.value).toString("hex")));
       return { ...set, flags };
     },
     leakedSecrets: () => secrets.filter((s) => outputs.some((o) => o.includes(s) || o.toLowerCase().includes(s.toLowerCase()))),

@@ -36,14 +36,15 @@ export function readersLost(before: readonly RecordReaders[], after: readonly Re
  * control flow is not disturbed. Only the engine's backend is audited: an operator's calls are what it must survive.
  */
 export function audit(inner: Backend, dir: string, instanceId: string, target: Audit): Backend {
-  const mutate = async (command: MutatingCommand, units: readonly string[], vp: Vp | undefined, before: () => Promise<void>, call: () => Promise<void>) => {
+  const mutate = async <T>(command: MutatingCommand, units: readonly string[], vp: Vp | undefined, before: () => Promise<void>, call: () => Promise<T>): Promise<T> => {
     if (target.crashed) throw new Error("the process is dead: no call may follow a crash");
     await before();
     const readersBefore = await keyStorageReaders(dir, instanceId);
     const label = `${command}${units.length ? ` on ${units.join(",")}` : ""}`;
     try {
-      await call();
+      const result = await call();
       target.calls.push({ command, units, vp, outcome: "ok" });
+      return result;
     } catch (error) {
       if (isSimulatedCrash(error)) target.crashed = true;
       target.calls.push({ command, units, vp, outcome: target.crashed ? "crash" : "error" });

@@ -32,6 +32,8 @@ interface JobReport {
   readonly points: number;
   readonly passed: number;
   readonly refused: number;
+  /** Refused because nothing recorded the declared files' key (a run died during their load), then converged once it was declared. */
+  readonly confirmed: number;
   /** Interference scenarios whose interference had nothing to act on: the same as their undisturbed twin. */
   readonly twins: number;
   readonly interfered: number;
@@ -44,7 +46,7 @@ interface JobReport {
 async function worker(index: number): Promise<void> {
   const { shape, start, rotation } = JOBS[index];
   const template = await prepareTemplate(shape, start, rotation);
-  const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${rotation} rotation`, points: crashPoints(template).length, passed: 0, refused: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
+  const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${rotation} rotation`, points: crashPoints(template).length, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
   for (const scenario of scenariosFor(template, { full: FULL })) {
     const result = await runScenario(scenario);
     const label = capabilitiesLabel(scenario.capabilities);
@@ -55,6 +57,7 @@ async function worker(index: number): Promise<void> {
       Object.assign(report, {
         passed: report.passed + 1,
         refused: report.refused + (result.outcome === "refusedUnchanged" ? 1 : 0),
+        confirmed: report.confirmed + (result.outcome === "confirmedUnknownKey" ? 1 : 0),
         interfered: report.interfered + (scenario.interference === "none" ? 0 : 1),
       });
     }
@@ -110,6 +113,7 @@ async function parent(): Promise<number> {
   if (failures.length > 20) console.log(`… and ${failures.length - 20} more failures`);
   if (reports.length !== JOBS.length) failures.push(`only ${reports.length} of ${JOBS.length} jobs reported`);
   console.log(`refused without change: ${reports.reduce((n, r) => n + r.refused, 0)}`);
+  console.log(`refused for a pending key nothing said the declared files made, then converged once it was declared: ${reports.reduce((n, r) => n + r.confirmed, 0)}`);
   console.log(`with interference: ${reports.reduce((n, r) => n + r.interfered, 0)} run, ${reports.reduce((n, r) => n + r.twins, 0)} skipped as identical to their undisturbed twin (nothing to interfere with)`);
   const byShape = new Map<string, number>();
   for (const r of reports) for (const [label, n] of Object.entries(r.byShape)) byShape.set(label, (byShape.get(label) ?? 0) + n);

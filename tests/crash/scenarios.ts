@@ -6,12 +6,13 @@ import { ALL_CAPABILITIES, capabilitiesLabel, CLI_LIKE_CAPABILITIES, DEFAULT_CAP
 import { checkKeyStorageReadable, isSimulatedCrash, openSimulator, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
 import { situationCode, type Attestation } from "../../src/engine/attestation";
 import { Executor } from "../../src/engine/executor";
-import type { Journal } from "../../src/engine/journal";
+import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { sameVp, type Vp } from "../../src/model/vp";
 import { instantClock } from "../helpers/clocks";
 import { leavesEveryRecordReadable } from "../helpers/operator";
 import { createSimFixture, throwingCrash, type SimFixture } from "../helpers/sim-fixture";
+import { openKeyPartFiles } from "../../src/files/key-parts";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 
 /**
@@ -66,8 +67,12 @@ export interface Scenario {
 
 export interface ScenarioResult {
   readonly scenario: Scenario;
-  /** `twin`: the interference found nothing to act on at this point, so the scenario is its undisturbed twin and is not run twice. */
-  readonly outcome: "converged" | "refusedUnchanged" | "twin" | "failed";
+  /**
+   * `twin`: the interference found nothing to act on at this point, so the scenario is its undisturbed twin and is not
+   * run twice. `confirmedUnknownKey`: refused without change because nothing recorded what the declared files make (a
+   * run died during their load), then converged once an operator declared the key, as the refusal says.
+   */
+  readonly outcome: "converged" | "refusedUnchanged" | "confirmedUnknownKey" | "twin" | "failed";
   readonly problems: readonly string[];
 }
 
@@ -80,17 +85,22 @@ function initialisationAttestation(template: Template): Attestation {
   return { vp: template.desired, code: situationCode(situation) };
 }
 
-function executorFor(backend: Backend, template: Template, journal: Journal | undefined, persist: (j: Journal) => void): Executor {
+/**
+ * The declared key as the backend's shape takes it: the parts' VP, or the files whose key a load tells, with the VP
+ * declared only where an operator confirmed it (`expectedVp`, after an UnknownPendingKey refusal).
+ */
+function executorFor(backend: Backend, template: Template, journal: Journal | undefined, persist: (j: Journal) => void, expectedVp?: Vp): Executor {
   const { fixture } = template;
   const set = fixture.keyParts[1];
+  const opaque = backend.capabilities.keyParts === "opaque";
   return new Executor({
     backend,
     desired: {
-      vp: template.desired,
+      key: opaque ? { kind: "files", ids: set.ids, ...(expectedVp ? { expectedVp } : {}) } : { kind: "vp", vp: template.desired },
       signerSkis: fixture.admins.map((a) => a.key.ski),
       ...(template.start === "initialisation" ? { rewrapAttestation: initialisationAttestation(template) } : {}),
     },
-    material: { keyParts: set.material, signers: fixture.signers },
+    material: { keyParts: opaque ? set.files : set.material, signers: fixture.signers },
     journal,
     persist,
     clock: instantClock(),
@@ -106,7 +116,7 @@ export async function prepareTemplate(shape: Shape, start: Start, rotation: Capa
   const scratch = copyInstance(fixture);
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
-    const backend = audit(await openSimulator({ dir: scratch, instanceId: fixture.instanceId, onCrash: throwingCrash, capabilities: { rotation } }), scratch, fixture.instanceId, record);
+    const backend = audit(await openSimulator({ dir: scratch, instanceId: fixture.instanceId, onCrash: throwingCrash, capabilities: { rotation }, openKeyPartFiles }), scratch, fixture.instanceId, record);
     const result = await executorFor(backend, { shape, start, rotation, fixture, desired, reference: [] }, undefined, () => undefined).run();
     if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${start} on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
     return { shape, start, rotation, fixture, desired, reference: record.calls };
@@ -186,14 +196,14 @@ export function scenariosFor(template: Template, options: { full: boolean } = { 
 
 /**
  * The backend shapes a template is swept with: every combination with its rotation in a full run; in a sampled one,
- * for separate backends the default shape and one that cannot report the rewrap, for combined ones the TKE CLI's and
- * one that reports the rewrap.
+ * for separate backends the default shape, one that cannot report the rewrap, and one that cannot and opens the key
+ * part files itself; for combined ones the TKE CLI's and one that reports the rewrap.
  */
 function shapesFor(rotation: Capabilities["rotation"], full: boolean): Capabilities[] {
   const all = ALL_CAPABILITIES.filter((c) => c.rotation === rotation);
   if (full) return all;
   if (rotation === "combined") return [CLI_LIKE_CAPABILITIES, { ...DEFAULT_CAPABILITIES, rotation }];
-  return all.filter((c) => c.vpBinding === DEFAULT_CAPABILITIES.vpBinding);
+  return all.filter((c) => c.vpBinding === DEFAULT_CAPABILITIES.vpBinding && (c.keyParts === DEFAULT_CAPABILITIES.keyParts || c.rewrapStatus === "hidden"));
 }
 
 /**
@@ -241,13 +251,13 @@ async function interfere(scenario: Scenario, dir: string, durable: Journal | und
     case "loadForeign": {
       const empty = units.find((u) => u.new.status === "Empty");
       if (!empty) return untouched;
-      return acted(backend.loadNew({ units: [empty.id], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, signers));
+      return acted(backend.loadNew({ units: [empty.id], keyParts: fixture.keyParts[2].material, expectedVp: fixture.keyParts[2].vp }, signers).then(() => undefined));
     }
     case "staleJournal":
       return journal ? { journal: { ...journal, completedAt: journal.startedAt }, changed: true } : untouched;
     case "foreignJournal":
       return journal
-        ? { journal: { ...journal, binding: journal.binding && { ...journal.binding, instanceId: "another-instance" }, rewrapProof: { vp: journal.targetVp, source: "rewrap", at: journal.startedAt } }, changed: true }
+        ? { journal: { ...journal, binding: journal.binding && { ...journal.binding, instanceId: "another-instance" }, rewrapProof: journal.targetVp === null ? null : { vp: journal.targetVp, source: "rewrap", at: journal.startedAt } }, changed: true }
         : untouched;
   }
 }
@@ -267,7 +277,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   let durable: Journal | undefined;
   try {
     // Run 1: the fault stops it (a crash kills the "process": nothing it would persist afterwards is kept).
-    const open = (faults: readonly FaultSpec[] = []) => openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash, faults, capabilities: scenario.capabilities });
+    const open = (faults: readonly FaultSpec[] = []) => openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash, faults, capabilities: scenario.capabilities, openKeyPartFiles });
     const first = audit(await open(scenario.faults), dir, fixture.instanceId, record);
     try {
       await executorFor(first, template, undefined, (j) => {
@@ -289,27 +299,49 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       // The marker our journal recorded is the proof a combined backend gives: resumed with it, undisturbed, the run repairs.
       const markerJournaled = scenario.faults.some((f) => f.kind === "crashInRotate") && !scenario.faults.some((f) => f.kind === "lostMarker");
       if (markerJournaled && scenario.resumeWithJournal && scenario.interference === "none") problems.push(`a run resumed with the journaled marker was refused (${result.refusal?.code})`);
+      // What a load of the declared files reported, once journaled on this instance, names their key: never unknown then.
+      const learned = journalLearnedVp(handed.journal, journalBinding(second), fixture.keyParts[1].ids);
+      if (result.refusal?.code === "UnknownPendingKey" && learned) problems.push("refused UnknownPendingKey although the journal it was handed records what the declared files make");
+      // The load's report is journaled the moment the load returns: a fault after it, resumed undisturbed with the journal, never meets an unknown key.
+      const afterLoad = scenario.faults.every((f) => !("command" in f) || (f.command !== "select" && f.command !== "loadNew"));
+      if (result.refusal?.code === "UnknownPendingKey" && afterLoad && scenario.resumeWithJournal && scenario.interference === "none") problems.push("a run resumed with the journal of a load that had reported was refused UnknownPendingKey");
       const after = await snapshot(second, dir, fixture.instanceId);
       if (result.steps > 0 || before !== after) problems.push(`invariant 5: the resumed run was refused (${result.refusal?.code}) after changing the instance`);
-      return { scenario, outcome: problems.length ? "failed" : "refusedUnchanged", problems: problems.length ? problems : [`refused: ${result.refusal?.code}: ${result.refusal?.message}`] };
-    }
-    // Invariant 4: converged means every unit on the desired key, new registers Empty, every record under it and readable.
-    const final = await observe(second);
-    for (const unit of final.units) {
-      if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, template.desired) || unit.new.status !== "Empty") {
-        problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
+      if (problems.length > 0) return { scenario, outcome: "failed", problems };
+      const pending = result.phase.pendingVp;
+      if (result.refusal?.code !== "UnknownPendingKey" || pending === undefined || !sameVp(pending, template.desired)) {
+        return { scenario, outcome: "refusedUnchanged", problems: [`refused: ${result.refusal?.code}: ${result.refusal?.message}`] };
       }
+      // Run 3: the operator finds in Activity Tracker that the declared files made the pending key, and declares it.
+      const third = await executorFor(audit(await open(), dir, fixture.instanceId, record), template, result.journal, () => undefined, pending).run();
+      problems.push(...record.violations);
+      if (third.outcome !== "done") problems.push(`with the pending key declared as the refusal says, the run was refused (${third.refusal?.code}: ${third.refusal?.message})`);
+      problems.push(...(await convergenceProblems(second, dir, template)));
+      return { scenario, outcome: problems.length ? "failed" : "confirmedUnknownKey", problems };
     }
-    const storage = await verifyKeyStorage(dir, fixture.instanceId);
-    problems.push(...storage.problems.map((p) => `invariant 4: ${p}`));
-    const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, template.desired));
-    if (elsewhere.length > 0) problems.push(`invariant 4: records left under ${elsewhere.map(([vp, n]) => `${vp.slice(0, 12)} (${n})`).join(", ")}`);
+    problems.push(...(await convergenceProblems(second, dir, template)));
     return { scenario, outcome: problems.length ? "failed" : "converged", problems };
   } catch (error) {
     return { scenario, outcome: "failed", problems: [...problems, ...record.violations, `the resumed run threw: ${(error as Error).stack ?? String(error)}`] };
   } finally {
     rmSync(join(dir, ".."), { recursive: true, force: true });
   }
+}
+
+/** Invariant 4: converged means every unit on the desired key, new registers Empty, every record under it and readable. */
+async function convergenceProblems(backend: Backend, dir: string, template: Template): Promise<string[]> {
+  const problems: string[] = [];
+  const final = await observe(backend);
+  for (const unit of final.units) {
+    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, template.desired) || unit.new.status !== "Empty") {
+      problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
+    }
+  }
+  const storage = await verifyKeyStorage(dir, template.fixture.instanceId);
+  problems.push(...storage.problems.map((p) => `invariant 4: ${p}`));
+  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, template.desired));
+  if (elsewhere.length > 0) problems.push(`invariant 4: records left under ${elsewhere.map(([vp, n]) => `${vp.slice(0, 12)} (${n})`).join(", ")}`);
+  return problems;
 }
 
 export function describeScenario(s: Scenario): string {

@@ -179,26 +179,30 @@ async function main(): Promise<number> {
     const units = phaseOf().units.map((u) => u.id);
     const foreign = keys[(key + 1) % keys.length];
     await backend.select(units);
-    for (const unit of units) await backend.loadNew({ units: [unit], keyParts: foreign.files.map((file, i) => ({ file, value: foreign.values[i] })), expectedVp: foreign.vp }, signers);
+    for (const unit of units) await backend.loadNew({ units: [unit], keyParts: { kind: "material", parts: foreign.files.map((file, i) => ({ file, value: foreign.values[i] })) }, expectedVp: foreign.vp }, signers);
     const drifted = project.pulumi("refresh", "--yes", "--expect-no-changes");
     assert(drifted.code !== 0, "refresh --expect-no-changes passed on a drifted stack");
     for (const unit of units) await backend.clearNew({ units: [unit], expectedVp: foreign.vp }, signers);
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
-  // The TKE CLI's shape: no rewrap status, rewrap and promotion in one cryptounit-mk-rotate, the VP checked by a read.
+  // The TKE CLI's shape: no rewrap status, rewrap and promotion in one cryptounit-mk-rotate, the VP checked by a read,
+  // and key part files it opens itself, so their key is learned from the load.
   const nextKey = () => (key = key + 1 >= keys.length ? 1 : key + 1);
-  await check("6. CLI-like backend: pulumi up rotates with one rotate command and journals its marker", async () => {
+  await check("6. CLI-like backend: pulumi up learns the key from the load, rotates with one rotate command and journals its marker", async () => {
     project.pulumiOk("config", "set", "hpcs:simulatorRewrapStatus", "hidden");
     project.pulumiOk("config", "set", "hpcs:simulatorRotation", "combined");
     project.pulumiOk("config", "set", "hpcs:simulatorVpBinding", "readFirst");
+    project.pulumiOk("config", "set", "hpcs:simulatorKeyParts", "opaque");
     useKey(nextKey());
     const preview = project.pulumiOk("preview", "--diff");
-    assert(/loadNew[\s\S]*commitNew[\s\S]*rotate/.test(preview) && !/\brewrap:/.test(preview), "the planned ceremony does not use the rotate command");
+    assert(/the key the key part files make \(learned when they are loaded\)[\s\S]*loadNew[\s\S]*depend on the key the load reports/.test(preview), "the planned ceremony does not start with the load that learns the key");
     const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(new RegExp(`the declared key part files make the master key ${keys[key].vp.slice(0, 12)}`).test(out), "the up output does not show the key the load reported");
     assert(/rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm\./.test(out), "the up output does not show the rotate's marker");
     assert(project.outputs().verificationPattern === keys[key].vp && project.outputs().phase === "Active", "up did not rotate to the new key");
     await storageUnder(keys[key].vp);
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
   /** A rotation to the next key killed in the rotate after its marker and `promoted` promotions; refresh must record `phase`. */
@@ -211,10 +215,20 @@ async function main(): Promise<number> {
   };
   const converged = (what: string) => assert(project.outputs().verificationPattern === keys[key].vp && project.outputs().phase === "Active", `${what} did not converge`);
 
-  await check("7. CLI-like: SIGKILL after the marker, before any promotion: refresh shows Committed, pulumi up rotates again and finishes", async () => {
+  await check("7. CLI-like: SIGKILL after the marker, before any promotion: refresh shows Committed; up will not guess the pending key is the files'; declared, it rotates again and finishes", async () => {
     await killInRotate(0, "Committed");
+    // The kill took the run's journal with it: nothing records what the files made, so the pending key is not assumed theirs.
+    const registers = () => JSON.stringify(phaseOf().units.map((u) => [u.current, u.new, u.selected, u.transactionCounter]));
+    const before = registers();
+    const refused = project.pulumi("up", "--yes", "--skip-preview");
+    const pending = /expectedVerificationPattern: "([0-9a-f]{64})"/.exec(refused.output)?.[1];
+    assert(refused.code !== 0 && /UnknownPendingKey/.test(refused.output) && pending === keys[key].vp, "up did not refuse the unknown pending key, naming it");
+    assert(registers() === before, "the refused up changed the instance");
+    // The operator finds the load in Activity Tracker (the files' SHA-256s and the key it made) and declares it.
+    project.pulumiOk("config", "set", "expectedVerificationPattern", pending);
     const resumed = project.pulumiOk("up", "--yes", "--skip-preview");
     assert(/rotate/.test(resumed), "the resumed up did not rotate again");
+    project.pulumiOk("config", "rm", "expectedVerificationPattern");
     converged("the resumed up");
     await storageUnder(keys[key].vp);
   });
@@ -233,6 +247,9 @@ async function main(): Promise<number> {
     project.pulumiOk("config", "rm", "attestRewrapComplete");
     converged("the repair");
     await storageUnder(keys[key].vp);
+    // The repair needs no key part files; converged, the run then learns that they make the current key, loading nothing.
+    assert(/make the current master key/.test(repaired), "the repair did not learn that the files make the current key");
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
   await check("9. pulumi destroy leaves the registers and key storage untouched", async () => {

@@ -47,7 +47,7 @@ describe("a rotation that died after the rewrap with 1 of 3 units promoted", () 
         : undefined;
     const result = await new Executor({
       backend,
-      desired: { vp: target.vp, signerSkis: fixture.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "vp", vp: target.vp }, signerSkis: fixture.admins.map((a) => a.key.ski) },
       material: { keyParts: target.material, signers: fixture.signers },
       journal: priorJournal,
     }).run();

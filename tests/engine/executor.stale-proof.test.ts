@@ -21,7 +21,7 @@ describe("a rewrap proof from an earlier ceremony to the same key", () => {
   const executor = (backend: Backend, journal: Journal | undefined, persist: (j: Journal) => void = () => undefined) =>
     new Executor({
       backend,
-      desired: { vp: f.keyParts[1].vp, signerSkis: f.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "vp", vp: f.keyParts[1].vp }, signerSkis: f.admins.map((a) => a.key.ski) },
       material: { keyParts: f.keyParts[1].material, signers: f.signers },
       journal,
       persist,

@@ -39,7 +39,7 @@ function executor(backend: ExecutorOptions["backend"], more: Partial<ExecutorOpt
   const run = new Executor({
     backend,
     desired: DESIRED,
-    material: { keyParts: [], signers: { keys: [] } },
+    material: { keyParts: { kind: "material", parts: [] }, signers: { keys: [] } },
     clock: testClock(),
     newRotationId: () => "rot-test",
     onProgress: (e) => events.push(e),

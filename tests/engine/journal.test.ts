@@ -1,6 +1,6 @@
 import { EXAMPLE_BINDING, exampleJournal } from "../../src/engine/decision-table";
 import type { Action } from "../../src/engine/decision";
-import { beginStep, completeJournal, endStep, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type Journal, type ObservedRotation, type StepContext } from "../../src/engine/journal";
+import { beginStep, completeJournal, endStep, journalInterruptedLoad, journalLearnedVp, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type Journal, type ObservedRotation, type StepContext } from "../../src/engine/journal";
 import { VP } from "./observations";
 
 const { X, T, D } = VP;
@@ -23,13 +23,13 @@ describe("the rotation journal", () => {
   test("reads a journal of schema version 1 (an earlier release) as unbound, without its proof, and never as evidence", () => {
     const v1 = { schemaVersion: 1, rotationId: "rot-old", fromVp: X, targetVp: D, startedAt: ctx.now, completedAt: null, rewrapCompletedFor: D, steps: [] };
     const read = parseJournal(v1);
-    expect(read).toMatchObject({ schemaVersion: 2, rotationId: "rot-old", binding: null, rewrapProof: null, targetVp: D });
+    expect(read).toMatchObject({ schemaVersion: 3, rotationId: "rot-old", binding: null, rewrapProof: null, keyParts: null, targetVp: D });
     expect(journalMismatch(read!, EXAMPLE_BINDING, rotationTo(D))).toBe("it was written by an earlier release, which did not record the instance");
   });
 
   test("refuses a newer schema version with a message saying to upgrade", () => {
-    expect(() => parseJournal({ ...exampleJournal(D), schemaVersion: 3 })).toThrow(
-      new JournalFormatError("the rotation journal has schemaVersion 3, which this release does not read (it reads 1 to 2); upgrade pulumi-hpcs-masterkey before resuming"),
+    expect(() => parseJournal({ ...exampleJournal(D), schemaVersion: 4 })).toThrow(
+      new JournalFormatError("the rotation journal has schemaVersion 4, which this release does not read (it reads 1 to 3); upgrade pulumi-hpcs-masterkey before resuming"),
     );
   });
 
@@ -41,7 +41,7 @@ describe("the rotation journal", () => {
         return e as Error;
       }
     })();
-    expect(error?.message).toBe("the rotation journal (schemaVersion 2) is malformed: field steps.0.vp: expected a 64-character lower-case hex verification pattern");
+    expect(error?.message).toBe("the rotation journal (schemaVersion 3) is malformed: field steps.0.vp: expected a 64-character lower-case hex verification pattern");
     expect(() => parseJournal({ steps: [] })).toThrow("no numeric schemaVersion");
   });
 
@@ -95,7 +95,7 @@ describe("the rotation journal", () => {
   test("a successful rewrap or recordRewrap is the proof, with its source; a failed one is not, but shows it was attempted", () => {
     const started = beginStep(exampleJournal(D), rewrap(D), ctx);
     expect(endStep(started, rewrap(D), "ok", ctx.now).rewrapProof).toEqual({ vp: D, source: "rewrap", at: ctx.now });
-    const failed = endStep(started, rewrap(D), "failed", ctx.now, "boom");
+    const failed = endStep(started, rewrap(D), "failed", ctx.now, { message: "boom" });
     expect(failed.rewrapProof).toBeNull();
     expect(failed.steps.at(-1)).toMatchObject({ outcome: "failed", message: "boom" });
     expect(journalShowsRewrap(failed, D)).toBe(true);
@@ -116,5 +116,59 @@ describe("the rotation journal", () => {
     expect(completeJournal(exampleJournal(T), EXAMPLE_BINDING, D, ctx.now)?.completedAt).toBeNull();
     expect(completeJournal(exampleJournal(D, { binding: null }), EXAMPLE_BINDING, D, ctx.now)?.completedAt).toBeNull();
     expect(completeJournal(undefined, EXAMPLE_BINDING, D, ctx.now)).toBeUndefined();
+  });
+});
+
+describe("the journal of key part files only the backend opens (opaque)", () => {
+  const ids = ["2e".repeat(32), "1f".repeat(32)];
+  const learn: Action = { kind: "loadNew", units: ["u1"], vp: undefined, keyPartIds: ids };
+  const loadFiles = (vp: string): Action => ({ kind: "loadNew", units: ["u1"], vp, keyPartIds: ids });
+
+  test("reads a journal of schema version 2 as version 3, with no key part files", () => {
+    const v2 = { ...exampleJournal(D), schemaVersion: 2 };
+    delete (v2 as Partial<Journal>).keyParts;
+    expect(parseJournal(v2)).toEqual({ ...exampleJournal(D), schemaVersion: 3, keyParts: null });
+  });
+
+  test("a load to learn the key starts a ceremony with no key, recording the files (sorted) and no result", () => {
+    const started = beginStep(undefined, learn, ctx);
+    expect(started).toMatchObject({ targetVp: null, fromVp: X, keyParts: { ids: [...ids].sort(), madeVp: null, at: null }, steps: [{ action: "loadNew", vp: null, outcome: "started" }] });
+    expect(parseJournal(JSON.parse(JSON.stringify(started)))).toEqual(started);
+    expect(journalLearnedVp(started, EXAMPLE_BINDING, ids)).toBeUndefined();
+    expect(journalInterruptedLoad(started, EXAMPLE_BINDING, ids)).toBe(ctx.now);
+  });
+
+  test("the key the load reports becomes the ceremony's key, the step's, and what the files make", () => {
+    const ended = endStep(beginStep(undefined, learn, ctx), learn, "ok", "later", { madeVp: D });
+    expect(ended).toMatchObject({ targetVp: D, keyParts: { madeVp: D, at: "later" }, steps: [{ vp: D, outcome: "ok" }] });
+    expect(journalShowsLoad(ended, D)).toBe(true);
+    expect(journalLearnedVp(ended, EXAMPLE_BINDING, [...ids].reverse())).toEqual({ vp: D, at: "later" });
+    expect(journalInterruptedLoad(ended, EXAMPLE_BINDING, ids)).toBeUndefined();
+    // What files make does not change when a ceremony ends.
+    expect(journalLearnedVp({ ...ended, completedAt: "done" }, EXAMPLE_BINDING, ids)).toEqual({ vp: D, at: "later" });
+  });
+
+  test("files that make the current key: the load fails, and the journal records the current key as what they make", () => {
+    const ended = endStep(beginStep(undefined, learn, ctx), learn, "failed", "later", { madeVp: X, message: "same key" });
+    expect(ended).toMatchObject({ targetVp: X, keyParts: { madeVp: X }, steps: [{ vp: X, outcome: "failed" }] });
+    expect(completeJournal(ended, EXAMPLE_BINDING, X, "end")?.completedAt).toBe("end");
+  });
+
+  test("what files make is read only from a journal this tool wrote on this instance through this service, for those files", () => {
+    const ended = endStep(beginStep(undefined, learn, ctx), learn, "ok", "later", { madeVp: D });
+    expect(journalLearnedVp({ ...ended, binding: null }, EXAMPLE_BINDING, ids)).toBeUndefined();
+    expect(journalLearnedVp({ ...ended, binding: { ...EXAMPLE_BINDING, instanceId: "other" } }, EXAMPLE_BINDING, ids)).toBeUndefined();
+    expect(journalLearnedVp({ ...ended, binding: { ...EXAMPLE_BINDING, backend: "elsewhere" } }, EXAMPLE_BINDING, ids)).toBeUndefined();
+    expect(journalLearnedVp(ended, EXAMPLE_BINDING, [ids[0]])).toBeUndefined();
+    expect(journalLearnedVp(ended, EXAMPLE_BINDING, [ids[0], "3d".repeat(32)])).toBeUndefined();
+  });
+
+  test("a ceremony with no key is continued only by another load to learn from the same current key", () => {
+    const started = beginStep(undefined, learn, ctx);
+    expect(beginStep(started, learn, { ...ctx, newRotationId: () => "other" }).rotationId).toBe("rot-new");
+    expect(beginStep(started, loadFiles(D), { ...ctx, newRotationId: () => "other" })).toMatchObject({ rotationId: "other", targetVp: D, steps: [{ vp: D }] });
+    const moved = { ...ctx, newRotationId: () => "moved", observed: { currentVp: T, units: [{ id: "u1", current: T, pending: undefined }] } };
+    expect(beginStep(started, learn, moved).rotationId).toBe("moved");
+    expect(journalMismatch(started, EXAMPLE_BINDING, rotationTo(D))).toBe("it records only a load of key part files that did not report the key it made");
   });
 });

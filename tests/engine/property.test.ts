@@ -12,7 +12,8 @@ import { ALL_CAPABILITIES, capabilitiesLabel } from "../../src/engine/port/capab
 import { audit, type Audit } from "../crash/audited-backend";
 import { instantClock } from "../helpers/clocks";
 import { leavesEveryRecordReadable } from "../helpers/operator";
-import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
+import { createSimFixture, type KeyPartSet, type SimFixture } from "../helpers/sim-fixture";
+import type { DeclaredKey } from "../../src/engine/declared-key";
 
 /**
  * Property: whatever the fault schedule (several faults per run, crashes that lose the journal or keep it), the other
@@ -64,6 +65,11 @@ const runArb = fc.record({
    * place (a Pulumi input nobody removed), whatever happened since.
    */
   attest: fc.constantFrom("none" as const, "honest" as const, "stale" as const),
+  /**
+   * Where the backend opens the key part files itself: whether the user also declared the VP they make
+   * (`expectedVerificationPattern`), or leaves it to be learned from a load.
+   */
+  declareVp: fc.boolean(),
 });
 
 const scheduleArb = fc.record({
@@ -152,11 +158,15 @@ describe("rotation under random faults, other operators, journals that must not 
         const fixture = await createSimFixture({ shape: schedule.shape, records: 8, chunkSize: 3, keyPartSets: 3 });
         const record: Audit = { calls: [], violations: [], crashed: false };
         const open = async (faults: FaultSpec[] = []) => fixture.open({ faults, capabilities: schedule.capabilities });
-        const executorFor = async (desired: number, journal: Journal | undefined, faults: FaultSpec[], attestation: Attestation | undefined, persist: (j: Journal) => void) =>
+        const opaque = schedule.capabilities.keyParts === "opaque";
+        // The key as the backend's shape declares it: its VP, or the files (with their VP when the user declared it).
+        const declared = (set: KeyPartSet, declareVp: boolean): DeclaredKey =>
+          opaque ? { kind: "files", ids: set.ids, ...(declareVp ? { expectedVp: set.vp } : {}) } : { kind: "vp", vp: set.vp };
+        const executorFor = async (desired: number, declareVp: boolean, journal: Journal | undefined, faults: FaultSpec[], attestation: Attestation | undefined, persist: (j: Journal) => void) =>
           new Executor({
             backend: audit(await open(faults), fixture.dir, fixture.instanceId, record),
-            desired: { vp: fixture.keyParts[desired].vp, signerSkis: fixture.admins.map((a) => a.key.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) },
-            material: { keyParts: fixture.keyParts[desired].material, signers: fixture.signers },
+            desired: { key: declared(fixture.keyParts[desired], declareVp), signerSkis: fixture.admins.map((a) => a.key.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) },
+            material: { keyParts: opaque ? fixture.keyParts[desired].files : fixture.keyParts[desired].material, signers: fixture.signers },
             journal,
             persist,
             clock: instantClock(),
@@ -175,7 +185,7 @@ describe("rotation under random faults, other operators, journals that must not 
               // An earlier ceremony's journal that never closed, proof and all (its run died before it saw the end).
               return journals.find((j) => j !== latest && j.completedAt === null && j.rewrapProof !== null) ?? latest;
             case "otherInstance":
-              return latest && { ...latest, binding: latest.binding && { ...latest.binding, instanceId: "another-instance" }, rewrapProof: { vp: latest.targetVp, source: "rewrap", at: latest.startedAt } };
+              return latest && { ...latest, binding: latest.binding && { ...latest.binding, instanceId: "another-instance" }, rewrapProof: latest.targetVp === null ? null : { vp: latest.targetVp, source: "rewrap", at: latest.startedAt } };
             case "handMade":
               return latest && { ...latest, binding: null, steps: [{ action: "loadNew", units: [], vp: latest.targetVp, outcome: "ok", at: latest.startedAt, message: null }], rewrapProof: null };
           }
@@ -189,7 +199,7 @@ describe("rotation under random faults, other operators, journals that must not 
             record.crashed = false;
             let latest = journal;
             if (run.attest !== "stale") attestation = run.attest === "honest" ? await honestAttestation(fixture, await fixture.open()) : undefined;
-            const executor = await executorFor(run.desired, journal, run.faults, attestation, (j) => {
+            const executor = await executorFor(run.desired, run.declareVp, journal, run.faults, attestation, (j) => {
               if (!record.crashed) latest = j;
             });
             await executor.run().catch((e) => {
@@ -199,8 +209,14 @@ describe("rotation under random faults, other operators, journals that must not 
             journal = fated(run.journal, latest);
           }
           record.crashed = false;
-          const last = schedule.runs[schedule.runs.length - 1].desired;
-          const result = await (await executorFor(last, journal, [], attestation, () => undefined)).run();
+          const { desired: last, declareVp } = schedule.runs[schedule.runs.length - 1];
+          const first = await (await executorFor(last, declareVp, journal, [], attestation, () => undefined)).run();
+          // A pending key nothing says the declared files make: an operator who finds (Activity Tracker) that they made
+          // it declares its VP, as the refusal says, and runs again; one who finds they did not is left with the refusal.
+          const pending = first.phase.pendingVp;
+          const confirmable = first.refusal?.code === "UnknownPendingKey" && pending !== undefined && sameVp(pending, fixture.keyParts[last].vp);
+          const result = confirmable ? await (await executorFor(last, true, first.journal, [], attestation, () => undefined)).run() : first;
+          if (confirmable) endings.set("UnknownPendingKey, then declared", (endings.get("UnknownPendingKey, then declared") ?? 0) + 1);
           const ending = result.refusal?.code ?? result.outcome;
           endings.set(ending, (endings.get(ending) ?? 0) + 1);
           const shape = capabilitiesLabel(schedule.capabilities);
@@ -220,7 +236,7 @@ describe("rotation under random faults, other operators, journals that must not 
           fixture.cleanup();
         }
       }),
-      { numRuns: Number(process.env.PROPERTY_RUNS ?? 80), seed: Number(process.env.PROPERTY_SEED ?? 20261202), endOnFailure: true },
+      { numRuns: Number(process.env.PROPERTY_RUNS ?? 160), seed: Number(process.env.PROPERTY_SEED ?? 20261202), endOnFailure: true },
     );
     // Not vacuous: the schedules reach convergence and the refusals the operators' early promotions call for.
     console.log(`property endings: ${JSON.stringify(Object.fromEntries(endings))}; schedules per backend shape: ${JSON.stringify(Object.fromEntries(perShape))}`);

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { KeyPartMaterial, Signers, UnitRef } from "../../src/engine/port/backend";
+import type { KeyPartMaterial, KeyParts, Signers, UnitRef } from "../../src/engine/port/backend";
 import {
   checkKeyStorageReadable,
   createSimulatedInstance,
@@ -15,7 +15,7 @@ import {
   type SimulatorOptions,
   type UnitState,
 } from "../../src/backends/simulator";
-import type { KeyPartRef } from "../../src/files/key-parts";
+import { keyPartFileRefs, openKeyPartFiles, type KeyPartRef } from "../../src/files/key-parts";
 import { masterKeyVp } from "../../src/model/key-parts";
 import { sealKeyPart } from "../../src/model/key-part-file";
 import { createSignatureKeyFile, openSignatureKey, type SignatureKey } from "../../src/model/signature-key-file";
@@ -33,8 +33,14 @@ export const TEST_SCRYPT = { N: 2 ** 14, r: 8, p: 1 } as const;
 export interface KeyPartSet {
   /** Key part files and passwords, as users declare them. */
   readonly refs: readonly KeyPartRef[];
-  /** The decrypted values, as a backend's loadNew takes them. */
-  readonly material: readonly KeyPartMaterial[];
+  /** The decrypted values. */
+  readonly values: readonly KeyPartMaterial[];
+  /** The parts as a backend that takes their values (keyParts: material) loads them. */
+  readonly material: KeyParts;
+  /** The parts as a backend that opens the files itself (keyParts: opaque) loads them: paths, SHA-256s, passwords. */
+  readonly files: KeyParts;
+  /** The SHA-256 of each file: the declared key of an opaque backend. */
+  readonly ids: readonly string[];
   /** The VP of the master key these parts make. */
   readonly vp: Vp;
 }
@@ -111,7 +117,8 @@ export function makeKeyPartSet(root: string, label: string, parts: number): KeyP
     refs.push({ file, password });
     material.push({ file, value });
   }
-  return { refs, material, vp: masterKeyVp(material.map((m) => m.value)) };
+  const files = keyPartFileRefs(refs);
+  return { refs, values: material, material: { kind: "material", parts: material }, files: { kind: "files", files }, ids: files.map((f) => f.sha256), vp: masterKeyVp(material.map((m) => m.value)) };
 }
 
 export function makeAdmin(root: string, index: number): AdminFixture {
@@ -186,7 +193,7 @@ export async function createSimFixture(options: SimFixtureOptions = {}): Promise
       region: options.region,
       admins: admins.map((a) => ({ name: a.name, publicKey: a.key.publicKey })),
       thresholds: imprint ? { signature: 0, revocation: 0 } : (options.thresholds ?? { signature: both, revocation: both }),
-      masterKey: initialized ? { keyPartValues: keyParts[0].material.map((m) => m.value) } : undefined,
+      masterKey: initialized ? { keyPartValues: keyParts[0].values.map((m) => m.value) } : undefined,
       records: initialized ? (options.records ?? 10) : 0,
       chunkSize: options.chunkSize,
       selected: options.selected ?? true,
@@ -201,7 +208,7 @@ export async function createSimFixture(options: SimFixtureOptions = {}): Promise
       admins,
       signers: { keys: admins.map((a) => a.key) },
       keyParts,
-      open: (more = {}) => openSimulator({ dir, instanceId: created.instanceId, onCrash: throwingCrash, ...more }),
+      open: (more = {}) => openSimulator({ dir, instanceId: created.instanceId, onCrash: throwingCrash, openKeyPartFiles, ...more }),
       check: () => checkKeyStorageReadable(dir, created.instanceId),
       writeFile: (name, text) => {
         const file = join(root, name);

@@ -18,7 +18,7 @@ describe("the MasterKey provider, called directly", () => {
 
   describe("check", () => {
     test("computes the desired VP and the signer SKIs locally", () => {
-      const result = checkInputs(inputsFor(fixture, 1));
+      const result = checkInputs(inputsFor(fixture, 1), "material");
       expect(result.failures).toEqual([]);
       expect(result.inputs).toMatchObject({ desiredVerificationPattern: fixture.keyParts[1].vp, signerSkis: fixture.admins.map((a) => a.key.ski), __provider: "serialized-provider-text" });
     });
@@ -31,18 +31,18 @@ describe("the MasterKey provider, called directly", () => {
       { name: "no instance id", edit: (i: Props) => ({ ...i, instanceId: "" }), property: "instanceId", reason: /must not be empty/ },
       { name: "a malformed expected VP", edit: (i: Props) => ({ ...i, expectedVerificationPattern: "abc" }), property: "expectedVerificationPattern", reason: /64-character hex/ },
     ])("reports $name against the property at fault, without throwing", ({ edit, property, reason }) => {
-      const result = checkInputs(edit(inputsFor(fixture, 1)));
+      const result = checkInputs(edit(inputsFor(fixture, 1)), "material");
       expect(result.failures).toEqual([{ property, reason: expect.stringMatching(reason) }]);
     });
 
     test("refuses key parts that do not make the expected verification pattern", () => {
-      const result = checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: fixture.keyParts[2].vp }));
+      const result = checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: fixture.keyParts[2].vp }), "material");
       expect(result.failures).toEqual([{ property: "expectedVerificationPattern", reason: expect.stringContaining(`make a master key with verification pattern ${fixture.keyParts[1].vp}`) }]);
     });
 
     test("accepts the expected VP written the way TKE prints it (upper case, two lines)", () => {
       const vp = fixture.keyParts[1].vp.toUpperCase();
-      expect(checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: `${vp.slice(0, 32)}\n${vp.slice(32)}` })).failures).toEqual([]);
+      expect(checkInputs(inputsFor(fixture, 1, { expectedVerificationPattern: `${vp.slice(0, 32)}\n${vp.slice(32)}` }), "material").failures).toEqual([]);
     });
 
     test("prints the planned ceremony for a resource not yet in the state (Pulumi calls diff only for existing ones)", async () => {
@@ -57,7 +57,7 @@ describe("the MasterKey provider, called directly", () => {
 
     test("passes unknown values (preview) through untouched", () => {
       const news = inputsFor(fixture, 1, { instanceId: UNKNOWN });
-      expect(checkInputs(news)).toEqual({ inputs: news, failures: [] });
+      expect(checkInputs(news, "material")).toEqual({ inputs: news, failures: [] });
     });
   });
 
@@ -201,10 +201,10 @@ describe("the MasterKey provider, called directly", () => {
       const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
       const stored = { ...outs, rotation: v1(fixture.keyParts[1].vp) };
       const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, stored);
-      expect(props?.rotation).toMatchObject({ schemaVersion: 2, rotationId: "rot-v1", binding: null, rewrapProof: null });
+      expect(props?.rotation).toMatchObject({ schemaVersion: 3, rotationId: "rot-v1", binding: null, rewrapProof: null });
       const { outs: updated } = await updateMasterKey(contextFor(fixture), { ...stored, __provider: "serialized-provider-text" }, checked(fixture, 1));
       expect(updated).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp });
-      expect(updated.rotation).toMatchObject({ schemaVersion: 2, binding: { instanceId: fixture.instanceId, backend: expect.stringMatching(/^hpcs-simulator:/) } });
+      expect(updated.rotation).toMatchObject({ schemaVersion: 3, binding: { instanceId: fixture.instanceId, backend: expect.stringMatching(/^hpcs-simulator:/) } });
       expect(updated.rotation?.rotationId).not.toBe("rot-v1");
     });
 
@@ -272,7 +272,7 @@ describe("the MasterKey provider, called directly", () => {
 
     test("check refuses an attestation that is not <VP>:<code>, naming the input", () => {
       for (const attestRewrapComplete of ["yes", fixture.keyParts[1].vp]) {
-        expect(checkInputs(inputsFor(fixture, 1, { attestRewrapComplete })).failures).toEqual([{ property: "attestRewrapComplete", reason: expect.stringContaining("<verification pattern>:<8-character code>") }]);
+        expect(checkInputs(inputsFor(fixture, 1, { attestRewrapComplete }), "material").failures).toEqual([{ property: "attestRewrapComplete", reason: expect.stringContaining("<verification pattern>:<8-character code>") }]);
       }
     });
   });

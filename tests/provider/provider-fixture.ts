@@ -15,8 +15,8 @@ export function inputsFor(fixture: SimFixture, set: number, extra: Record<string
 }
 
 /** What `check` returns for those inputs; the tests feed it to create/update as the engine would. */
-export function checked(fixture: SimFixture, set: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const result = checkInputs(inputsFor(fixture, set, extra));
+export function checked(fixture: SimFixture, set: number, extra: Record<string, unknown> = {}, keyParts: Capabilities["keyParts"] = "material"): Record<string, unknown> {
+  const result = checkInputs(inputsFor(fixture, set, extra), keyParts);
   if (result.failures.length > 0) throw new Error(`check failed: ${JSON.stringify(result.failures)}`);
   return result.inputs;
 }
@@ -31,6 +31,7 @@ export function contextFor(fixture: SimFixture, lines: string[] = [], options: P
       simulatorRewrapStatus: capabilities.rewrapStatus,
       simulatorRotation: capabilities.rotation,
       simulatorVpBinding: capabilities.vpBinding,
+      simulatorKeyParts: capabilities.keyParts,
     },
     log: (line) => void lines.push(line),
   };
@@ -40,8 +41,8 @@ export function contextFor(fixture: SimFixture, lines: string[] = [], options: P
 export function secretsOf(fixture: SimFixture): string[] {
   return [
     ...fixture.keyParts.flatMap((set) => set.refs.map((r) => r.password)),
-    ...fixture.keyParts.flatMap((set) => set.material.map((m) => Buffer.from(m.value).toString("hex"))),
-    ...fixture.keyParts.flatMap((set) => set.material.map((m) => Buffer.from(m.value).toString("base64"))),
+    ...fixture.keyParts.flatMap((set) => set.values.map((m) => Buffer.from(m.value).toString("hex"))),
+    ...fixture.keyParts.flatMap((set) => set.values.map((m) => Buffer.from(m.value).toString("base64"))),
     ...fixture.admins.map((a) => a.password),
   ];
 }

@@ -28,7 +28,7 @@ describe("creating a simulated instance", () => {
   });
 
   const adminsFromFiles = () => admins.slice(0, 2).map((a) => ({ name: a.name, publicKey: a.key.publicKey }));
-  const key = () => ({ keyPartValues: sharedKeyPartSets(1, 2)[0].material.map((m) => m.value) });
+  const key = () => ({ keyPartValues: sharedKeyPartSets(1, 2)[0].values.map((m) => m.value) });
 
   test.each([
     { operational: 2, recovery: 0, failover: 0 },

@@ -1,4 +1,4 @@
-import { RegisterMismatchError, SelectionError } from "../../src/engine/port/errors";
+import { RegisterMismatchError, SameKeyError, SelectionError, UnsupportedCommandError } from "../../src/engine/port/errors";
 import { describeSimulatedInstance } from "../../src/backends/simulator";
 import { InputError } from "../../src/model/errors";
 import { createSimFixture, sharedKeyPartSets, type SimFixture } from "../helpers/sim-fixture";
@@ -60,13 +60,13 @@ describe("loadNew (cryptounit-mk-load)", () => {
     expect(f.fingerprint()).toBe(before);
   });
 
-  test("the current master key cannot be loaded as the new one", async () => {
+  test("the current master key cannot be loaded as the new one: SameKeyError names it, and nothing changes", async () => {
     const before = f.fingerprint();
     const error = await rejectionOf(load(f.unitIds[0], f.keyParts[0]));
-    expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toContain(
-      "The new master key value is the same as the current master key value. Make sure that at least one master key part is not used for the current master key.",
-    );
+    expect(error).toBeInstanceOf(SameKeyError);
+    expect(error).toMatchObject({ unit: f.unitIds[0], currentVp: f.keyParts[0].vp });
+    expect(error.message).toContain("the new master key value is the same as the current master key value");
+    expect(error.message).toContain("make sure that at least one master key part is not used for the current master key");
     expect(f.fingerprint()).toBe(before);
   });
 
@@ -77,7 +77,7 @@ describe("loadNew (cryptounit-mk-load)", () => {
 
   test("one key part is refused as bad input", async () => {
     const backend = await f.open();
-    await expect(backend.loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material.slice(0, 1), expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(
+    await expect(backend.loadNew({ units: [f.unitIds[0]], keyParts: { kind: "material", parts: f.keyParts[1].values.slice(0, 1) }, expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(
       expect.objectContaining({ field: "keyParts" }),
     );
   });
@@ -130,5 +130,54 @@ describe("loadNew in imprint mode", () => {
     } finally {
       f.cleanup();
     }
+  });
+});
+
+describe("loadNew of key part files the backend opens itself (keyParts: opaque, as the TKE CLI plug-in)", () => {
+  let f: SimFixture;
+  beforeEach(async () => {
+    f = await createSimFixture({ freshKeyParts: true });
+  });
+  afterEach(() => f.cleanup());
+
+  const opaque = () => f.open({ capabilities: { keyParts: "opaque" } });
+  const unit = (id: string) => f.open().then((b) => b.queryUnit(id));
+
+  test("opens the files, loads every unit named, and reports the key the new registers hold, without being told it", async () => {
+    const reported = await (await opaque()).loadNew({ units: f.unitIds, keyParts: f.keyParts[1].files, expectedVp: undefined }, f.signers);
+    expect(reported).toBe(f.keyParts[1].vp);
+    for (const id of f.unitIds) expect(await unit(id)).toMatchObject({ new: { status: "Full Uncommitted", vp: f.keyParts[1].vp } });
+  });
+
+  test("bound to another VP it still loads what the files make and reports it: the plug-in cannot be told what to expect", async () => {
+    const reported = await (await opaque()).loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].files, expectedVp: f.keyParts[2].vp }, f.signers);
+    expect(reported).toBe(f.keyParts[1].vp);
+  });
+
+  test("files that make the current key: SameKeyError carrying it, nothing loaded", async () => {
+    const before = f.fingerprint();
+    const error = await rejectionOf((await opaque()).loadNew({ units: f.unitIds, keyParts: f.keyParts[0].files, expectedVp: undefined }, f.signers));
+    expect(error).toBeInstanceOf(SameKeyError);
+    expect(error).toMatchObject({ currentVp: f.keyParts[0].vp });
+    expect(f.fingerprint()).toBe(before);
+  });
+
+  test("a file changed since the run identified it (another SHA-256) is refused, nothing loaded", async () => {
+    const before = f.fingerprint();
+    const files = f.keyParts[1].files;
+    if (files.kind !== "files") throw new Error("fixture");
+    const edited = { kind: "files" as const, files: files.files.map((ref, i) => (i === 0 ? { ...ref, sha256: "0".repeat(64) } : ref)) };
+    const error = await rejectionOf((await opaque()).loadNew({ units: [f.unitIds[0]], keyParts: edited, expectedVp: undefined }, f.signers));
+    expect(error.message).toContain("changed since the run identified it");
+    expect(f.fingerprint()).toBe(before);
+  });
+
+  test("each shape takes only its own kind of key parts: values for material, files for opaque", async () => {
+    await expect((await opaque()).loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].material, expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(UnsupportedCommandError);
+    await expect((await f.open()).loadNew({ units: [f.unitIds[0]], keyParts: f.keyParts[1].files, expectedVp: f.keyParts[1].vp }, f.signers)).rejects.toThrow(UnsupportedCommandError);
+  });
+
+  test("an opaque simulator needs something to open the files with", async () => {
+    await expect(f.open({ capabilities: { keyParts: "opaque" }, openKeyPartFiles: undefined })).rejects.toThrow("needs openKeyPartFiles");
   });
 });

@@ -10,7 +10,7 @@ describe("reading a simulated instance", () => {
     f = await createSimFixture({ shape: { operational: 3, recovery: 2, failover: 2 }, records: 7 });
   });
   afterAll(() => f.cleanup());
-  const masterKeyHex = () => Buffer.from(combineKeyParts(f.keyParts[0].material.map((m) => m.value))).toString("hex");
+  const masterKeyHex = () => Buffer.from(combineKeyParts(f.keyParts[0].values.map((m) => m.value))).toString("hex");
 
   test("listUnits lists operational, recovery and failover units with ids and locations", async () => {
     const backend = await f.open();

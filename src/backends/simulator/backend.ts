@@ -5,9 +5,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
 import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
-import type { Backend, CallOptions, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, RotateOptions, Signers, UnitsCommand, UnitRef, UnitStatus, BackendCommand } from "../../engine/port/backend";
+import type { Backend, CallOptions, KeyPartFileRef, KeyParts, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, RotateOptions, Signers, UnitsCommand, UnitRef, UnitStatus, BackendCommand } from "../../engine/port/backend";
 import { DEFAULT_CAPABILITIES, describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
-import { LeaseHeldError, PrecheckFailedError, UnsupportedCommandError } from "../../engine/port/errors";
+import { LeaseHeldError, PrecheckFailedError, RegisterMismatchError, UnsupportedCommandError } from "../../engine/port/errors";
 import { FaultInjector, type CrashHook } from "./fault-injector";
 import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
 import { executeOnHsm, type HsmRequest } from "./hsm";
@@ -37,10 +37,20 @@ export interface SimulatorOptions {
    * the backend reports and which commands it has differ: `rewrapStatus: "hidden"` answers `unknown`, as the TKE CLI
    * cannot report; `rotation: "combined"` offers `rotate` (rewrap, marker, promotion of every selected unit) instead
    * of `rewrap`; `vpBinding: "readFirst"` checks each register by a read before it sends a command that does not
-   * carry the VP.
+   * carry the VP; `keyParts: "opaque"` takes key part files instead of their values and opens them itself (with
+   * `openKeyPartFiles`), as the TKE CLI plug-in opens IBM's key part files.
    */
   readonly capabilities?: Partial<Capabilities>;
+  /**
+   * Opens key part files for an opaque simulator: the values of the parts, in order (the simulator zeroes them). Handed
+   * in by whoever composes the backend, so the simulator reads no user files itself; it must load exactly the files
+   * named, so it should refuse a file whose SHA-256 is not the one given.
+   */
+  readonly openKeyPartFiles?: KeyPartFileOpener;
 }
+
+/** What opens key part files for an opaque simulator (SimulatorOptions.openKeyPartFiles). */
+export type KeyPartFileOpener = (files: readonly KeyPartFileRef[]) => Uint8Array[];
 
 const UNIT_COMMANDS: ReadonlySet<BackendCommand> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate"]);
 
@@ -56,11 +66,14 @@ export async function openSimulator(options: SimulatorOptions): Promise<Simulato
   if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new InputError("latencyMs must be zero or more", "latencyMs");
   const store = new StateStore(options.dir, options.instanceId);
   const state = store.read();
+  const capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities };
+  if (capabilities.keyParts === "opaque" && !options.openKeyPartFiles) throw new InputError("a simulator that takes key part files (keyParts: opaque) needs openKeyPartFiles to open them", "openKeyPartFiles");
   return new SimulatorBackend(store, new FaultInjector(store, faults, options.onCrash ?? killProcess), {
     clock: options.clock ?? Date.now,
     latencyMs: options.latencyMs ?? 0,
-    capabilities: { ...DEFAULT_CAPABILITIES, ...options.capabilities },
+    capabilities,
     incarnation: incarnationOf(options.dir, state),
+    openKeyPartFiles: options.openKeyPartFiles,
   });
 }
 
@@ -81,6 +94,14 @@ interface SimulatorSettings {
   readonly latencyMs: number;
   readonly capabilities: Capabilities;
   readonly incarnation: string;
+  readonly openKeyPartFiles: KeyPartFileOpener | undefined;
+}
+
+/** The key the new registers of `units` hold after a load: one key, or the load did not do what it reported. */
+function loadedKey(state: InstanceState, units: readonly string[]): Vp {
+  const keys = [...new Set(units.map((id) => findUnit(state, id).new).map((r) => (r.status === "Empty" ? "Empty" : r.vp)))];
+  if (keys.length !== 1 || keys[0] === "Empty") throw new RegisterMismatchError(units.join(", "), `after the load the new registers hold ${keys.join(", ")}, not one loaded key`);
+  return keys[0];
 }
 
 function replaceUnit(state: InstanceState, unit: UnitState): InstanceState {
@@ -102,6 +123,7 @@ export class SimulatorBackend implements Backend {
   readonly capabilities: Capabilities;
   private readonly clock: () => number;
   private readonly latencyMs: number;
+  private readonly openKeyPartFiles: KeyPartFileOpener | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -113,6 +135,7 @@ export class SimulatorBackend implements Backend {
     this.capabilities = settings.capabilities;
     this.clock = settings.clock;
     this.latencyMs = settings.latencyMs;
+    this.openKeyPartFiles = settings.openKeyPartFiles;
   }
 
   get instanceId(): string {
@@ -143,17 +166,39 @@ export class SimulatorBackend implements Backend {
     return this.call("deselect", units, () => this.setSelected(units, false), options);
   }
 
-  async loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void> {
-    checkVp(request.expectedVp, "expectedVp");
+  /**
+   * cryptounit-mk-load: opens the parts (opaque: through `openKeyPartFiles`, as the plug-in opens its files), loads
+   * every unit, and reports the key the new registers then hold. A material load is bound to `expectedVp` before
+   * anything is loaded; an opaque one, like the plug-in's, cannot be, and reports what the files made.
+   */
+  async loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<Vp> {
+    if (request.expectedVp !== undefined) checkVp(request.expectedVp, "expectedVp");
     return this.call("loadNew", request.units, async () => {
-      const key = combineKeyParts(request.keyParts.map((p) => p.value));
+      const key = this.openParts(request.keyParts);
       try {
         const partsVp = verificationPattern(key);
-        await this.eachUnit("loadNew", request.units, (unit) => this.adminCommand("loadNew", unit, request.expectedVp, signers, (state) => decideLoadNew(state, request.expectedVp, partsVp), key));
+        const bound = request.keyParts.kind === "material" ? request.expectedVp : undefined;
+        await this.eachUnit("loadNew", request.units, (unit) => this.adminCommand("loadNew", unit, partsVp, signers, (state) => decideLoadNew(state, bound, partsVp), key));
       } finally {
         key.fill(0);
       }
+      return loadedKey(this.store.read(), request.units);
     }, options);
+  }
+
+  /** The master key the parts make; the caller zeroes it. Parts of the kind this backend does not take are refused. */
+  private openParts(parts: KeyParts): Uint8Array {
+    const takes = this.capabilities.keyParts;
+    if (parts.kind === "material" && takes === "material") return combineKeyParts(parts.parts.map((p) => p.value));
+    if (parts.kind === "files" && takes === "opaque" && this.openKeyPartFiles) {
+      const values = this.openKeyPartFiles(parts.files);
+      try {
+        return combineKeyParts(values);
+      } finally {
+        values.forEach((v) => v.fill(0));
+      }
+    }
+    throw new UnsupportedCommandError("loadNew", takes === "opaque" ? "this simulated backend opens key part files itself (keyParts: opaque): give it files" : "this simulated backend takes decrypted key parts (keyParts: material)");
   }
 
   commitNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {

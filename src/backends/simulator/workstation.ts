@@ -1,6 +1,6 @@
 import { InputError } from "../../model/errors";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import { RegisterMismatchError, SelectionError } from "../../engine/port/errors";
+import { RegisterMismatchError, SameKeyError, SelectionError } from "../../engine/port/errors";
 import { assertNotImprint, describeNew, notPromotable } from "./hsm";
 import type { InstanceState, UnitState } from "./instance-state";
 
@@ -31,21 +31,20 @@ export function targetUnit(state: InstanceState, unitId: string): UnitState {
   return unit;
 }
 
-/** loadNew — cryptounit-mk-load. `partsVp` is the VP of the key the parts make. */
-export function decideLoadNew(unit: UnitState, expectedVp: Vp, partsVp: Vp): Decision {
+/**
+ * loadNew — cryptounit-mk-load. `partsVp` is the VP of the key the parts make; `expectedVp` binds a load whose caller
+ * knows the key (material parts) and is absent for files only the workstation opens (the plug-in cannot be told it).
+ */
+export function decideLoadNew(unit: UnitState, expectedVp: Vp | undefined, partsVp: Vp): Decision {
+  const loading = expectedVp ?? partsVp;
   if (unit.new.status !== "Empty") {
-    if (sameVp(unit.new.vp, expectedVp)) return "noop";
-    throw new RegisterMismatchError(unit.id, `the new master key register already holds ${describeNew(unit)}, not ${shortVp(expectedVp)}; nothing was loaded`);
+    if (sameVp(unit.new.vp, loading)) return "noop";
+    throw new RegisterMismatchError(unit.id, `the new master key register already holds ${describeNew(unit)}, not ${shortVp(loading)}; nothing was loaded`);
   }
-  if (!sameVp(partsVp, expectedVp)) {
-    throw new InputError(`keyParts: the key parts make the master key ${shortVp(partsVp)}, not the expected ${shortVp(expectedVp)}; nothing was loaded`, "keyParts");
+  if (!sameVp(partsVp, loading)) {
+    throw new InputError(`keyParts: the key parts make the master key ${shortVp(partsVp)}, not the expected ${shortVp(loading)}; nothing was loaded`, "keyParts");
   }
-  if (unit.current.status === "Valid" && sameVp(unit.current.vp, partsVp)) {
-    throw new InputError(
-      "keyParts: The new master key value is the same as the current master key value. Make sure that at least one master key part is not used for the current master key.",
-      "keyParts",
-    );
-  }
+  if (unit.current.status === "Valid" && sameVp(unit.current.vp, partsVp)) throw new SameKeyError(unit.id, unit.current.vp);
   return "send";
 }
 

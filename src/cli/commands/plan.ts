@@ -1,3 +1,4 @@
+import { knowDeclaredKey, knownVp } from "../../engine/declared-key";
 import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
 import type { Vp } from "../../model/vp";
@@ -12,11 +13,11 @@ export interface PlanReport extends Report, PlannedCeremony {
   readonly instanceId: string;
   readonly phase: PhaseName;
   readonly currentVp: Vp | null;
-  /** The VP of the master key the declared key parts make. */
-  readonly desiredVp: Vp;
+  /** The VP of the master key the declared key parts make; null while only a load can tell (files the backend opens). */
+  readonly desiredVp: Vp | null;
   readonly journalFile: string;
   /** The journaled ceremony the plan continues, if any. */
-  readonly journal: { readonly rotationId: string; readonly targetVp: Vp; readonly rewrapProof: Journal["rewrapProof"]; readonly completedAt: string | null } | null;
+  readonly journal: { readonly rotationId: string; readonly targetVp: Vp | null; readonly rewrapProof: Journal["rewrapProof"]; readonly completedAt: string | null } | null;
 }
 
 /**
@@ -31,11 +32,11 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
     const j = ceremony.journal;
     return {
       command: "plan",
-      outcome: planned.end.kind === "done" ? "ok" : planned.end.kind === "refuse" ? "refused" : "failed",
+      outcome: planned.end.kind === "done" || planned.end.kind === "keyLearnedAtLoad" ? "ok" : planned.end.kind === "refuse" ? "refused" : "failed",
       instanceId: opts.instance,
       phase: view.phase.name,
       currentVp: view.phase.currentVp ?? null,
-      desiredVp: ceremony.desired.vp,
+      desiredVp: knownVp(knowDeclaredKey(ceremony.desired.key, ceremony.journal, ceremony.binding)) ?? null,
       journalFile: ceremony.journalFile,
       journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapProof: j.rewrapProof, completedAt: j.completedAt } : null,
       ...planned,

@@ -1,6 +1,8 @@
 import { classify } from "../../engine/classify";
 import type { Refusal } from "../../engine/decision";
+import { knowDeclaredKey, knownVp } from "../../engine/declared-key";
 import { Executor, ExecutionError, type RunResult } from "../../engine/executor";
+import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
 import { renderProgress } from "../../format/progress";
 import { shortVp, type Vp } from "../../model/vp";
@@ -21,7 +23,8 @@ export interface RotateOptions extends CeremonyOptions {
 
 export interface RotateReport extends Report {
   readonly instanceId: string;
-  readonly desiredVp: Vp;
+  /** The declared key's VP: declared, computed from the key parts, or learned from a load of them; null while unknown. */
+  readonly desiredVp: Vp | null;
   readonly journalFile: string;
   /** The phase last observed: Active when done. Null when the instance could not be observed. */
   readonly phase: PhaseName | null;
@@ -48,7 +51,7 @@ function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, 
   return new Executor({
     backend: ceremony.backend,
     desired: ceremony.desired,
-    material: { keyParts: ceremony.keyParts.parts, signers: ceremony.signers },
+    material: { keyParts: ceremony.keyParts, signers: ceremony.signers },
     journal: ceremony.journal,
     persist: (journal) => writeJournalFile(ceremony.journalFile, journal),
     onProgress: (event) => {
@@ -70,27 +73,29 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
   const ceremony = await openCeremony(opts, ctx);
   try {
     const units = (await ceremony.backend.listUnits()).map((u, i) => ({ num: i + 1, id: u.id }));
-    const report = (outcome: RotateReport["outcome"], rest: Pick<RotateReport, "phase" | "steps" | "refusal" | "error">): RotateReport => ({
+    const known = (journal: Journal | undefined) => knownVp(knowDeclaredKey(ceremony.desired.key, journal, ceremony.binding)) ?? null;
+    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, rest: Pick<RotateReport, "phase" | "steps" | "refusal" | "error">): RotateReport => ({
       command: "rotate",
       outcome,
       instanceId: opts.instance,
-      desiredVp: ceremony.desired.vp,
+      desiredVp: known(journal),
       journalFile: ceremony.journalFile,
       ...rest,
       units,
     });
     if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
-    ctx.progress(`rotating ${opts.instance} to ${shortVp(ceremony.desired.vp)} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
+    const target = known(ceremony.journal);
+    ctx.progress(`rotating ${opts.instance} to ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
     const counter = { steps: 0 };
     try {
       const result = await execute(ceremony, ctx, unitLabeler(units), counter);
       const r = result.refusal;
       const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
-      return report(result.outcome === "done" ? "ok" : "refused", { phase: result.phase.name, steps: counter.steps, refusal, error: null });
+      return report(result.outcome === "done" ? "ok" : "refused", result.journal, { phase: result.phase.name, steps: counter.steps, refusal, error: null });
     } catch (e) {
       if (!(e instanceof ExecutionError)) throw e;
       const cause = e.cause instanceof Error ? e.cause : e;
-      return report("failed", {
+      return report("failed", e.journal, {
         phase: e.lastObservation ? classify(e.lastObservation).name : null,
         steps: counter.steps,
         refusal: null,

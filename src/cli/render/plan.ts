@@ -36,16 +36,19 @@ export function renderPlanSteps(planned: PlannedCeremony, style: Style): string[
   lines.push("");
   if (end.kind === "done") lines.push(`THEN: ${style.ok("done")}: every unit holds ${shortVp(end.vp)} as its current master key.`);
   else if (end.kind === "refuse") lines.push("THEN:", ...renderRefusal(end, style, label));
+  else if (end.kind === "keyLearnedAtLoad") {
+    lines.push("THEN: the load reports the key the key part files make; if it is the current key, nothing is loaded and the instance is converged, else the rotation to it goes on (commit, rewrap, set immediate).");
+  }
   else lines.push(`THEN: ${style.bad("no end")}: the plan did not converge; this is a bug in hpcs-mk, please report it.`);
   return lines;
 }
 
 export function renderPlan(report: PlanReport, style: Style): string {
   const journal = report.journal
-    ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${shortVp(report.journal.targetVp)}${report.journal.rewrapProof ? `, rewrap to ${shortVp(report.journal.rewrapProof.vp)} recorded complete (${report.journal.rewrapProof.source})` : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
+    ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${report.journal.targetVp ? shortVp(report.journal.targetVp) : "a key not yet reported"}${report.journal.rewrapProof ? `, rewrap to ${shortVp(report.journal.rewrapProof.vp)} recorded complete (${report.journal.rewrapProof.source})` : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
     : `journal ${report.journalFile}: none yet`;
   return [
-    `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${shortVp(report.desiredVp)}`,
+    `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${report.desiredVp ? shortVp(report.desiredVp) : "the key the key part files make (not known until they are loaded)"}`,
     journal,
     "",
     ...renderPlanSteps(report, style),

@@ -41,6 +41,21 @@ export interface KeyPartMaterial {
   readonly value: Uint8Array;
 }
 
+/** A key part file only the backend can open (IBM's own format): where it is, what it is, and its password. */
+export interface KeyPartFileRef {
+  readonly file: string;
+  /** SHA-256 of the file's bytes, lower-case hex: the id Activity Tracker records in `masterKeyIds`. */
+  readonly sha256: string;
+  /** A secret: the backend passes it only to whatever opens the file, never to a log, an argv or an environment. */
+  readonly password: string;
+}
+
+/**
+ * The key parts of a load, in the form the backend's `capabilities.keyParts` takes: decrypted values (`material`), or
+ * references to files the backend opens itself (`files`, for `opaque`).
+ */
+export type KeyParts = { readonly kind: "material"; readonly parts: readonly KeyPartMaterial[] } | { readonly kind: "files"; readonly files: readonly KeyPartFileRef[] };
+
 export interface Signers {
   readonly keys: readonly SignatureKey[];
 }
@@ -56,8 +71,14 @@ export interface UnitsCommand {
   readonly expectedVp: Vp;
 }
 
-export interface LoadNewRequest extends UnitsCommand {
-  readonly keyParts: readonly KeyPartMaterial[];
+/**
+ * A load of the new registers. `expectedVp` is the VP the parts must make: a material backend refuses parts that make
+ * another key before loading; an opaque one cannot know it before it opens the files, so it may be absent there (the
+ * key is not known yet: the load tells it), and the caller compares what the load reports.
+ */
+export interface LoadNewRequest extends Omit<UnitsCommand, "expectedVp"> {
+  readonly expectedVp: Vp | undefined;
+  readonly keyParts: KeyParts;
 }
 
 export interface RewrapProgress {
@@ -134,8 +155,14 @@ export interface Backend {
   /** cryptounit-rm — removes units from the workstation selection. No HSM command. */
   deselect(units: readonly string[], options?: CallOptions): Promise<void>;
 
-  /** cryptounit-mk-load — loads the new registers with the key the parts make. Requires new Empty (or already holding expectedVp). */
-  loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<void>;
+  /**
+   * cryptounit-mk-load — loads the new registers with the key the parts make, and returns its VP as the registers
+   * show it after the load. Requires new Empty (or already holding expectedVp). When the parts make the key the units
+   * have as current, nothing is loaded and it rejects with SameKeyError (IBM: "the same master key is generated and
+   * you are not able to load it"). Key parts of the wrong kind for `capabilities.keyParts` reject with
+   * UnsupportedCommandError.
+   */
+  loadNew(request: LoadNewRequest, signers: Signers, options?: CallOptions): Promise<Vp>;
   /** cryptounit-mk-commit — Full Uncommitted → Full Committed, bound to expectedVp (EP11 3-101-48 otherwise). */
   commitNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
   /** cryptounit-mk-clrnew — empties the new registers if they hold expectedVp. */

@@ -1,4 +1,5 @@
 import { HpcsError } from "../../model/errors";
+import { shortVp, type Vp } from "../../model/vp";
 
 /**
  * Typed backend errors (DESIGN §5). Messages carry the exact values a person needs; `cause` keeps the chain.
@@ -57,6 +58,29 @@ export class PrecheckFailedError extends HpcsError {
   constructor(readonly reasons: readonly string[]) {
     super(`the master key rotation pre-check failed: ${reasons.join("; ")}`);
   }
+}
+
+/**
+ * The key parts make the key the units already have as current, so nothing was loaded (IBM: "Make sure that at least
+ * one master key part is not used for the current master key. Otherwise, the same master key is generated and you are
+ * not able to load it to the new master key register." research §2.5). Carries that key: for key part files only the
+ * backend can open, this is how the engine learns that the declared key is already current.
+ */
+export class SameKeyError extends HpcsError {
+  readonly retryable = false;
+  constructor(
+    readonly unit: string,
+    readonly currentVp: Vp,
+  ) {
+    super(
+      `crypto unit ${unit}: the new master key value is the same as the current master key value (${shortVp(currentVp)}); nothing was loaded. To rotate, make sure that at least one master key part is not used for the current master key.`,
+    );
+  }
+}
+
+/** Whether `e` is a SameKeyError, also across module copies. */
+export function isSameKeyError(e: unknown): e is SameKeyError {
+  return e instanceof SameKeyError || (e instanceof Error && e.name === "SameKeyError" && typeof (e as { currentVp?: unknown }).currentVp === "string");
 }
 
 /** A workstation-side refusal: the command targets a unit that is not selected, or not in this instance. */

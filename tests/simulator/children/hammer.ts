@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     }
     await backend.deselect([job.unit]);
     await backend.select([job.unit]);
-    await backend.loadNew({ units: [job.unit], keyParts: parts.parts, expectedVp: parts.vp }, signers);
+    await backend.loadNew({ units: [job.unit], keyParts: { kind: "material", parts: parts.parts }, expectedVp: parts.vp }, signers);
     await backend.clearNew({ units: [job.unit], expectedVp: parts.vp }, signers);
     commands += 4;
   }

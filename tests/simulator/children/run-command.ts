@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const signers = openSigners(job.signatureKeys);
   const parts = openKeyParts(job.keyParts);
   if (process.argv[3] === "rewrap") await backend.rewrap(parts.vp, signers);
-  else await backend.loadNew({ units: [job.unit], keyParts: parts.parts, expectedVp: parts.vp }, signers);
+  else await backend.loadNew({ units: [job.unit], keyParts: { kind: "material", parts: parts.parts }, expectedVp: parts.vp }, signers);
   parts.close();
   process.stdout.write("survived\n");
 }
