@@ -16,6 +16,7 @@ import { commonAdminSkis, rotatePrecheck } from "./precheck";
 import { runRewrap } from "./rewrap-job";
 import { authorize, chooseSigners, requiredSignatures, signRequest } from "./signing";
 import { StateStore } from "./state-store";
+import { instanceSelection, type Selection } from "./selection";
 import { toRewrapStatus, toUnitRef, toUnitStatus } from "./views";
 import { decideClearNew, decideCommitNew, decideLoadNew, decideSetImmediate, findUnit, targetUnit, type Decision } from "./workstation";
 
@@ -47,6 +48,11 @@ export interface SimulatorOptions {
    * named, so it should refuse a file whose SHA-256 is not the one given.
    */
   readonly openKeyPartFiles?: KeyPartFileOpener;
+  /**
+   * Where the workstation keeps its selection (selection.ts). Default: the simulated instance itself. The ibmcloud
+   * emulator passes each CLOUDTKEFILES directory's own, as the TKE plug-in keeps it on the workstation.
+   */
+  readonly selection?: Selection;
 }
 
 /** What opens key part files for an opaque simulator (SimulatorOptions.openKeyPartFiles). */
@@ -74,6 +80,7 @@ export async function openSimulator(options: SimulatorOptions): Promise<Simulato
     capabilities,
     incarnation: incarnationOf(options.dir, state),
     openKeyPartFiles: options.openKeyPartFiles,
+    selection: options.selection ?? instanceSelection(store),
   });
 }
 
@@ -95,6 +102,7 @@ interface SimulatorSettings {
   readonly capabilities: Capabilities;
   readonly incarnation: string;
   readonly openKeyPartFiles: KeyPartFileOpener | undefined;
+  readonly selection: Selection;
 }
 
 /** The key the new registers of `units` hold after a load: one key, or the load did not do what it reported. */
@@ -124,6 +132,7 @@ export class SimulatorBackend implements Backend {
   private readonly clock: () => number;
   private readonly latencyMs: number;
   private readonly openKeyPartFiles: KeyPartFileOpener | undefined;
+  private readonly selection: Selection;
 
   constructor(
     private readonly store: StateStore,
@@ -136,6 +145,7 @@ export class SimulatorBackend implements Backend {
     this.clock = settings.clock;
     this.latencyMs = settings.latencyMs;
     this.openKeyPartFiles = settings.openKeyPartFiles;
+    this.selection = settings.selection;
   }
 
   get instanceId(): string {
@@ -151,7 +161,10 @@ export class SimulatorBackend implements Backend {
   }
 
   queryUnit(unit: string): Promise<UnitStatus> {
-    return this.call("queryUnit", [unit], async () => toUnitStatus(findUnit(this.store.read(), unit)));
+    return this.call("queryUnit", [unit], async () => {
+      const state = this.store.read();
+      return toUnitStatus(findUnit(state, unit), this.selection.selected(state).has(unit));
+    });
   }
 
   rewrapStatus(): Promise<RewrapStatus> {
@@ -235,7 +248,8 @@ export class SimulatorBackend implements Backend {
       await this.rewrapJob(targetVp, signers, options);
       const { markerLost, crashAfterPromoting } = await this.faults.atMarker();
       if (!markerLost) options.onMarker?.();
-      const selected = this.store.read().units.filter((u) => u.selected).map((u) => u.id);
+      const state = this.store.read();
+      const selected = [...this.selection.selected(state)].filter((id) => state.units.some((u) => u.id === id));
       for (const [promoted, unit] of selected.entries()) {
         if (crashAfterPromoting === promoted) this.faults.crashInRotate(promoted);
         options.signal?.throwIfAborted();
@@ -250,7 +264,7 @@ export class SimulatorBackend implements Backend {
     const snapshot = this.store.read();
     const skis = signers.keys.map((k) => k.ski);
     const precheck = (state: InstanceState) => {
-      const reasons = rotatePrecheck(state.units, skis, targetVp);
+      const reasons = rotatePrecheck(state.units, skis, targetVp, this.selection.selected(state));
       if (reasons.length > 0) throw new PrecheckFailedError(reasons);
     };
     precheck(snapshot);
@@ -325,10 +339,7 @@ export class SimulatorBackend implements Backend {
   private async setSelected(units: readonly string[], selected: boolean): Promise<void> {
     const snapshot = this.store.read();
     units.forEach((u) => findUnit(snapshot, u));
-    if (units.every((u) => findUnit(snapshot, u).selected === selected)) return;
-    await this.store.update((state) => ({
-      state: { ...state, units: state.units.map((u) => (units.includes(u.id) ? { ...u, selected } : u)) },
-    }));
+    await this.selection.set(units, selected);
   }
 
   private async unitsCommand(command: "commitNew" | "clearNew" | "setImmediate", cmd: UnitsCommand, signers: Signers, decide: (unit: UnitState, vp: Vp) => Decision, options?: CallOptions): Promise<void> {
@@ -358,7 +369,8 @@ export class SimulatorBackend implements Backend {
    * A unit changed by someone else in between has a newer counter and answers EP11 3-163.
    */
   private async adminCommand(command: HsmRequest["command"], unitId: string, vp: Vp, signers: Signers, decide: (unit: UnitState) => Decision, key?: Uint8Array): Promise<void> {
-    const unit = targetUnit(this.store.read(), unitId);
+    const state = this.store.read();
+    const unit = targetUnit(state, unitId, this.selection.selected(state));
     if (decide(unit) === "noop") return;
     const keys = chooseSigners(signers.keys, unit.admins, requiredSignatures(command, unit.thresholds.signature));
     // readFirst: the command cannot carry the VP (the TKE CLI's), so the unit acts on whatever its register holds and

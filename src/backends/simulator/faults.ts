@@ -70,6 +70,11 @@ export const faultSpecSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("crashInRotate"), promoted: z.number().int().min(0), skip: matching.skip, times: matching.times }).strict(),
   /** The combined rotate's marker line is lost (the output was cut off): the caller is not told; the command goes on. */
   z.object({ kind: z.literal("lostMarker"), skip: matching.skip, times: matching.times }).strict(),
+  /**
+   * The ibmcloud emulator's plug-in asks, before `command`, a question no driver has seen ("Do you want to delete all
+   * key storage?"); answering yes is recorded as an unsafe answer (`unsafeAnswers`). A driver must stop there instead.
+   */
+  z.object({ kind: z.literal("unexpectedPrompt"), ...matching }).strict(),
 ]);
 
 /** A fault as users write it (CLI JSON, tests): `skip` and `times` may be omitted. */
@@ -102,7 +107,7 @@ export interface FaultPoint {
   readonly when: "before" | "after";
 }
 
-function phaseOf(fault: Fault): "before" | "after" | "midRewrap" | "marker" {
+function phaseOf(fault: Fault): "before" | "after" | "midRewrap" | "marker" | "prompt" {
   switch (fault.kind) {
     case "crash":
     case "fail":
@@ -114,6 +119,8 @@ function phaseOf(fault: Fault): "before" | "after" | "midRewrap" | "marker" {
     case "crashInRotate":
     case "lostMarker":
       return "marker";
+    case "unexpectedPrompt":
+      return "prompt";
     default:
       return "before";
   }

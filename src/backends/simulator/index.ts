@@ -18,8 +18,12 @@ export {
   editSimulatedInstance,
   listArmedFaults,
   listSimulatedInstances,
+  takeUnexpectedPrompt,
+  unsafeAnswersFile,
   type SimulatedInstanceSummary,
 } from "./manage";
 export type { InstanceState, UnitState } from "./instance-state";
+export { instanceSelection, type Selection } from "./selection";
 export { KeyStorageError } from "./rewrap-job";
+export { rotatePrecheck } from "./precheck";
 export { SimulatorStateError } from "./state-store";

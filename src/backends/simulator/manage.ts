@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { join } from "node:path";
 import type { RewrapStatus, UnitStatus } from "../../engine/port/backend";
-import { armFaultSpec, parseFaultSpec, type ArmedFault, type FaultSpec } from "./faults";
+import type { BackendCommand } from "../../engine/port/backend";
+import { armFaultSpec, parseFaultSpec, recordMatch, type ArmedFault, type FaultSpec } from "./faults";
 import type { InstanceState } from "./instance-state";
 import { listInstanceIds, StateStore } from "./state-store";
 import { toRewrapStatus, toUnitStatus } from "./views";
@@ -24,6 +26,25 @@ export async function armFault(dir: string, instanceId: string, spec: FaultSpec)
 /** The faults still armed in the instance (spent ones are removed when they fire for the last time). */
 export function listArmedFaults(dir: string, instanceId: string): readonly ArmedFault[] {
   return new StateStore(dir, instanceId).read().faults;
+}
+
+/**
+ * takeUnexpectedPrompt — for the ibmcloud emulator, which stands for the plug-in: whether an armed `unexpectedPrompt`
+ * fault fires before `command` (its match and firing recorded as any fault's are).
+ */
+export async function takeUnexpectedPrompt(dir: string, instanceId: string, command: BackendCommand): Promise<boolean> {
+  const store = new StateStore(dir, instanceId);
+  const matches = (f: ArmedFault) => f.kind === "unexpectedPrompt" && (f.command === undefined || f.command === command);
+  if (!store.read().faults.some(matches)) return false;
+  return store.update((state) => {
+    const { faults, firing } = recordMatch(state.faults, matches);
+    return { state: { ...state, faults }, result: firing !== undefined };
+  });
+}
+
+/** Where the emulator records a driver's answer `y` to an unexpected prompt: tests require that it never exists. */
+export function unsafeAnswersFile(dir: string): string {
+  return join(dir, "unsafe-answers.log");
 }
 
 export async function clearFaults(dir: string, instanceId: string): Promise<number> {

@@ -1,6 +1,14 @@
-import { inImprintMode } from "../../model/registers";
+import { inImprintMode, type Thresholds } from "../../model/registers";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import type { UnitState } from "./instance-state";
+
+/** What the pre-check reads of a unit: the simulated unit's state, or its status as a query returns it. */
+export interface PrecheckUnit {
+  readonly id: string;
+  readonly thresholds: Thresholds;
+  readonly admins: readonly { readonly ski: string }[];
+  readonly current: { readonly status: string; readonly vp?: Vp };
+  readonly new: { readonly status: string; readonly vp?: Vp };
+}
 
 /**
  * The cryptounit-mk-rotate pre-check (research §4.1, §4.4): what must hold before key storage is touched. Returns
@@ -13,15 +21,16 @@ export const PRECHECK_TEXT = {
 } as const;
 
 /** The signer SKIs that are installed as administrators in every unit. */
-export function commonAdminSkis(units: readonly UnitState[], signerSkis: readonly string[]): string[] {
+export function commonAdminSkis(units: readonly PrecheckUnit[], signerSkis: readonly string[]): string[] {
   return [...new Set(signerSkis)].filter((ski) => units.every((u) => u.admins.some((a) => a.ski === ski)));
 }
 
-export function rotatePrecheck(units: readonly UnitState[], signerSkis: readonly string[], targetVp: Vp): string[] {
+/** `selected`: the workstation's selection; every unit of the instance must be in it. */
+export function rotatePrecheck(units: readonly PrecheckUnit[], signerSkis: readonly string[], targetVp: Vp, selected: ReadonlySet<string>): string[] {
   const reasons: string[] = [];
-  const ids = (list: readonly UnitState[]) => list.map((u) => u.id).join(", ");
+  const ids = (list: readonly PrecheckUnit[]) => list.map((u) => u.id).join(", ");
 
-  const unselected = units.filter((u) => !u.selected);
+  const unselected = units.filter((u) => !selected.has(u.id));
   if (unselected.length > 0) reasons.push(`${PRECHECK_TEXT.selection} Not selected: ${ids(unselected)}.`);
 
   const imprint = units.filter((u) => inImprintMode(u.thresholds));
@@ -33,16 +42,19 @@ export function rotatePrecheck(units: readonly UnitState[], signerSkis: readonly
   const threshold = Math.max(...units.map((u) => u.thresholds.signature));
   if (imprint.length === 0 && commonAdminSkis(units, signerSkis).length < threshold) reasons.push(PRECHECK_TEXT.commonAdmins);
 
-  const first = units[0].current;
-  const currentAgree = units.every((u) => u.current.status === "Valid" && first.status === "Valid" && sameVp(u.current.vp, first.vp));
-  if (!currentAgree) reasons.push("The current master key registers are not all Valid with the same verification pattern.");
+  // The key every unit's register holds in `status`, or undefined when they do not all agree.
+  const agree = (register: (u: PrecheckUnit) => { status: string; vp?: Vp }, status: string): Vp | undefined => {
+    const vps = units.map((u) => (register(u).status === status ? register(u).vp : undefined));
+    const first = vps[0];
+    return first !== undefined && vps.every((vp) => vp !== undefined && sameVp(vp, first)) ? first : undefined;
+  };
+  if (agree((u) => u.current, "Valid") === undefined) reasons.push("The current master key registers are not all Valid with the same verification pattern.");
 
-  const pending = units[0].new;
-  const newAgree = units.every((u) => u.new.status === "Full Committed" && pending.status === "Full Committed" && sameVp(u.new.vp, pending.vp));
-  if (!newAgree) {
+  const pending = agree((u) => u.new, "Full Committed");
+  if (pending === undefined) {
     reasons.push("The new master key registers are not all Full Committed with the same verification pattern.");
-  } else if (pending.status !== "Empty" && !sameVp(pending.vp, targetVp)) {
-    reasons.push(`The new master key registers hold ${shortVp(pending.vp)}, not the rewrap target ${shortVp(targetVp)}.`);
+  } else if (!sameVp(pending, targetVp)) {
+    reasons.push(`The new master key registers hold ${shortVp(pending)}, not the rewrap target ${shortVp(targetVp)}.`);
   }
   return reasons;
 }

@@ -8,10 +8,11 @@ export function toUnitRef(unit: UnitState): UnitRef {
   return { id: unit.id, type: unit.type, location: unit.location };
 }
 
-export function toUnitStatus(unit: UnitState): UnitStatus {
+/** `selected`: whether the workstation's selection includes the unit (selection.ts); the instance's own by default. */
+export function toUnitStatus(unit: UnitState, selected = unit.selected): UnitStatus {
   return {
     ...toUnitRef(unit),
-    selected: unit.selected,
+    selected,
     current: { status: unit.current.status, vp: unit.current.status === "Empty" ? EMPTY_VP : unit.current.vp },
     new: { status: unit.new.status, vp: unit.new.status === "Empty" ? EMPTY_VP : unit.new.vp },
     thresholds: { ...unit.thresholds },

@@ -21,10 +21,10 @@ export function findUnit(state: InstanceState, unitId: string): UnitState {
   return unit;
 }
 
-/** A unit that master key commands may target: in the instance, selected, not in imprint mode. */
-export function targetUnit(state: InstanceState, unitId: string): UnitState {
+/** A unit that master key commands may target: in the instance, in the workstation's `selected` units, not in imprint mode. */
+export function targetUnit(state: InstanceState, unitId: string, selected: ReadonlySet<string>): UnitState {
   const unit = findUnit(state, unitId);
-  if (!unit.selected) {
+  if (!selected.has(unit.id)) {
     throw new SelectionError(`crypto unit ${unitId} is not selected; select it (cryptounit-add) before sending it master key commands`);
   }
   assertNotImprint(unit);
