@@ -1,4 +1,5 @@
 import { readMasterKey, type LifecycleContext } from "../src/provider/lifecycle";
+import { PROVIDER_DEFAULTS } from "../src/provider/config";
 import { createSimFixture } from "../tests/helpers/sim-fixture";
 import { dependentDepth, type CallLog } from "./call-log";
 import { median } from "./report";
@@ -27,7 +28,7 @@ export async function measureRefresh(shape: Shape, latencyMs: number, runs: numb
   const fixture = await createSimFixture({ shape: shape.units, records: SMALL_KEY_STORAGE });
   try {
     const context = (latency: number): LifecycleContext => ({
-      config: { backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: latency, simulatorRewrapStatus: "reported", simulatorRotation: "separate", simulatorVpBinding: "hsm", simulatorKeyParts: "material" },
+      config: { ...PROVIDER_DEFAULTS, backend: "simulator", simulatorDir: fixture.dir, simulatorLatencyMs: latency, simulatorRewrapStatus: "reported", simulatorRotation: "separate", simulatorVpBinding: "hsm", simulatorKeyParts: "material" },
       log: () => undefined,
     });
     // The outputs `up` would have stored: one unmeasured read at latency 0 makes them (and warms the code path).

@@ -1,7 +1,10 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import type { Backend } from "../engine/port/backend";
 import type { Capabilities } from "../engine/port/capabilities";
 import { openSimulator } from "../backends/simulator";
-import { openKeyPartFiles } from "../files/key-parts";
+import { openTkeCli, spawnPty, type Transcript } from "../backends/tke-cli";
+import { openKeyPartFiles, openOwnKeyPartFile } from "../files/key-parts";
 
 /**
  * The composition root: the one place that turns configuration into a backend. The engine owns the port, backends
@@ -9,16 +12,31 @@ import { openKeyPartFiles } from "../files/key-parts";
  * shell, and no backend reads user files or configuration of its own.
  */
 export interface BackendSettings {
-  readonly backend: "simulator";
+  readonly backend: "simulator" | "tke-cli";
   readonly simulatorDir: string;
   readonly simulatorLatencyMs: number;
   readonly simulatorRewrapStatus: Capabilities["rewrapStatus"];
   readonly simulatorRotation: Capabilities["rotation"];
   readonly simulatorVpBinding: Capabilities["vpBinding"];
   readonly simulatorKeyParts: Capabilities["keyParts"];
+  readonly apiKey?: string;
+  readonly region?: string;
+  readonly resourceGroup?: string;
+  readonly ibmcloudPath: string;
+  readonly ibmcloudHome?: string;
+  readonly apiEndpoint: string;
+  readonly transcriptDir: string;
 }
 
-/** openBackend — the backend the settings name, bound to one instance. */
+/** Appends a redacted transcript to the instance's transcript file (never a secret: masked where it is recorded). */
+function transcriptSink(dir: string, instanceId: string): (t: Transcript) => void {
+  return (t) => {
+    mkdirSync(dir, { recursive: true });
+    appendFileSync(join(dir, `${instanceId}.log`), `=== ${t.startedAt} ${t.command} (exit ${t.exitCode ?? "unknown"})\n${t.text}\n`);
+  };
+}
+
+/** openBackend — the backend the settings name, bound to one instance. Close it (`Backend.close`) when the run ends. */
 export async function openBackend(settings: BackendSettings, instanceId: string): Promise<Backend> {
   switch (settings.backend) {
     case "simulator":
@@ -30,6 +48,30 @@ export async function openBackend(settings: BackendSettings, instanceId: string)
         // The opaque simulator stands in for the TKE CLI plug-in, which opens its own key part files: here, ours.
         openKeyPartFiles,
       });
+    case "tke-cli":
+      return openTkeCli({
+        instanceId,
+        ibmcloud: settings.ibmcloudPath,
+        ibmcloudHome: settings.ibmcloudHome,
+        apiKey: settings.apiKey ?? "",
+        apiEndpoint: settings.apiEndpoint,
+        region: settings.region ?? "",
+        resourceGroup: settings.resourceGroup ?? "",
+        environment: process.env,
+        openOwnKeyPart: openOwnKeyPartFile,
+        spawn: spawnPty,
+        onTranscript: transcriptSink(settings.transcriptDir, instanceId),
+      });
+  }
+}
+
+/** withBackend — opens the backend, runs `work` with it, and closes it whatever happens. */
+export async function withBackend<T>(settings: BackendSettings, instanceId: string, work: (backend: Backend) => Promise<T>): Promise<T> {
+  const backend = await openBackend(settings, instanceId);
+  try {
+    return await work(backend);
+  } finally {
+    await backend.close?.();
   }
 }
 
@@ -41,5 +83,7 @@ export function keyPartsTakenBy(settings: BackendSettings): Capabilities["keyPar
   switch (settings.backend) {
     case "simulator":
       return settings.simulatorKeyParts;
+    case "tke-cli":
+      return "opaque";
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { KeyPartFileError, InputError } from "../model/errors";
 import { masterKeyVp, MAX_KEY_PARTS, MIN_KEY_PARTS } from "../model/key-parts";
-import { openKeyPart, parseKeyPartFile, type KeyPartFile } from "../model/key-part-file";
+import { KEY_PART_FILE_FORMAT, openKeyPart, parseKeyPartFile, type KeyPartFile } from "../model/key-part-file";
 import type { Vp } from "../model/vp";
 import type { KeyPartFileRef, KeyPartMaterial } from "../engine/port/backend";
 import { KEY_MATERIAL_MAX_BYTES, readBoundedFile } from "./read-file";
@@ -80,6 +80,12 @@ export function keyPartFileRefs(refs: readonly KeyPartRef[]): KeyPartFileRef[] {
   return files;
 }
 
+/** The value in `bytes`, our format, which must still be the file the run identified (its SHA-256). */
+function openIdentified(ref: KeyPartFileRef, bytes: Buffer): Uint8Array {
+  if (sha256Of(bytes) !== ref.sha256) throw new KeyPartFileError(ref.file, "tampered", `changed since the run identified it (its SHA-256 is no longer ${ref.sha256}); nothing was loaded`);
+  return openKeyPart(parseKeyPartFile(bytes.toString("utf8"), ref.file), ref.password, ref.file).value;
+}
+
 /**
  * openKeyPartFiles — what opens key part files for the simulator in its opaque shape, standing in for the TKE CLI
  * plug-in: each file must still be the one the engine identified (its SHA-256), then it is decrypted (our format). The
@@ -88,14 +94,29 @@ export function keyPartFileRefs(refs: readonly KeyPartRef[]): KeyPartFileRef[] {
 export function openKeyPartFiles(files: readonly KeyPartFileRef[]): Uint8Array[] {
   const values: Uint8Array[] = [];
   try {
-    for (const ref of files) {
-      const bytes = readKeyPartBytes(ref.file);
-      if (sha256Of(bytes) !== ref.sha256) throw new KeyPartFileError(ref.file, "tampered", `changed since the run identified it (its SHA-256 is no longer ${ref.sha256}); nothing was loaded`);
-      values.push(openKeyPart(parseKeyPartFile(bytes.toString("utf8"), ref.file), ref.password, ref.file).value);
-    }
+    for (const ref of files) values.push(openIdentified(ref, readKeyPartBytes(ref.file)));
     return values;
   } catch (e) {
     values.forEach((v) => v.fill(0));
     throw e;
   }
+}
+
+/** Whether the bytes are a key part file of our own format (`hpcs-mk keypart create`), by its format field. */
+function isOwnFormat(bytes: Buffer): boolean {
+  try {
+    return (JSON.parse(bytes.toString("utf8")) as { format?: unknown })?.format === KEY_PART_FILE_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * openOwnKeyPartFile — for a backend that hands key part files to IBM's plug-in: the value of a file in our own format
+ * (which the plug-in cannot open, so the backend adds it with `mk-add --value`), or undefined for any other file (IBM's
+ * own, which the plug-in opens). The file must still be the one the run identified. The value is the caller's to zero.
+ */
+export function openOwnKeyPartFile(ref: KeyPartFileRef): Uint8Array | undefined {
+  const bytes = readKeyPartBytes(ref.file);
+  return isOwnFormat(bytes) ? openIdentified(ref, bytes) : undefined;
 }

@@ -20,5 +20,5 @@ export function openSigners(refs: readonly SignatureKeyRef[]): Signers {
     }
     keys.push(key);
   });
-  return { keys };
+  return { keys, files: refs.map((ref, i) => ({ file: ref.file, ski: keys[i].ski, password: ref.password })) };
 }

@@ -7,8 +7,10 @@ import { InputError } from "../model/errors";
  * Provider configuration: stack config read in `configure` (namespace `hpcs:`), with environment fallbacks.
  * Credentials live here, never in resource inputs or the serialized provider.
  */
+export const BACKENDS = ["simulator", "tke-cli"] as const;
+
 export const providerConfigSchema = z.object({
-  backend: z.enum(["simulator"]).default("simulator"),
+  backend: z.enum(BACKENDS).default("simulator"),
   simulatorDir: z.string().min(1).default(".hpcs-sim"),
   /** Simulated per-call latency, for rehearsals that feel like the real service. */
   simulatorLatencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
@@ -33,8 +35,24 @@ export const providerConfigSchema = z.object({
   simulatorKeyParts: z.enum(CAPABILITY_CHOICES.keyParts).default(DEFAULT_CAPABILITIES.keyParts),
   /** For real backends (IBM Cloud IAM). Unused by the simulator. */
   apiKey: z.string().optional(),
+  /** tke-cli: the region and resource group of the instance, as `ibmcloud login -r … -g …` targets them. */
+  region: z.string().regex(/^[a-z]{2}-[a-z]+$/, "expected an IBM Cloud region such as us-south").optional(),
+  resourceGroup: z.string().min(1).optional(),
+  /** tke-cli: the `ibmcloud` executable (a path, or a name looked up on PATH). */
+  ibmcloudPath: z.string().min(1).default("ibmcloud"),
+  /** tke-cli: the IBM Cloud home whose installed plug-ins the driver uses (never its session). */
+  ibmcloudHome: z.string().min(1).optional(),
+  /** tke-cli: the IBM Cloud API endpoint `ibmcloud login -a` takes. */
+  apiEndpoint: z.string().min(1).default("cloud.ibm.com"),
+  /** tke-cli: the person's TKE files (`CLOUDTKEFILES`); read by hpcs-mk tke doctor, never written. */
+  tkeFilesDir: z.string().min(1).optional(),
+  /** tke-cli: where the redacted transcript of every plug-in command is appended, one file per instance. */
+  transcriptDir: z.string().min(1).default(".hpcs-mk/transcripts"),
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema> & BackendSettings;
+
+/** The configuration with nothing set: every default. */
+export const PROVIDER_DEFAULTS: ProviderConfig = providerConfigSchema.parse({});
 
 export interface ConfigSource {
   get(key: string): string | undefined;
@@ -49,7 +67,17 @@ const KEYS = {
   simulatorVpBinding: { config: "hpcs:simulatorVpBinding", env: "HPCS_SIMULATOR_VP_BINDING" },
   simulatorKeyParts: { config: "hpcs:simulatorKeyParts", env: "HPCS_SIMULATOR_KEY_PARTS" },
   apiKey: { config: "hpcs:apiKey", env: "IBMCLOUD_API_KEY" },
+  region: { config: "hpcs:region", env: "HPCS_REGION" },
+  resourceGroup: { config: "hpcs:resourceGroup", env: "HPCS_RESOURCE_GROUP" },
+  ibmcloudPath: { config: "hpcs:ibmcloudPath", env: "HPCS_IBMCLOUD" },
+  ibmcloudHome: { config: "hpcs:ibmcloudHome", env: "IBMCLOUD_HOME" },
+  apiEndpoint: { config: "hpcs:apiEndpoint", env: "HPCS_API_ENDPOINT" },
+  tkeFilesDir: { config: "hpcs:tkeFilesDir", env: "CLOUDTKEFILES" },
+  transcriptDir: { config: "hpcs:transcriptDir", env: "HPCS_TRANSCRIPT_DIR" },
 } as const;
+
+/** What the TKE CLI backend cannot run without: checked before anything is opened, each named as the user sets it. */
+const TKE_CLI_REQUIRED = ["apiKey", "region", "resourceGroup"] as const;
 
 /** readProviderConfig — stack config first, then the environment, then defaults. Errors name the key to fix. */
 export function readProviderConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderConfig {
@@ -64,9 +92,16 @@ export function readProviderConfig(source: ConfigSource | undefined, env: NodeJS
     const key = KEYS[issue.path[0] as keyof typeof KEYS];
     const where = key ? `stack config ${key.config} (or ${key.env})` : "provider configuration";
     if (issue.path[0] === "backend") {
-      throw new InputError(`${where}: "${raw.backend}" is not available in this release; use "simulator" (the TKE CLI and TKE API backends are planned)`, "backend");
+      throw new InputError(`${where}: "${raw.backend}" is not a backend of this release; use ${BACKENDS.map((b) => `"${b}"`).join(" or ")} (the TKE API backend is planned)`, "backend");
     }
     throw new InputError(`${where}: ${issue.message}`, String(issue.path[0] ?? "config"));
+  }
+  if (parsed.data.backend === "tke-cli") {
+    const missing = TKE_CLI_REQUIRED.filter((field) => parsed.data[field] === undefined);
+    if (missing.length > 0) {
+      const named = missing.map((field) => `${KEYS[field].config} (or ${KEYS[field].env})`).join(", ");
+      throw new InputError(`the tke-cli backend needs ${named}: set ${missing.length === 1 ? "it" : "them"} in the stack config (pulumi config set${missing.includes("apiKey") ? " --secret" : ""} …) or the environment`, missing[0]);
+    }
   }
   return parsed.data;
 }

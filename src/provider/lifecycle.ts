@@ -1,6 +1,6 @@
 import type { Backend } from "../engine/port/backend";
 import { UnknownInstanceError } from "../engine/port/errors";
-import { keyPartsTakenBy, openBackend } from "../compose/open-backend";
+import { keyPartsTakenBy, withBackend } from "../compose/open-backend";
 import { knowDeclaredKey, knownVp, type DeclaredKey } from "../engine/declared-key";
 import type { Material } from "../engine/executor";
 import { classify } from "../engine/classify";
@@ -125,24 +125,27 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
 /** Prints the steps `up` would take, so a reviewer sees the ceremony in `pulumi preview`. Never fails the diff. */
 async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds: Props): Promise<void> {
   try {
-    const backend = await openBackend(ctx.config, inputs.instanceId);
-    const observation = await observe(backend, unitIdsOf(olds));
-    const journal = storedJournal(ctx, olds.rotation);
-    const binding = journalBinding(backend);
-    const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis);
-    const preview = previewCeremony({ observation, journal, binding, desired, capabilities: backend.capabilities });
-    const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
-    const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
-    ctx.log(
-      `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
-    );
-    preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
-    if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
-    else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
-    else if (preview.end.kind === "keyLearnedAtLoad") ctx.log("  then: the steps that follow depend on the key the load reports (commit, rewrap, set immediate), or done if it is the current key");
+    await withBackend(ctx.config, inputs.instanceId, (backend) => printCeremonyOf(ctx, backend, inputs, olds));
   } catch (error) {
     ctx.log(`planned ceremony unavailable: ${(error as Error).message}`);
   }
+}
+
+async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: CheckedInputs, olds: Props): Promise<void> {
+  const observation = await observe(backend, unitIdsOf(olds));
+  const journal = storedJournal(ctx, olds.rotation);
+  const binding = journalBinding(backend);
+  const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis);
+  const preview = previewCeremony({ observation, journal, binding, desired, capabilities: backend.capabilities });
+  const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
+  const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
+  ctx.log(
+    `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
+  );
+  preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
+  if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
+  else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
+  else if (preview.end.kind === "keyLearnedAtLoad") ctx.log("  then: the steps that follow depend on the key the load reports (commit, rewrap, set immediate), or done if it is the current key");
 }
 
 interface Prior {
@@ -162,8 +165,11 @@ function keyPartsFor(backend: Backend, inputs: CheckedInputs): { keyParts: Mater
 }
 
 /** converge — runs the engine to convergence; create and update differ only in what they start from. */
-async function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
-  const backend = await openBackend(ctx.config, inputs.instanceId);
+function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
+  return withBackend(ctx.config, inputs.instanceId, (backend) => convergeWith(ctx, backend, inputs, prior, alwaysPartial));
+}
+
+async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
   const keyParts = keyPartsFor(backend, inputs);
   try {
     const signers = openSigners(inputs.signatureKeys);
@@ -237,13 +243,15 @@ export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: 
 /** read — refresh: observes every unit, recomputes phase and VP. A vanished instance reads as deleted. */
 export async function readMasterKey(ctx: LifecycleContext, id: string, props: Props): Promise<{ id?: string; props?: Props }> {
   const instanceId = typeof props.instanceId === "string" ? props.instanceId : id;
-  let backend: Backend;
   try {
-    backend = await openBackend(ctx.config, instanceId);
+    return await withBackend(ctx.config, instanceId, (backend) => refreshWith(ctx, backend, id, instanceId, props));
   } catch (error) {
     if (error instanceof UnknownInstanceError) return {};
     throw error;
   }
+}
+
+async function refreshWith(ctx: LifecycleContext, backend: Backend, id: string, instanceId: string, props: Props): Promise<{ id?: string; props?: Props }> {
   const observation = await observe(backend, unitIdsOf(props));
   const phase = classify(observation);
   // A rotation seen finished is closed here too: an open journal could otherwise outlive it and, much later, look

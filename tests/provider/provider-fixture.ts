@@ -2,6 +2,7 @@ import { DEFAULT_CAPABILITIES, type Capabilities } from "../../src/engine/port/c
 import type { SimFixture } from "../helpers/sim-fixture";
 import type { LifecycleContext } from "../../src/provider/lifecycle";
 import { checkInputs } from "../../src/provider/check";
+import { PROVIDER_DEFAULTS } from "../../src/provider/config";
 
 /** Provider inputs for a fixture's key part set `set`, as a Pulumi program would declare them. */
 export function inputsFor(fixture: SimFixture, set: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -25,6 +26,7 @@ export function contextFor(fixture: SimFixture, lines: string[] = [], options: P
   const capabilities = { ...DEFAULT_CAPABILITIES, ...options };
   return {
     config: {
+      ...PROVIDER_DEFAULTS,
       backend: "simulator",
       simulatorDir: fixture.dir,
       simulatorLatencyMs: 0,

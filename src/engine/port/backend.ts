@@ -56,8 +56,19 @@ export interface KeyPartFileRef {
  */
 export type KeyParts = { readonly kind: "material"; readonly parts: readonly KeyPartMaterial[] } | { readonly kind: "files"; readonly files: readonly KeyPartFileRef[] };
 
+/** A TKE signature key file (`N.sigkey`) that a backend hands to IBM's plug-in, which opens it itself. */
+export interface SignatureKeyFileRef {
+  readonly file: string;
+  readonly ski: string;
+  /** A secret: passed only to the plug-in's prompt, never to a log, an argv or an environment. */
+  readonly password: string;
+}
+
 export interface Signers {
+  /** The decrypted keys: what a backend that signs itself signs with (the simulator, the TKE API). */
   readonly keys: readonly SignatureKey[];
+  /** The files they came from, when the caller opened files: what a backend driving IBM's plug-in hands it (the TKE CLI). */
+  readonly files?: readonly SignatureKeyFileRef[];
 }
 
 /** A master key command on a set of units, as one TKE command acts on the selected units. */
@@ -185,6 +196,9 @@ export interface Backend {
 
   /** One rotation per instance at a time, where the backend can enforce it (the simulator can). */
   acquireLease?(owner: string, ttlMs: number): Promise<Lease>;
+
+  /** Releases what the backend holds for the run (the TKE CLI's private workspace). Called once, when the run ends. */
+  close?(): Promise<void>;
 }
 
 export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "rotate" | "setImmediate";
