@@ -1,6 +1,7 @@
 import type { Backend, Signers } from "../engine/port/backend";
 import { openBackend } from "../compose/open-backend";
 import type { ActionKind } from "../engine/decision";
+import { TKE_COMMAND } from "../engine/port/tke-commands";
 import { journalBinding, type Journal, type JournalBinding } from "../engine/journal";
 import type { PhaseName } from "../engine/phases";
 import type { Desired } from "../engine/plan";
@@ -46,8 +47,8 @@ export interface OpenedCeremony {
   readonly desired: Desired;
   /** This instance and service: a journal is evidence only when it was written for them. */
   readonly binding: JournalBinding;
-  /** Zeroes the decrypted key parts. Call on every exit path. */
-  close(): void;
+  /** Zeroes the decrypted key parts and closes the backend. Call on every exit path. */
+  close(): Promise<void>;
 }
 
 /**
@@ -56,6 +57,15 @@ export interface OpenedCeremony {
  */
 export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
   const backend = await openBackend(cliConfig(opts, ctx), opts.instance);
+  try {
+    return await openWith(backend, opts, ctx);
+  } catch (e) {
+    await backend.close?.();
+    throw e;
+  }
+}
+
+async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
   const journalFile = displayPath(ctx.cwd, opts.journal ?? defaultJournalFile(ctx.cwd, opts.instance));
   const journal = readJournalFile(journalFile);
   const partRefs = await keyPartRefs(ctx, opts.keyPart, opts.keyPartPasswordEnv, "--key-part-password-env");
@@ -66,7 +76,11 @@ export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): 
     const signers = openSigners(signerRefs);
     const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
     const desired: Desired = { key: parts.key, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
-    return { backend, journalFile, journal, keyParts: parts.keyParts, signers, desired, binding: journalBinding(backend), close: parts.close };
+    const close = async () => {
+      parts.close();
+      await backend.close?.();
+    };
+    return { backend, journalFile, journal, keyParts: parts.keyParts, signers, desired, binding: journalBinding(backend), close };
   } catch (e) {
     parts.close();
     throw e;
@@ -93,15 +107,15 @@ function openParts(backend: Backend, refs: readonly KeyPartRef[], expectedVp: Vp
 
 /** The TKE CLI command each action stands for, so people who know TKE can read a plan. */
 export const TKE_COMMANDS: Readonly<Record<ActionKind, string>> = {
-  select: "cryptounit-add",
-  deselect: "cryptounit-rm",
-  loadNew: "cryptounit-mk-load",
-  commitNew: "cryptounit-mk-commit",
-  clearNew: "cryptounit-mk-clrnew",
-  rewrap: "cryptounit-mk-rotate (key storage rewrap)",
-  rotate: "cryptounit-mk-rotate",
+  select: TKE_COMMAND.select,
+  deselect: TKE_COMMAND.deselect,
+  loadNew: TKE_COMMAND.loadNew,
+  commitNew: TKE_COMMAND.commitNew,
+  clearNew: TKE_COMMAND.clearNew,
+  rewrap: `${TKE_COMMAND.rewrap} (key storage rewrap)`,
+  rotate: TKE_COMMAND.rotate,
   recordRewrap: "(journal only)",
-  setImmediate: "cryptounit-mk-setimm",
+  setImmediate: TKE_COMMAND.setImmediate,
 };
 
 export interface PlannedStep {

@@ -5,9 +5,10 @@ import { parseCommandLine, type CommandSpec, type Flags, type GlobalOptions, typ
 import { keypartCreate, keypartShow } from "./commands/keypart";
 import { plan } from "./commands/plan";
 import { rotate } from "./commands/rotate";
-import { faultSpecProblem, simFault, simShow, simVerify, type SimFaultOptions } from "./commands/sim";
+import { faultSpecProblem, simFault, simIbmcloud, simShow, simVerify, type SimFaultOptions } from "./commands/sim";
 import { simInit } from "./commands/sim-init";
 import { status } from "./commands/status";
+import { tkeDoctor } from "./commands/tke-doctor";
 import type { CommandContext } from "./context";
 import { pairingProblem } from "./credentials";
 import { classifyFailure, UsageError } from "./errors";
@@ -16,8 +17,9 @@ import { terminalPrompter } from "./prompt";
 import { renderKeypartCreate, renderKeypartShow } from "./render/keypart";
 import { renderPlan } from "./render/plan";
 import { renderRotate } from "./render/rotate";
-import { renderSimFault, renderSimInit, renderSimShow, renderSimVerify } from "./render/sim";
+import { renderSimFault, renderSimIbmcloud, renderSimInit, renderSimShow, renderSimVerify } from "./render/sim";
 import { renderStatus } from "./render/status";
+import { renderTkeDoctor } from "./render/tke-doctor";
 import { styleFor, type Style } from "./render/style";
 import { jsonDocument, type Report } from "./report";
 import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
@@ -182,7 +184,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     ],
     flags: {
       instance: simInstanceFlag,
-      kind: { kind: "string", value: "KIND", help: "crash | fail | transient | lostResponse | authExpired | unitUnavailable | crashMidRewrap | crashInRotate | lostMarker" },
+      kind: { kind: "string", value: "KIND", help: "crash | fail | transient | lostResponse | authExpired | unitUnavailable | crashMidRewrap | crashInRotate | lostMarker | unexpectedPrompt" },
       when: { kind: "string", value: "WHEN", help: "before | after the call acts (crash, fail)" },
       command: { kind: "string", value: "C", help: "the backend command it matches, e.g. setImmediate (default: any)" },
       unit: { kind: "string", value: "UNIT", help: "only calls on this unit (NUM or HSM id)" },
@@ -206,6 +208,35 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     examples: [`${BIN} sim verify`],
     run: (o, ctx) => simVerify(o, ctx),
     render: renderSimVerify,
+  }),
+  command({
+    name: "sim ibmcloud",
+    summary: "write an emulated IBM Cloud CLI (with the tke plug-in) over the simulator directory",
+    tke: "none: ibmcloud and its tke plug-in, emulated",
+    details: [
+      "DIR gets an ibmcloud executable bound to the simulator directory and an IBMCLOUD_HOME with the tke plug-in.",
+      "Point the TKE CLI backend at it (the printed HPCS_* variables) to rehearse a real-instance run, or run it by hand",
+      "to rehearse IBM's runbook. Faults armed with sim fault fire inside the emulated plug-in (a crash kills it).",
+    ],
+    flags: { out: { kind: "string", value: "DIR", help: "where to write the emulated CLI", required: true } },
+    examples: [`${BIN} sim ibmcloud --out .ibmcloud-emulator`],
+    run: (o, ctx) => simIbmcloud(o, ctx),
+    render: renderSimIbmcloud,
+  }),
+  command({
+    name: "tke doctor",
+    summary: "check a real TKE CLI setup, item by item, changing nothing",
+    tke: "plugin show tke, login, cryptounits, cryptounit-add, cryptounit-compare (in a private workspace)",
+    details: [
+      "Reads the settings the TKE CLI backend uses (HPCS_IBMCLOUD, IBMCLOUD_API_KEY, HPCS_REGION, HPCS_RESOURCE_GROUP,",
+      "IBMCLOUD_HOME, CLOUDTKEFILES) and checks each: the executable, the plug-in and its version, the login and target,",
+      "the instance's units and registers, and whether the signature keys in CLOUDTKEFILES are installed administrators.",
+      "Units are selected only in the driver's own private workspace; no master key command is sent. Exits 1 on a FAIL.",
+    ],
+    flags: { instance: instanceFlag },
+    examples: [`HPCS_REGION=us-south HPCS_RESOURCE_GROUP=default IBMCLOUD_API_KEY=… ${BIN} tke doctor --instance $ID`],
+    run: (o, ctx) => tkeDoctor(o, ctx),
+    render: renderTkeDoctor,
   }),
   command({
     name: "status",

@@ -42,6 +42,6 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
       ...planned,
     };
   } finally {
-    ceremony.close();
+    await ceremony.close();
   }
 }

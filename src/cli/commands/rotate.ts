@@ -103,6 +103,6 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
       });
     }
   } finally {
-    ceremony.close();
+    await ceremony.close();
   }
 }

@@ -10,6 +10,8 @@ import {
   type ArmedFault,
   type FaultSpec,
 } from "../../backends/simulator";
+import { resolve } from "node:path";
+import { installEmulator } from "../../emulator/ibmcloud/install";
 import { InputError } from "../../model/errors";
 import type { Vp } from "../../model/vp";
 import { kebab, type GlobalOptions } from "../argv";
@@ -151,5 +153,35 @@ export async function simVerify(opts: SimTarget, ctx: CommandContext): Promise<S
     records: report.records,
     byVp: Object.entries(report.byVp).map(([vp, records]) => ({ vp, records, current: holding(vp, "current"), new: holding(vp, "new") })),
     problems: report.problems,
+  };
+}
+
+export interface SimIbmcloudOptions extends GlobalOptions {
+  readonly out: string;
+}
+
+export type SimIbmcloudReport = Report & {
+  readonly simDir: string;
+  readonly executable: string;
+  readonly home: string;
+  /** The settings that point the TKE CLI backend at the emulator, as environment variables. */
+  readonly environment: Readonly<Record<string, string>>;
+};
+
+/**
+ * simIbmcloud — writes an emulated IBM Cloud CLI with the tke plug-in over the simulator directory: for rehearsing the
+ * TKE CLI backend (HPCS_BACKEND=tke-cli) and IBM's manual runbook on a simulated instance.
+ */
+export async function simIbmcloud(opts: SimIbmcloudOptions, ctx: CommandContext): Promise<SimIbmcloudReport> {
+  const simDir = cliConfig(opts, ctx).simulatorDir;
+  if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
+  const installed = installEmulator(resolve(ctx.cwd, opts.out), simDir);
+  return {
+    command: "sim ibmcloud",
+    outcome: "ok",
+    simDir,
+    executable: installed.executable,
+    home: installed.home,
+    environment: { HPCS_BACKEND: "tke-cli", HPCS_IBMCLOUD: installed.executable, IBMCLOUD_HOME: installed.home, HPCS_REGION: "us-south", HPCS_RESOURCE_GROUP: "default" },
   };
 }

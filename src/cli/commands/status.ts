@@ -1,5 +1,5 @@
 import type { RewrapStatus } from "../../engine/port/backend";
-import { openBackend } from "../../compose/open-backend";
+import { withBackend } from "../../compose/open-backend";
 import type { DivergenceReason, PhaseName } from "../../engine/phases";
 import type { Vp } from "../../model/vp";
 import type { GlobalOptions } from "../argv";
@@ -34,16 +34,17 @@ export interface StatusReport extends Report {
  * succeeds for any phase, Diverged included; only an unknown instance or an unreachable backend fails it.
  */
 export async function status(opts: StatusOptions, ctx: CommandContext): Promise<StatusReport> {
-  const backend = await openBackend(cliConfig(opts, ctx), opts.instance);
-  const view = await viewInstance(backend);
-  const { phase } = view;
-  return {
-    command: "status",
-    outcome: "ok",
-    instanceId: opts.instance,
-    backend: backend.description,
-    phase: { name: phase.name, currentVp: phase.currentVp ?? null, pendingVp: phase.pendingVp ?? null, reasons: phase.reasons },
-    units: view.units,
-    rewrap: view.observation.rewrap,
-  };
+  return withBackend(cliConfig(opts, ctx), opts.instance, async (backend) => {
+    const view = await viewInstance(backend);
+    const { phase } = view;
+    return {
+      command: "status",
+      outcome: "ok",
+      instanceId: opts.instance,
+      backend: backend.description,
+      phase: { name: phase.name, currentVp: phase.currentVp ?? null, pendingVp: phase.pendingVp ?? null, reasons: phase.reasons },
+      units: view.units,
+      rewrap: view.observation.rewrap,
+    };
+  });
 }

@@ -1,6 +1,6 @@
 import type { ArmedFault } from "../../backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import type { SimFaultReport, SimShowReport, SimVerifyReport } from "../commands/sim";
+import type { SimFaultReport, SimIbmcloudReport, SimShowReport, SimVerifyReport } from "../commands/sim";
 import type { SimInitReport } from "../commands/sim-init";
 import { rewrapLine } from "./status";
 import type { Style } from "./style";
@@ -92,4 +92,18 @@ export function renderSimVerify(report: SimVerifyReport, style: Style): string {
     return [style.ok("OK"), `All ${report.records} key storage record(s) of ${report.instanceId} decrypt with a master key the crypto units hold.`, ...table].join("\n");
   }
   return [style.bad("FAILED"), `Key storage of ${report.instanceId} has unreadable records:`, ...report.problems.map((p) => `  - ${p}`), ...table].join("\n");
+}
+
+export function renderSimIbmcloud(report: SimIbmcloudReport, style: Style): string {
+  return [
+    style.ok("OK"),
+    `An emulated IBM Cloud CLI with the tke plug-in over ${report.simDir}:`,
+    `  executable     ${report.executable}`,
+    `  IBMCLOUD_HOME  ${report.home} (the tke plug-in is installed there)`,
+    "",
+    "To run hpcs-mk and pulumi against it through the TKE CLI backend, set:",
+    ...Object.entries(report.environment).map(([name, value]) => `  export ${name}=${value}`),
+    "  export IBMCLOUD_API_KEY=…   # any key of 20 or more letters, digits, '-' or '_'",
+    "Or run it yourself, as IBM's runbook does: IBMCLOUD_HOME=… CLOUDTKEFILES=… <executable> login --apikey @FILE -r us-south -g default",
+  ].join("\n");
 }
