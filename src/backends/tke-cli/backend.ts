@@ -101,6 +101,8 @@ export class TkeCliBackend implements Backend {
   private signersReady: readonly SignatureKeyFileRef[] | undefined;
   /** Which units the plug-in has selected in the workspace (locations), as the last listing showed; only this run changes it. */
   private pluginSelected: ReadonlySet<string> | undefined;
+  /** The listing start's cryptounit-add printed after OK, until the first read uses it. */
+  private firstListing: InstanceListing[] | undefined;
 
   constructor(
     private readonly options: TkeCliOptions,
@@ -128,8 +130,11 @@ export class TkeCliBackend implements Backend {
       throw new TkeSetupError(`the tke plug-in is version ${version}, for which this driver's prompt table (src/backends/tke-cli/prompts.ts) has not been validated; it refuses rather than guess. Validated: ${VALIDATED_VERSIONS.source}`);
     }
     this.pluginVersion = version;
-    const listing = await this.run(["tke", TKE_COMMAND.listUnits], []);
-    const context = parseContext(listing.output.split("\n"));
+    // The run starts with every unit of the instance selected in its workspace; what cryptounit-add prints before its
+    // prompt (the context and the listing) also names the account, and its listing after OK serves the first read.
+    const added = await this.changeSelection("addUnits", (listing) => this.ourInstance(listing).units.filter((u) => !u.selected));
+    this.firstListing = added.listing;
+    const context = parseContext(added.output.split("\n"));
     this.identity = `ibm-cloud:${context.account ?? "unknown account"}:${context.region ?? this.options.region}`;
     this.description = [`TKE CLI ${version} (${context.region ?? this.options.region}, resource group ${context.resourceGroup ?? this.options.resourceGroup})`, ...describeCapabilities(this.capabilities)].join(", ");
   }
@@ -170,9 +175,13 @@ export class TkeCliBackend implements Backend {
     return promise;
   }
 
-  /** A fresh read of every unit: the listing, every unit of the instance selected, then `cryptounit-compare`. */
+  /**
+   * A fresh read of every unit: the listing (the one start's cryptounit-add printed, for the first read of the run),
+   * every unit of the instance selected, then `cryptounit-compare`.
+   */
   private async read(): Promise<Snapshot> {
-    const listing = await this.listing();
+    const listing = this.firstListing ?? (await this.listing());
+    this.firstListing = undefined;
     const instance = this.ourInstance(listing);
     await this.selectExactly(instance.units.map((u) => u.location));
     const compared = parseCompare((await this.run(["tke", TKE_COMMAND.queryUnit], [])).output).get(this.instanceId) ?? [];
@@ -243,20 +252,22 @@ export class TkeCliBackend implements Backend {
    * `cryptounit-add` / `cryptounit-rm`: the units to name are computed from the listing printed before the prompt;
    * the listing printed after OK is the selection now. Not run when the listing shows nothing to change.
    */
-  private async changeSelection(prompt: "addUnits" | "removeUnits", pick: (listing: InstanceListing[]) => ListedUnit[]): Promise<void> {
+  private async changeSelection(prompt: "addUnits" | "removeUnits", pick: (listing: InstanceListing[]) => ListedUnit[]): Promise<{ output: string; listing: InstanceListing[] }> {
     const command = prompt === "addUnits" ? TKE_COMMAND.select : TKE_COMMAND.deselect;
-    let nothing = false;
+    let unchanged: InstanceListing[] | undefined;
     const result = await this.run(["tke", command], [prompt], (_p, _m, output) => {
-      const units = pick(parseUnitListing(output, command));
-      nothing = units.length === 0;
+      const listing = parseUnitListing(output, command);
+      const units = pick(listing);
+      if (units.length > 0) return { text: units.map((u) => u.num).join(" "), secret: false };
       // Nothing to change: the plug-in is stopped at its prompt, before it changes anything.
-      return nothing ? undefined : { text: units.map((u) => u.num).join(" "), secret: false };
+      unchanged = listing;
+      return undefined;
     });
-    if (nothing) return;
+    if (unchanged) return { output: result.output, listing: this.noteSelection(unchanged) };
     this.assertOk(command, result);
     const after = result.output.split("\n");
     const ok = after.findIndex((l) => l.trim() === "OK");
-    this.noteSelection(parseUnitListing(after.slice(ok + 1).join("\n"), command));
+    return { output: result.output, listing: this.noteSelection(parseUnitListing(after.slice(ok + 1).join("\n"), command)) };
   }
 
   // Master key commands --------------------------------------------------------------------------------------------
@@ -411,36 +422,43 @@ export class TkeCliBackend implements Backend {
    * each one's KEYNUM is the row `mks` shows for it.
    */
   private async prepareKeyParts(files: readonly KeyPartFileRef[], options: CallOptions | undefined): Promise<{ keynum: number; password: string }[]> {
-    for (const file of files) {
-      if (this.keyParts.has(file.sha256)) continue;
+    const missing = files.filter((f) => !this.keyParts.has(f.sha256));
+    // The workspace is this run's own: the key parts in it are the ones this run added, so no listing is needed first.
+    let listed: readonly { keynum: number }[] = [...this.keyParts.values()];
+    for (const file of missing) {
       options?.signal?.throwIfAborted();
       const bytes = readBoundedFile(file.file, KEY_MATERIAL_MAX_BYTES, (detail, cause) => new KeyPartFileError(file.file, "unreadable", detail, { cause }));
       if (createHash("sha256").update(bytes).digest("hex") !== file.sha256) throw new InputError(`key part file ${file.file} changed since the run identified it; nothing was loaded`, "keyParts");
-      const before = new Set(parseKeyParts((await this.run(["tke", "mks"], [])).output).map((p) => p.keynum));
       const own = this.options.openOwnKeyPart(file);
-      let password = file.password;
-      if (own) {
-        password = randomBytes(18).toString("base64url");
-        const value = Buffer.from(own).toString("hex");
-        own.fill(0);
-        this.secrets.add(password).add(value);
-        const description = `hpcs-mk ${file.sha256.slice(0, 12)}`;
-        const answers: Partial<Record<PromptId, string>> = { keyPartValue: value, keyPartDescription: description, keyPartPassword: password, reenterPassword: password };
-        const added = await this.run(["tke", "mk-add", "--value"], ["keyPartValue", "keyPartDescription", "keyPartPassword", "reenterPassword"], (prompt) => {
-          const text = answers[prompt.id];
-          return text === undefined ? undefined : { text, secret: prompt.id !== "keyPartDescription" };
-        });
-        this.assertOk("mk-add", added);
-      } else {
-        const target = join(this.workspace.tkeFiles, basename(file.file));
-        writeFileSync(target, bytes, { mode: 0o600, flag: "wx" });
-        this.secrets.add(password);
-      }
-      const added = parseKeyParts((await this.run(["tke", "mks"], [])).output).filter((p) => !before.has(p.keynum));
+      const password = own ? await this.bridgeKeyPart(file, own) : file.password;
+      if (!own) writeFileSync(join(this.workspace.tkeFiles, basename(file.file)), bytes, { mode: 0o600, flag: "wx" });
+      this.secrets.add(password);
+      const before = new Set(listed.map((p) => p.keynum));
+      listed = parseKeyParts((await this.run(["tke", "mks"], [])).output);
+      const added = listed.filter((p) => !before.has(p.keynum));
       if (added.length !== 1) throw new TkeOutputError("mks", `after adding ${file.file} it lists ${added.length} new key parts, not one`);
       this.keyParts.set(file.sha256, { keynum: added[0].keynum, password });
     }
-    return files.map((f) => this.keyParts.get(f.sha256) as { keynum: number; password: string });
+    return files.map((f) => {
+      const part = this.keyParts.get(f.sha256);
+      if (!part) throw new TkeOutputError("mks", `${f.file} is not among the key parts it lists`);
+      return part;
+    });
+  }
+
+  /** Adds one of our own key parts to the workspace with `mk-add --value`, under a random one-time password (returned). */
+  private async bridgeKeyPart(file: KeyPartFileRef, value: Uint8Array): Promise<string> {
+    const password = randomBytes(18).toString("base64url");
+    const hex = Buffer.from(value).toString("hex");
+    value.fill(0);
+    this.secrets.add(password).add(hex);
+    const answers: Partial<Record<PromptId, string>> = { keyPartValue: hex, keyPartDescription: `hpcs-mk ${file.sha256.slice(0, 12)}`, keyPartPassword: password, reenterPassword: password };
+    const added = await this.run(["tke", "mk-add", "--value"], ["keyPartValue", "keyPartDescription", "keyPartPassword", "reenterPassword"], (prompt) => {
+      const text = answers[prompt.id];
+      return text === undefined ? undefined : { text, secret: prompt.id !== "keyPartDescription" };
+    });
+    this.assertOk("mk-add", added);
+    return password;
   }
 
   /**
