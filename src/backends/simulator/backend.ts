@@ -11,6 +11,7 @@ import { LeaseHeldError, PrecheckFailedError, RegisterMismatchError, Unsupported
 import { FaultInjector, type CrashHook } from "./fault-injector";
 import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
 import { executeOnHsm, type HsmRequest } from "./hsm";
+import { administrationParameter, administrationSignatures, executeAdministration, type Administration } from "./administration";
 import type { InstanceState, UnitState } from "./instance-state";
 import { commonAdminSkis, rotatePrecheck } from "./precheck";
 import { runRewrap } from "./rewrap-job";
@@ -18,7 +19,7 @@ import { authorize, chooseSigners, requiredSignatures, signRequest } from "./sig
 import { StateStore } from "./state-store";
 import { instanceSelection, type Selection } from "./selection";
 import { toRewrapStatus, toUnitRef, toUnitStatus } from "./views";
-import { decideClearNew, decideCommitNew, decideLoadNew, decideSetImmediate, findUnit, targetUnit, type Decision } from "./workstation";
+import { decideClearNew, decideCommitNew, decideLoadNew, decideSetImmediate, findUnit, selectedUnit, targetUnit, type Decision } from "./workstation";
 
 export interface SimulatorOptions {
   /** The simulator directory, e.g. `.hpcs-sim`. */
@@ -361,6 +362,18 @@ export class SimulatorBackend implements Backend {
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
+  }
+
+  /**
+   * administer — an administration command on one selected unit (`cryptounit-admin-add`, `-thrhld-set`, `-zeroize`):
+   * not part of the engine's port, which never administers an instance; the ibmcloud emulator offers it for rehearsals
+   * of IBM's initialisation and recovery runbooks. Signed with the unit's next transaction counter, as every command.
+   */
+  async administer(unitId: string, operation: Administration, signers: Signers): Promise<void> {
+    const unit = selectedUnit(this.store.read(), unitId, this.selection.selected(this.store.read()));
+    const keys = chooseSigners(signers.keys, unit.admins, administrationSignatures(unit.thresholds, operation));
+    const request = { ...signRequest({ target: unit.id, command: operation.kind, parameter: administrationParameter(operation), counter: unit.transactionCounter + 1 }, keys), operation };
+    await this.store.update((state) => ({ state: replaceUnit(state, executeAdministration(findUnit(state, unitId), request)) }));
   }
 
   /**

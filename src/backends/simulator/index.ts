@@ -26,4 +26,5 @@ export type { InstanceState, UnitState } from "./instance-state";
 export { instanceSelection, type Selection } from "./selection";
 export { KeyStorageError } from "./rewrap-job";
 export { rotatePrecheck } from "./precheck";
+export { AdministrationError, administrationSignatures, type Administration } from "./administration";
 export { SimulatorStateError } from "./state-store";

@@ -1,5 +1,6 @@
 import { verifySignature, type SignatureKey } from "../../model/signature-key-file";
 import type { Vp } from "../../model/vp";
+import type { AdministrationRequest } from "./administration";
 import { ep11Error } from "./ep11";
 import type { AdminState } from "./instance-state";
 
@@ -34,9 +35,13 @@ export interface SignedRequest extends AdminRequest {
 
 const DOMAIN_SEPARATOR = "hpcs-sim/admin-command/v1";
 
+/** A request of either kind: a master key command bound to a VP, or an administration command and its parameter. */
+type AnyRequest = AdminRequest | AdministrationRequest;
+
 /** The bytes that are signed: fixed field order, so both sides build the same ones. */
-export function commandBytes(request: AdminRequest): Uint8Array {
-  return Buffer.from(JSON.stringify([DOMAIN_SEPARATOR, request.target, request.command, request.vp, request.counter]), "utf8");
+export function commandBytes(request: AnyRequest): Uint8Array {
+  const subject = "vp" in request ? request.vp : request.parameter;
+  return Buffer.from(JSON.stringify([DOMAIN_SEPARATOR, request.target, request.command, subject, request.counter]), "utf8");
 }
 
 /**
@@ -59,7 +64,7 @@ export function chooseSigners(keys: readonly SignatureKey[], admins: readonly Pi
   return ordered.slice(0, count);
 }
 
-export function signRequest(request: AdminRequest, keys: readonly SignatureKey[]): SignedRequest {
+export function signRequest<R extends AnyRequest>(request: R, keys: readonly SignatureKey[]): R & { readonly signatures: readonly Signature[] } {
   const bytes = commandBytes(request);
   return { ...request, signatures: keys.map((k) => ({ ski: k.ski, signature: Buffer.from(k.sign(bytes)).toString("base64") })) };
 }
@@ -68,7 +73,7 @@ export function signRequest(request: AdminRequest, keys: readonly SignatureKey[]
  * authorize — the HSM's signature check: every signer must be an installed administrator (3-257), every signature
  * must verify (3-192), and enough distinct administrators must have signed (3-208). `unit` names the unit in errors.
  */
-export function authorize(unit: string, admins: readonly AdminState[], request: SignedRequest, required: number): void {
+export function authorize(unit: string, admins: readonly AdminState[], request: AnyRequest & { readonly signatures: readonly Signature[] }, required: number): void {
   const bytes = commandBytes(request);
   const signers = new Set<string>();
   for (const s of request.signatures) {

@@ -21,12 +21,18 @@ export function findUnit(state: InstanceState, unitId: string): UnitState {
   return unit;
 }
 
-/** A unit that master key commands may target: in the instance, in the workstation's `selected` units, not in imprint mode. */
-export function targetUnit(state: InstanceState, unitId: string, selected: ReadonlySet<string>): UnitState {
+/** A unit that commands may target: in the instance and in the workstation's `selected` units. */
+export function selectedUnit(state: InstanceState, unitId: string, selected: ReadonlySet<string>): UnitState {
   const unit = findUnit(state, unitId);
   if (!selected.has(unit.id)) {
-    throw new SelectionError(`crypto unit ${unitId} is not selected; select it (cryptounit-add) before sending it master key commands`);
+    throw new SelectionError(`crypto unit ${unitId} is not selected; select it (cryptounit-add) before sending it commands`);
   }
+  return unit;
+}
+
+/** A unit that master key commands may target: selected, and not in imprint mode. */
+export function targetUnit(state: InstanceState, unitId: string, selected: ReadonlySet<string>): UnitState {
+  const unit = selectedUnit(state, unitId, selected);
   assertNotImprint(unit);
   return unit;
 }

@@ -6,6 +6,7 @@ import { answerTo, InputEndedError, line } from "./terminal";
 import { PLUGIN, TEXTS } from "./texts";
 import { openAccount } from "./tke/account";
 import { fail, PluginFailure, type TkeContext } from "./tke/common";
+import { cryptounitAdminAdd, cryptounitThresholdSet, cryptounitZeroize } from "./tke/administration-commands";
 import { mkClrnew, mkCommit, mkLoad, mkRotate, mkSetimm } from "./tke/master-key-commands";
 import { changeSelection, cryptounitAdmins, cryptounitCompare, cryptounitMk, cryptounits, cryptounitThresholds } from "./tke/unit-commands";
 import { WorkstationError, workstationDir } from "./tke/workstation";
@@ -26,6 +27,9 @@ const TKE_COMMANDS: Readonly<Record<string, (ctx: TkeContext, args: readonly str
   "cryptounit-mk": (ctx) => cryptounitMk(ctx),
   "cryptounit-admins": (ctx) => cryptounitAdmins(ctx),
   "cryptounit-thrhlds": (ctx) => cryptounitThresholds(ctx),
+  "cryptounit-admin-add": (ctx) => cryptounitAdminAdd(ctx),
+  "cryptounit-thrhld-set": (ctx) => cryptounitThresholdSet(ctx),
+  "cryptounit-zeroize": (ctx) => cryptounitZeroize(ctx),
   "cryptounit-mk-load": (ctx) => mkLoad(ctx),
   "cryptounit-mk-commit": (ctx) => mkCommit(ctx),
   "cryptounit-mk-clrnew": (ctx) => mkClrnew(ctx),
