@@ -69,6 +69,7 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
     queryUnit: (unit) => inner.queryUnit(unit),
     rewrapStatus: () => inner.rewrapStatus(),
     acquireLease: inner.acquireLease?.bind(inner),
+    close: inner.close?.bind(inner),
     select: (units, options?: CallOptions) => mutate("select", units, undefined, nothing, () => inner.select(units, options)),
     deselect: (units, options?: CallOptions) => mutate("deselect", units, undefined, nothing, () => inner.deselect(units, options)),
     loadNew: (request: LoadNewRequest, signers: Signers, options?: CallOptions) => mutate("loadNew", request.units, request.expectedVp, nothing, () => inner.loadNew(request, signers, options)),

@@ -3,11 +3,13 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CAPABILITY_CHOICES, capabilitiesLabel } from "../../src/engine/port/capabilities";
 import { crashPoints, describeScenario, prepareTemplate, runScenario, scenariosFor, type Shape, type Start } from "./scenarios";
+import { describeTkeScenario, prepareTkeTemplate, runTkeScenario, tkeScenariosFor } from "./tke-scenarios";
 
 /**
  * npm run check:crash — every crash point of a rotation and of a first-time initialisation, for instance shapes of
  * 1 to 3 operational units, with and without recovery and failover units, against a backend that reports the rewrap
- * and (sampled; all of it with `npm run check:crash:full`) one that cannot. Each shape and start is a job in a process
+ * and one that cannot, and through the TKE CLI driver against the ibmcloud emulator (sampled; all of it with
+ * `npm run check:crash:full`). Each shape and start is a job in a process
  * of its own, one per core at a time; the parent prints one line per job and ends with
  * `crash scenarios: N passed, 0 failed` (exit 1 on any failure).
  */
@@ -19,13 +21,28 @@ for (const operational of [1, 2, 3]) {
 }
 const STARTS: Start[] = ["rotation", "initialisation"];
 const FULL = process.env.CRASH_FULL === "1";
+/** The initialisations a sampled run sweeps: the fewest and the most units, and recovery and failover units alone. */
+const SAMPLED_INITIALISATIONS = ["2/0/0", "3/2/0", "2/2/2", "3/2/3"];
+const shapeKey = (s: Shape) => `${s.operational}/${s.recovery}/${s.failover}`;
 /**
  * Every shape and start with a separate rewrap; with the combined rotate, the rotations (an initialisation has no
  * current key, so it never rotates: its calls are the separate backend's) and, in a full run, the initialisations too.
+ * A sampled run (CI) leaves out the one-operational-unit edge cases and sweeps initialisations on four shapes.
  */
-const JOBS = CAPABILITY_CHOICES.rotation.flatMap((rotation) =>
-  SHAPES.flatMap((shape) => STARTS.filter((start) => FULL || rotation === "separate" || start === "rotation").map((start) => ({ shape, start, rotation }))),
+type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke-cli"; readonly shape: Shape };
+const sampled = (shape: Shape, start: Start) => shape.operational > 1 && (start === "rotation" || SAMPLED_INITIALISATIONS.includes(shapeKey(shape)));
+const SIMULATOR_JOBS: Job[] = CAPABILITY_CHOICES.rotation.flatMap((rotation) =>
+  SHAPES.flatMap((shape) =>
+    STARTS.filter((start) => FULL || ((rotation === "separate" || start === "rotation") && sampled(shape, start))).map((start) => ({ kind: "simulator" as const, shape, start, rotation })),
+  ),
 );
+/** Through IBM's CLI as the TKE CLI backend drives it, against the ibmcloud emulator's process, at every point, on three shapes. */
+const TKE_JOBS: Job[] = [
+  { kind: "tke-cli", shape: { operational: 2, recovery: 0, failover: 0 } },
+  { kind: "tke-cli", shape: { operational: 2, recovery: 2, failover: 0 } },
+  { kind: "tke-cli", shape: { operational: 3, recovery: 0, failover: 2 } },
+];
+const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS];
 
 interface JobReport {
   readonly job: string;
@@ -42,9 +59,35 @@ interface JobReport {
   readonly failures: string[];
 }
 
+/** A job through the ibmcloud emulator: the TKE CLI ceremony's points, each resumed with the journal and without. */
+async function tkeWorker(job: Extract<Job, { kind: "tke-cli" }>): Promise<JobReport> {
+  const template = await prepareTkeTemplate(job.shape);
+  const scenarios = tkeScenariosFor(template);
+  const report: JobReport = { job: `TKE CLI rotation ${job.shape.operational}op/${job.shape.recovery}rec/${job.shape.failover}fo through the ibmcloud emulator`, points: scenarios.length / 2, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
+  for (const scenario of scenarios) {
+    const result = await runTkeScenario(scenario);
+    report.byShape["tke-cli (emulator)"] = (report.byShape["tke-cli (emulator)"] ?? 0) + 1;
+    if (result.outcome === "failed") report.failures.push(`FAILED ${describeTkeScenario(scenario)}\n    ${result.problems.join("\n    ")}`);
+    else {
+      Object.assign(report, {
+        passed: report.passed + 1,
+        refused: report.refused + (result.outcome === "refusedUnchanged" ? 1 : 0),
+        confirmed: report.confirmed + (result.outcome === "confirmedUnknownKey" ? 1 : 0),
+      });
+    }
+  }
+  template.fixture.cleanup();
+  return report;
+}
+
 /** A worker runs one job and prints its JSON report. */
 async function worker(index: number): Promise<void> {
-  const { shape, start, rotation } = JOBS[index];
+  const job = JOBS[index];
+  if (job.kind === "tke-cli") {
+    process.stdout.write(`${JSON.stringify(await tkeWorker(job))}\n`);
+    return;
+  }
+  const { shape, start, rotation } = job;
   const template = await prepareTemplate(shape, start, rotation);
   const report: JobReport = { job: `${start} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${rotation} rotation`, points: crashPoints(template).length, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
   for (const scenario of scenariosFor(template, { full: FULL })) {
@@ -68,7 +111,13 @@ async function worker(index: number): Promise<void> {
 
 /** Jobs heaviest first (rotations, then more units), so the last ones to finish are short: the cores stay busy. */
 function byCost(): number[] {
-  const cost = (i: number) => (JOBS[i].start === "rotation" ? 2 : 1) * (JOBS[i].rotation === "combined" ? 1.5 : 1) * (JOBS[i].shape.operational + JOBS[i].shape.recovery + JOBS[i].shape.failover);
+  const cost = (i: number) => {
+    const job = JOBS[i];
+    const units = job.shape.operational + job.shape.recovery + job.shape.failover;
+    // A scenario through the emulator costs a few seconds of processes; one on the simulator, milliseconds.
+    if (job.kind === "tke-cli") return 40 * units;
+    return (job.start === "rotation" ? 2 : 1) * (job.rotation === "combined" ? 1.5 : 1) * units;
+  };
   return JOBS.map((_, i) => i).sort((a, b) => cost(b) - cost(a));
 }
 
@@ -117,7 +166,7 @@ async function parent(): Promise<number> {
   console.log(`with interference: ${reports.reduce((n, r) => n + r.interfered, 0)} run, ${reports.reduce((n, r) => n + r.twins, 0)} skipped as identical to their undisturbed twin (nothing to interfere with)`);
   const byShape = new Map<string, number>();
   for (const r of reports) for (const [label, n] of Object.entries(r.byShape)) byShape.set(label, (byShape.get(label) ?? 0) + n);
-  console.log(`per backend shape (rewrap status/rotation/VP binding): ${[...byShape].map(([label, n]) => `${label} ${n}`).join(", ")}`);
+  console.log(`per backend shape (rewrap status/rotation/VP binding/key parts): ${[...byShape].map(([label, n]) => `${label} ${n}`).join(", ")}`);
   console.log(`crash scenarios: ${passed} passed, ${failures.length} failed`);
   return failures.length === 0 ? 0 : 1;
 }

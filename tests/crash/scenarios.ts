@@ -196,14 +196,15 @@ export function scenariosFor(template: Template, options: { full: boolean } = { 
 
 /**
  * The backend shapes a template is swept with: every combination with its rotation in a full run; in a sampled one,
- * for separate backends the default shape, one that cannot report the rewrap, and one that cannot and opens the key
- * part files itself; for combined ones the TKE CLI's and one that reports the rewrap.
+ * for separate backends the default shape and one that cannot report the rewrap and opens the key part files itself
+ * (the two ways they differ from the default, together), for combined ones the TKE CLI's (a combined backend that
+ * reports the rewrap exists only in a full run: no real backend has that shape).
  */
 function shapesFor(rotation: Capabilities["rotation"], full: boolean): Capabilities[] {
   const all = ALL_CAPABILITIES.filter((c) => c.rotation === rotation);
   if (full) return all;
-  if (rotation === "combined") return [CLI_LIKE_CAPABILITIES, { ...DEFAULT_CAPABILITIES, rotation }];
-  return all.filter((c) => c.vpBinding === DEFAULT_CAPABILITIES.vpBinding && (c.keyParts === DEFAULT_CAPABILITIES.keyParts || c.rewrapStatus === "hidden"));
+  if (rotation === "combined") return [CLI_LIKE_CAPABILITIES];
+  return [DEFAULT_CAPABILITIES, { ...DEFAULT_CAPABILITIES, rewrapStatus: "hidden", keyParts: "opaque" }];
 }
 
 /**

@@ -1,0 +1,242 @@
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Backend, MutatingCommand } from "../../src/engine/port/backend";
+import { armFault, keyStorageReaders, SimulatedCrash, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
+import { openTkeCli, spawnPty } from "../../src/backends/tke-cli";
+import { installEmulator } from "../../src/emulator/ibmcloud/install";
+import { Executor } from "../../src/engine/executor";
+import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
+import { observe } from "../../src/engine/observe";
+import { openOwnKeyPartFile } from "../../src/files/key-parts";
+import { openSigners } from "../../src/files/signature-keys";
+import { sameVp, type Vp } from "../../src/model/vp";
+import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
+import { audit, type Audit, type AuditedCall } from "./audited-backend";
+import type { Shape } from "./scenarios";
+
+/**
+ * The crash-point check through IBM's CLI as the TKE CLI backend drives it, against the ibmcloud emulator's process:
+ * every point of the CLI ceremony (a rotation to IBM's own key part files, learned at the load) at which the plug-in
+ * dies (a SIGKILL of its process: before or after its HSM request on each unit, mid-rewrap, after the marker and k
+ * promotions, with the marker line cut off) or our own process dies (before or after each command the engine sends),
+ * resumed by a fresh run with the journal and without. The per-record audit of invariants 1–3 runs on every engine
+ * call of both runs; a resumed run must converge, or refuse without changing anything (and, refused for a pending key
+ * nothing said the files made, converge once an operator declares it).
+ */
+
+export interface TkeTemplate {
+  readonly shape: Shape;
+  readonly fixture: TkeFixture;
+  readonly desired: Vp;
+  /** The engine's mutating calls of an undisturbed run. */
+  readonly reference: readonly AuditedCall[];
+}
+
+export interface TkeScenario {
+  readonly template: TkeTemplate;
+  readonly label: string;
+  /** Faults armed in the instance: they fire inside the emulated plug-in. */
+  readonly faults: readonly FaultSpec[];
+  /** Our process dies at the engine's n-th mutating call, before it is sent or after it returned. */
+  readonly dies?: { readonly call: number; readonly when: "before" | "after" };
+  readonly resumeWithJournal: boolean;
+}
+
+export interface TkeResult {
+  readonly outcome: "converged" | "refusedUnchanged" | "confirmedUnknownKey" | "failed";
+  readonly problems: readonly string[];
+}
+
+async function openScratch(fixture: TkeFixture, dir: string, record: Audit, dies?: TkeScenario["dies"]): Promise<Backend> {
+  const emulator = installEmulator(join(dir, "..", "emulator"), dir);
+  const backend = await openTkeCli({
+    instanceId: fixture.sim.instanceId,
+    ibmcloud: emulator.executable,
+    ibmcloudHome: emulator.home,
+    apiKey: fixture.apiKey,
+    apiEndpoint: "cloud.ibm.com",
+    region: "us-south",
+    resourceGroup: "default",
+    environment: { PATH: process.env.PATH },
+    openOwnKeyPart: openOwnKeyPartFile,
+    spawn: spawnPty,
+  });
+  const audited = audit(backend, dir, fixture.sim.instanceId, record);
+  return dies ? dyingAt(audited, record, dies) : audited;
+}
+
+/** Our own process dies at the n-th mutating call: before it is sent, or after it returned and before anything else. */
+function dyingAt(inner: Backend, record: Audit, dies: NonNullable<TkeScenario["dies"]>): Backend {
+  let calls = 0;
+  const wrap = <A extends unknown[], R>(command: MutatingCommand, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const index = calls++;
+      const die = () => {
+        record.crashed = true;
+        throw new SimulatedCrash(`our process, ${dies.when} ${command} (call ${index})`);
+      };
+      if (index === dies.call && dies.when === "before") die();
+      const result = await call(...args);
+      if (index === dies.call && dies.when === "after") die();
+      return result;
+    };
+  return {
+    ...inner,
+    listUnits: () => inner.listUnits(),
+    queryUnit: (u) => inner.queryUnit(u),
+    rewrapStatus: () => inner.rewrapStatus(),
+    select: wrap("select", inner.select.bind(inner)),
+    deselect: wrap("deselect", inner.deselect.bind(inner)),
+    loadNew: wrap("loadNew", inner.loadNew.bind(inner)),
+    commitNew: wrap("commitNew", inner.commitNew.bind(inner)),
+    clearNew: wrap("clearNew", inner.clearNew.bind(inner)),
+    rewrap: wrap("rewrap", inner.rewrap.bind(inner)),
+    rotate: wrap("rotate", inner.rotate.bind(inner)),
+    setImmediate: wrap("setImmediate", inner.setImmediate.bind(inner)),
+  };
+}
+
+function executorFor(backend: Backend, template: TkeTemplate, journal: Journal | undefined, persist: (j: Journal) => void, expectedVp?: Vp): Executor {
+  const { fixture } = template;
+  const signers = openSigners(fixture.sim.admins.map((a) => ({ file: a.file, password: a.password })));
+  return new Executor({
+    backend,
+    desired: { key: { kind: "files", ids: fixture.ibmKeyParts.ids, ...(expectedVp ? { expectedVp } : {}) }, signerSkis: signers.keys.map((k) => k.ski) },
+    material: { keyParts: fixture.ibmKeyParts.files, signers },
+    journal,
+    persist,
+    retries: 3,
+    newRotationId: () => "rot-tke-crash-check",
+  });
+}
+
+export async function prepareTkeTemplate(shape: Shape): Promise<TkeTemplate> {
+  const fixture = await createTkeFixture({ shape, anyShape: true, admins: 1, records: 6, chunkSize: 4 });
+  const scratch = copy(fixture);
+  try {
+    const record: Audit = { calls: [], violations: [], crashed: false };
+    const backend = await openScratch(fixture, scratch, record);
+    try {
+      const result = await executorFor(backend, { shape, fixture, desired: fixture.ibmKeyParts.vp, reference: [] }, undefined, () => undefined).run();
+      if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed TKE CLI rotation on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
+    } finally {
+      await backend.close?.();
+    }
+    return { shape, fixture, desired: fixture.ibmKeyParts.vp, reference: record.calls };
+  } finally {
+    rmSync(join(scratch, ".."), { recursive: true, force: true });
+  }
+}
+
+function copy(fixture: TkeFixture): string {
+  const root = mkdtempSync(join(tmpdir(), "hpcs-tke-crash-"));
+  const dir = join(root, "sim");
+  cpSync(fixture.sim.dir, dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Every point of the ceremony: the plug-in dies before or after its HSM request on every unit of each load and commit,
+ * mid-rewrap after 0 and 3 records, after the marker and each number of promotions (the marker line kept, and cut
+ * off); our process dies before and after each mutating call of the engine. Each is resumed with the journal and
+ * without.
+ */
+export function tkeScenariosFor(template: TkeTemplate): TkeScenario[] {
+  const points: Omit<TkeScenario, "template" | "resumeWithJournal">[] = [];
+  const units = template.shape.operational + template.shape.recovery + template.shape.failover;
+  // The backend names units by location; the plug-in's faults name the simulated unit behind it.
+  const simulated = (location: string) => template.fixture.sim.units.find((u) => u.location === location)?.id;
+  template.reference.forEach((call, index) => {
+    if (call.command === "loadNew" || call.command === "commitNew") {
+      for (const location of call.units) {
+        for (const when of ["before", "after"] as const) {
+          points.push({ label: `the plug-in dies ${when} ${call.command} on ${location}`, faults: [{ kind: "crash", when, command: call.command, unit: simulated(location) }] });
+        }
+      }
+    }
+    if (call.command === "rotate") {
+      for (const afterRecords of [0, 3]) points.push({ label: `the plug-in dies mid-rewrap after ${afterRecords} records`, faults: [{ kind: "crashMidRewrap", afterRecords }] });
+      for (let promoted = 0; promoted <= units; promoted++) {
+        points.push({ label: `the plug-in dies after the marker and ${promoted} promotion(s)`, faults: [{ kind: "crashInRotate", promoted }] });
+        points.push({ label: `the marker line is cut off, the plug-in dies after ${promoted} promotion(s)`, faults: [{ kind: "lostMarker" }, { kind: "crashInRotate", promoted }] });
+      }
+    }
+    for (const when of ["before", "after"] as const) points.push({ label: `our process dies ${when} ${call.command} (call ${index})`, faults: [], dies: { call: index, when } });
+  });
+  return points.flatMap((p) => [true, false].map((resumeWithJournal) => ({ ...p, template, resumeWithJournal })));
+}
+
+export function describeTkeScenario(s: TkeScenario): string {
+  const { shape } = s.template;
+  return `TKE CLI rotation ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
+}
+
+async function snapshot(backend: Backend, dir: string, instanceId: string): Promise<string> {
+  const [observation, readers] = await Promise.all([observe(backend), keyStorageReaders(dir, instanceId)]);
+  return JSON.stringify({ observation: observation.units.map((u) => [u.id, u.current, u.new]), readers });
+}
+
+async function converged(backend: Backend, dir: string, template: TkeTemplate): Promise<string[]> {
+  const problems: string[] = [];
+  for (const unit of (await observe(backend)).units) {
+    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, template.desired) || unit.new.status !== "Empty") problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
+  }
+  const storage = await verifyKeyStorage(dir, template.fixture.sim.instanceId);
+  problems.push(...storage.problems.map((p) => `invariant 4: ${p}`));
+  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, template.desired));
+  if (elsewhere.length > 0) problems.push(`invariant 4: records left under ${elsewhere.map(([vp]) => vp.slice(0, 12)).join(", ")}`);
+  return problems;
+}
+
+export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> {
+  const { template } = scenario;
+  const { fixture } = template;
+  const dir = copy(fixture);
+  const record: Audit = { calls: [], violations: [], crashed: false };
+  const problems: string[] = [];
+  const backends: Backend[] = [];
+  const open = async (dies?: TkeScenario["dies"]) => {
+    const backend = await openScratch(fixture, dir, record, dies);
+    backends.push(backend);
+    return backend;
+  };
+  let durable: Journal | undefined;
+  try {
+    for (const fault of scenario.faults) await armFault(dir, fixture.sim.instanceId, fault);
+    // Run 1: stopped by the plug-in's death (then by the engine giving up) or by our own.
+    await executorFor(await open(scenario.dies), template, undefined, (j) => {
+      if (!record.crashed) durable = j;
+    })
+      .run()
+      .catch(() => undefined);
+    record.crashed = false;
+    // Run 2: a fresh process, with the journal the first persisted, or none.
+    const handed = scenario.resumeWithJournal ? durable : undefined;
+    const second = await open();
+    const before = await snapshot(second, dir, fixture.sim.instanceId);
+    const result = await executorFor(second, template, handed, () => undefined).run();
+    problems.push(...record.violations);
+    if (result.outcome === "refused") {
+      const markerJournaled = handed?.rewrapProof?.source === "marker";
+      if (markerJournaled) problems.push(`a run resumed with the journaled marker was refused (${result.refusal?.code})`);
+      if (result.refusal?.code === "UnknownPendingKey" && journalLearnedVp(handed, journalBinding(second), fixture.ibmKeyParts.ids)) problems.push("refused UnknownPendingKey although the journal records what the files make");
+      if (result.steps > 0 || before !== (await snapshot(second, dir, fixture.sim.instanceId))) problems.push(`invariant 5: refused (${result.refusal?.code}) after changing the instance`);
+      const pending = result.phase.pendingVp;
+      if (problems.length > 0) return { outcome: "failed", problems };
+      if (result.refusal?.code !== "UnknownPendingKey" || pending === undefined || !sameVp(pending, template.desired)) return { outcome: "refusedUnchanged", problems: [] };
+      const third = await executorFor(await open(), template, result.journal, () => undefined, pending).run();
+      problems.push(...record.violations);
+      if (third.outcome !== "done") problems.push(`with the pending key declared, the run was refused (${third.refusal?.code})`);
+      problems.push(...(await converged(second, dir, template)));
+      return { outcome: problems.length ? "failed" : "confirmedUnknownKey", problems };
+    }
+    problems.push(...(await converged(second, dir, template)));
+    return { outcome: problems.length ? "failed" : "converged", problems };
+  } catch (error) {
+    return { outcome: "failed", problems: [...problems, ...record.violations, `the resumed run threw: ${(error as Error).stack ?? String(error)}`] };
+  } finally {
+    for (const b of backends) await b.close?.().catch(() => undefined);
+    rmSync(join(dir, ".."), { recursive: true, force: true });
+  }
+}
