@@ -7,6 +7,7 @@ import { measureRefresh } from "./refresh";
 import { Report } from "./report";
 import { measureRewrap } from "./rewrap";
 import { BOUND_DEPTH, measureRotation, ROTATION_COMMANDS, SHAPES, SMALL_KEY_STORAGE, warmUp } from "./rotation";
+import { MANUAL_CEREMONY, measureTkeCli, READ_PROCESSES, REGISTER_COMMANDS, rotationBound } from "./tke-cli";
 
 /**
  * npm run bench — rotation at the speed of its critical path (DESIGN §8). Prints one `name: value unit` line per
@@ -15,7 +16,7 @@ import { BOUND_DEPTH, measureRotation, ROTATION_COMMANDS, SHAPES, SMALL_KEY_STOR
  */
 
 /** Targets (bench/README.md, "Targets"). */
-const TARGETS = { rotationRatio: 1.25, refreshRatio: 1.5, callsRatio: 1, peakRssMb: 256 } as const;
+const TARGETS = { rotationRatio: 1.25, refreshRatio: 1.5, callsRatio: 1, peakRssMb: 256, tkeRefreshReads: 2 } as const;
 const LARGE_KEY_STORAGE = 100_000;
 const MEMORY_SIZES = [10_000, LARGE_KEY_STORAGE] as const;
 const PROVIDER_LOADS = 5;
@@ -54,6 +55,26 @@ async function refresh(report: Report, options: BenchOptions, log: CallLog): Pro
     report.figure(`${p}_calls`, r.calls, "calls");
     report.figure(`${p}_calls_min`, r.minimumCalls, "calls");
     report.target(`${p}_calls_ratio`, r.calls / r.minimumCalls, "x", TARGETS.callsRatio, 2);
+  }
+}
+
+async function tkeCli(report: Report): Promise<void> {
+  report.note("tke-cli: a rotation (to two of IBM's own key part files, learned at the load) and a refresh through the TKE CLI backend, each ibmcloud command a process of the emulator in a pseudo-terminal (no added latency)");
+  report.note("latency model: processes run one after another, so a rotation takes its process count times one process's time (on IBM Cloud: a network round trip); _vs_model is the measured wall time over that");
+  report.note(`rotation bound = IBM's manual ceremony (${MANUAL_CEREMONY.join(", ")}) + a confirming read (${READ_PROCESSES} processes) after each of the ${REGISTER_COMMANDS} register commands + the plug-in version check + one mks per key part file after the first (bench/tke-cli.ts)`);
+  for (const shape of SHAPES) {
+    const r = await measureTkeCli(shape);
+    const p = `tke_cli_${shape.name}`;
+    report.figure(`${p}_rotation_wall`, r.rotationMs, "ms");
+    report.target(`${p}_rotation_processes`, r.rotationProcesses, "processes", rotationBound(r.keyPartFiles));
+    report.note(`${p} rotation processes by command: ${Object.entries(r.byCommand).map(([c, n]) => `${c} ${n}`).join(", ")}`);
+    report.figure(`${p}_refresh_wall`, r.refreshMs, "ms");
+    report.figure(`${p}_refresh_processes`, r.refreshProcesses, "processes");
+    report.target(`${p}_refresh_reads`, r.refreshReads, "processes", TARGETS.tkeRefreshReads);
+    report.figure(`${p}_process_median`, r.processMs, "ms");
+    // The latency model: every process is one dependent round trip of its median time; the rest is the driver's own.
+    report.figure(`${p}_rotation_model`, r.rotationProcesses * r.processMs, "ms");
+    report.figure(`${p}_rotation_vs_model`, r.rotationMs / (r.rotationProcesses * r.processMs), "x", 2);
   }
 }
 
@@ -101,6 +122,7 @@ async function main(): Promise<number> {
     const run = (section: BenchOptions["sections"][number]) => options.sections.includes(section);
     if (run("rotation")) await rotation(report, options, log);
     if (run("refresh")) await refresh(report, options, log);
+    if (run("tke-cli")) await tkeCli(report);
     if (run("provider")) provider(report);
     if (run("rewrap")) await rewrap(report);
     if (run("memory")) await memory(report);
