@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   armFault,
@@ -252,7 +252,49 @@ async function main(): Promise<number> {
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
-  await check("9. pulumi destroy leaves the registers and key storage untouched", async () => {
+  // The TKE CLI backend: IBM's CLI ceremony, driven through a pseudo-terminal, against the ibmcloud emulator over the
+  // same simulated instance (what `hpcs-mk sim ibmcloud` writes, from the installed package).
+  const apiKey = `e2e-api-key-${randomBytes(16).toString("hex")}`;
+  const transcriptDir = join(project.dir, ".hpcs-mk/transcripts");
+  await check("9. TKE CLI backend over the ibmcloud emulator: pulumi up rotates through the CLI's prompts, bridging the program's own key part files", async () => {
+    const emulatorDir = join(project.root, "emulator");
+    execFileSync(join(project.dir, "node_modules/.bin/hpcs-mk"), ["sim", "ibmcloud", "--sim-dir", project.simDir, "--out", emulatorDir], { cwd: project.dir, stdio: ["ignore", "ignore", "inherit"] });
+    for (const name of ["simulatorRewrapStatus", "simulatorRotation", "simulatorVpBinding", "simulatorKeyParts", "simulatorDir"]) project.pulumiOk("config", "rm", `hpcs:${name}`);
+    for (const [name, value] of [["backend", "tke-cli"], ["ibmcloudPath", join(emulatorDir, "ibmcloud")], ["ibmcloudHome", join(emulatorDir, "home")], ["region", "us-south"], ["resourceGroup", "default"]]) project.pulumiOk("config", "set", `hpcs:${name}`, value);
+    project.setSecret("hpcs:apiKey", apiKey);
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+    useKey(nextKey());
+    const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/^TKE CLI 1\.2\.3 \(us-south, resource group default\)/.test(String(project.outputs().backend)), `the outputs name the backend ${String(project.outputs().backend)}`);
+    assert(/rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm\./.test(out), "the up output does not show the rotate's marker as the CLI printed it");
+    converged("the TKE CLI rotation");
+    await storageUnder(keys[key].vp);
+    const logs = readdirSync(transcriptDir);
+    assert(logs.length === 1 && /cryptounit-mk-rotate/.test(readFileSync(join(transcriptDir, logs[0]), "utf8")), `the run's transcripts are missing: ${logs.join(", ")}`);
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+  });
+
+  await check("10. TKE CLI: the plug-in dies after the marker and one promotion, then the repair fails: the journal in the state carries the marker; refresh shows HalfPromoted; up repairs with no attestation", async () => {
+    useKey(nextKey());
+    await armFault(project.simDir, id, { kind: "crashInRotate", promoted: 1 });
+    await armFault(project.simDir, id, { kind: "fail", when: "before", command: "setImmediate" });
+    const failed = project.pulumi("up", "--yes", "--skip-preview");
+    assert(failed.code !== 0 && /run pulumi up again to resume/.test(failed.output), `up did not fail with the resume message: ${failed.output.slice(-1500)}`);
+    const rotation = (project.outputs() as { rotation?: { rewrapProof?: { vp?: string; source?: string } } }).rotation;
+    assert(rotation?.rewrapProof?.source === "marker" && rotation.rewrapProof.vp === keys[key].vp, `the state's journal does not hold the rotate's marker: ${JSON.stringify(rotation?.rewrapProof)}`);
+    project.pulumiOk("refresh", "--yes", "--skip-preview");
+    assert(project.outputs().phase === "HalfPromoted", `refresh recorded phase ${project.outputs().phase}, expected HalfPromoted`);
+    const repaired = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/deselect[\s\S]*setImmediate/.test(repaired) && !/attestRewrapComplete/.test(repaired), "the repair did not deselect the promoted unit and set immediate on the rest on the marker's evidence");
+    const log = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8")).join("\n");
+    const repair = log.slice(log.lastIndexOf("ibmcloud tke cryptounit-mk-rotate"));
+    assert(/=== \S+ ibmcloud tke cryptounit-rm[\s\S]*=== \S+ ibmcloud tke cryptounit-mk-setimm/.test(repair), "the transcript does not show the repair as cryptounit-rm, then cryptounit-mk-setimm");
+    converged("the repair through the TKE CLI");
+    await storageUnder(keys[key].vp);
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+  });
+
+  await check("11. pulumi destroy leaves the registers and key storage untouched", async () => {
     const before = JSON.stringify(phaseOf().units.map((u) => [u.id, u.current, u.new]));
     project.pulumiOk("state", "unprotect", "--all", "--yes");
     const out = project.pulumiOk("destroy", "--yes", "--skip-preview");
@@ -261,13 +303,15 @@ async function main(): Promise<number> {
     await storageUnder(keys[key].vp);
   });
 
-  await check("10. no password or key part value appears in the exported stack state or any CLI output", () => {
-    const everything = [project.exportState(), ...project.transcript].join("\n");
+  await check("12. no password, API key or key part value appears in the exported stack state or any CLI output", () => {
+    const transcripts = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8"));
+    const everything = [project.exportState(), ...project.transcript, ...transcripts].join("\n");
     const secrets = [
       ...keys.flatMap((k) => k.passwords),
       ...keys.flatMap((k) => k.values.map((v) => Buffer.from(v).toString("hex"))),
       ...keys.flatMap((k) => k.values.map((v) => Buffer.from(v).toString("base64"))),
       ...adminPasswords,
+      apiKey,
     ];
     const leaked = secrets.filter((s) => everything.includes(s));
     assert(leaked.length === 0, `${leaked.length} secret value(s) found in the state or CLI output`);
