@@ -19,11 +19,19 @@ function signersFor(ctx: TkeContext, groups: Map<string, SelectedUnit[]>, operat
   return required === 0 ? { keys: [] } : promptSigners(ctx, units, required);
 }
 
-async function administer(ctx: TkeContext, groups: Map<string, SelectedUnit[]>, operation: Administration, signers: Signers): Promise<void> {
+/**
+ * Asks for the signatures `operation` needs, sends it to every selected unit (each its own signed command), then
+ * prints `OK`, the command's message and, when given, the table that shows the result.
+ */
+async function administer(ctx: TkeContext, groups: Map<string, SelectedUnit[]>, operation: Administration, done: string, show?: (groups: Map<string, SelectedUnit[]>) => void): Promise<void> {
+  const signers = signersFor(ctx, groups, operation);
   for (const [instanceId, units] of groups) {
     const backend = await ctx.account.open(instanceId);
     for (const unit of units) await backend.administer(unit.listed.id, operation, signers);
   }
+  line("OK");
+  line(done);
+  show?.(await selectedStatuses(ctx));
 }
 
 const readThreshold = (question: string): number => {
@@ -41,22 +49,15 @@ export async function cryptounitAdminAdd(ctx: TkeContext): Promise<void> {
   const answer = ask(TEXTS.adminKeynum.text).trim();
   const chosen = keys.find((k) => String(k.keynum) === answer) ?? fail(`'${answer}' is not a valid KEYNUM.`);
   const key = openSigkey(chosen, ask(TEXTS.adminKeyPassword.text, { hidden: true })) ?? fail(TEXTS.invalidPassword.text);
-  const operation: Administration = { kind: "addAdmin", admin: { ski: key.ski, name: chosen.description || `ADMIN${chosen.keynum}`, publicKey: key.publicKey } };
-  await administer(ctx, groups, operation, signersFor(ctx, groups, operation));
-  line("OK");
-  line(TEXTS.adminAdded.text);
-  printAdmins(await selectedStatuses(ctx));
+  const admin = { ski: key.ski, name: chosen.description || `ADMIN${chosen.keynum}`, publicKey: key.publicKey };
+  await administer(ctx, groups, { kind: "addAdmin", admin }, TEXTS.adminAdded.text, printAdmins);
 }
 
 export async function cryptounitThresholdSet(ctx: TkeContext): Promise<void> {
   const groups = await selectedStatuses(ctx);
   const signature = readThreshold(TEXTS.newSignatureThreshold.text);
   const revocation = readThreshold(TEXTS.newRevocationThreshold.text);
-  const operation: Administration = { kind: "setThresholds", signature, revocation };
-  await administer(ctx, groups, operation, signersFor(ctx, groups, operation));
-  line("OK");
-  line(TEXTS.thresholdsSet.text);
-  printThresholds(await selectedStatuses(ctx));
+  await administer(ctx, groups, { kind: "setThresholds", signature, revocation }, TEXTS.thresholdsSet.text, printThresholds);
 }
 
 export async function cryptounitZeroize(ctx: TkeContext): Promise<void> {
@@ -65,8 +66,5 @@ export async function cryptounitZeroize(ctx: TkeContext): Promise<void> {
     line(TEXTS.cancelled.text);
     return;
   }
-  const operation: Administration = { kind: "zeroize" };
-  await administer(ctx, groups, operation, signersFor(ctx, groups, operation));
-  line("OK");
-  line(TEXTS.zeroized.text);
+  await administer(ctx, groups, { kind: "zeroize" }, TEXTS.zeroized.text);
 }
