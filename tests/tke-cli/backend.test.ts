@@ -2,6 +2,7 @@ import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { armFault, describeSimulatedInstance, unsafeAnswersFile, verifyKeyStorage } from "../../src/backends/simulator";
 import { TkePromptError, TkeSetupError } from "../../src/backends/tke-cli";
+import { installPlugin } from "../../src/emulator/ibmcloud/session";
 import { Executor } from "../../src/engine/executor";
 import type { Journal } from "../../src/engine/journal";
 import type { Desired } from "../../src/engine/plan";
@@ -132,6 +133,12 @@ describe("the TKE CLI backend against the ibmcloud emulator", () => {
     rmSync(join(f.emulator.home, ".bluemix", "plugins", "tke"), { recursive: true });
     await expect(f.open()).rejects.toThrow(TkeSetupError);
     await expect(f.open()).rejects.toThrow(/ibmcloud plugin install tke/);
+  });
+
+  test("a plug-in version nobody pinned the prompt table for is refused before any tke command, naming the table", async () => {
+    installPlugin(f.emulator.home, "tke", { name: "tke", version: "2.0.1" });
+    await expect(f.open()).rejects.toThrow(/version 2\.0\.1, for which this driver's prompt table .* has not been validated; it refuses rather than guess/);
+    expect(f.transcripts.map((t) => t.command).filter((c) => c.startsWith("ibmcloud tke"))).toEqual([]);
   });
 
   test("no secret reaches a child's argv or environment: the environment is an allow-list, the API key goes through a 0600 file", async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { renderTable } from "./table";
-import { configDir, pluginInstalled, readSession, writeSession, type Session } from "./session";
+import { configDir, installedPluginVersion, readSession, writeSession, type Session } from "./session";
 import { ask, line } from "./terminal";
 import { PLUGIN, TEXTS } from "./texts";
 import { fail } from "./tke/common";
@@ -73,16 +73,17 @@ export function target(args: readonly string[], session: Session): void {
 export function pluginList(): void {
   line(TEXTS.listingPlugins.text);
   line();
-  const rows = pluginInstalled(PLUGIN.name) ? [[PLUGIN.name, PLUGIN.version, "", "true"]] : [];
+  const version = installedPluginVersion(PLUGIN.name);
+  const rows = version ? [[PLUGIN.name, version, "", "true"]] : [];
   renderTable(["Plugin Name", "Version", "Status", "Private endpoints supported"], rows).forEach((l) => line(l));
 }
 
 export function pluginShow(name: string | undefined): void {
-  if (name !== PLUGIN.name || !pluginInstalled(PLUGIN.name)) fail(TEXTS.pluginNotInstalled(name ?? "").text);
+  const version = (name === PLUGIN.name ? installedPluginVersion(PLUGIN.name) : undefined) ?? fail(TEXTS.pluginNotInstalled(name ?? "").text);
   renderTable(
     ["Plugin Name", PLUGIN.name],
     [
-      ["Plugin Version", PLUGIN.version],
+      ["Plugin Version", version],
       ["Plugin SDK Version", PLUGIN.sdkVersion],
       ["Minimal IBM Cloud CLI version required", PLUGIN.minimalCliVersion],
       ["Private endpoints supported", "true"],

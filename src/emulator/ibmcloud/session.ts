@@ -47,6 +47,17 @@ export function pluginInstalled(name: string, dir = configDir()): boolean {
   return existsSync(join(dir, "plugins", name));
 }
 
+/** The version an installed plug-in's metadata gives (what `plugin list` and `plugin show` print), or undefined. */
+export function installedPluginVersion(name: string, dir = configDir()): string | undefined {
+  try {
+    const metadata: unknown = JSON.parse(readFileSync(join(dir, "plugins", name, "plugin.json"), "utf8"));
+    const version = (metadata as { version?: unknown }).version;
+    return typeof version === "string" ? version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What `hpcs-mk sim ibmcloud` writes to make the emulated `tke` plug-in "installed" in a home. */
 export function installPlugin(home: string, name: string, metadata: Record<string, string>): void {
   const dir = join(home, ".bluemix", "plugins", name);
