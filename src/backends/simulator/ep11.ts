@@ -1,25 +1,22 @@
 import { Ep11Error } from "../../engine/port/errors";
+import { ep11Text } from "../../protocol/ep11-errors";
 
 /**
- * The EP11 errors the simulated crypto units return, with IBM's exact texts (research/tke-domain.md §3, §6.3,
- * §10.2; SDK `ep11cmds/tkeHTPErrors.go`, keyed `3-<return code>[-<reason code>]`).
+ * The EP11 errors the simulated crypto units return (research/tke-domain.md §3, §6.3, §10.2), by name; their texts
+ * are IBM's, from the one table in protocol/ep11-errors.ts.
  */
 export const EP11_ERRORS = {
-  imprintMode: { returnCode: 179, text: "Operation not allowed in imprint mode." },
-  unauthorizedSigner: { returnCode: 257, text: "An unauthorized administrator signed the command." },
-  invalidSignature: { returnCode: 192, text: "One or more signatures provided with the command is invalid." },
-  notEnoughSignatures: { returnCode: 208, text: "Not enough signatures were provided on the command." },
-  invalidTransactionCounter: { returnCode: 163, text: "Invalid transaction counter." },
-  commitVpMismatch: {
-    returnCode: 101,
-    reasonCode: 48,
-    text: "Commit failed.  The supplied verification pattern of the new master key does not match the verification pattern of the key in the register.  This error will occur if the master keys being committed in a domain group are not all the same.",
-  },
-} as const satisfies Record<string, { returnCode: number; reasonCode?: number; text: string }>;
+  imprintMode: { returnCode: 179 },
+  unauthorizedSigner: { returnCode: 257 },
+  invalidSignature: { returnCode: 192 },
+  notEnoughSignatures: { returnCode: 208 },
+  invalidTransactionCounter: { returnCode: 163 },
+  commitVpMismatch: { returnCode: 101, reasonCode: 48 },
+} as const satisfies Record<string, { returnCode: number; reasonCode?: number }>;
 
 export type Ep11ErrorName = keyof typeof EP11_ERRORS;
 
 export function ep11Error(unit: string, name: Ep11ErrorName): Ep11Error {
-  const e: { returnCode: number; reasonCode?: number; text: string } = EP11_ERRORS[name];
-  return new Ep11Error(unit, e.returnCode, e.reasonCode, e.text);
+  const e: { returnCode: number; reasonCode?: number } = EP11_ERRORS[name];
+  return new Ep11Error(unit, e.returnCode, e.reasonCode, ep11Text(e.returnCode, e.reasonCode));
 }

@@ -3,7 +3,7 @@ import { sameVp, shortVp, verificationPattern, type Vp } from "../../model/vp";
 import { RegisterMismatchError } from "../../engine/port/errors";
 import { ep11Error } from "./ep11";
 import type { UnitState } from "./instance-state";
-import { authorize, requiredSignatures, type SignedRequest } from "./signing";
+import { authorize, authorizeBytes, requiredSignatures, type SignedRequest } from "./signing";
 
 /**
  * The simulated crypto unit: pure rules from (unit state, signed request) to the next unit state, or an EP11 error.
@@ -26,11 +26,17 @@ export function assertNotImprint(unit: UnitState): void {
   if (inImprintMode(unit.thresholds)) throw ep11Error(unit.id, "imprintMode");
 }
 
-/** executeOnHsm — what one crypto unit does with a signed master key command. Never mutates its input. */
-export function executeOnHsm(unit: UnitState, request: HsmRequest): UnitState {
+/**
+ * executeOnHsm — what one crypto unit does with a signed master key command. Never mutates its input. `signedBytes`:
+ * the bytes the signatures cover when the request came in EP11's own encoding (the TKE API emulator's DER
+ * `xcpAdminBlk`); by default the simulator's canonical bytes of the request.
+ */
+export function executeOnHsm(unit: UnitState, request: HsmRequest, signedBytes?: Uint8Array): UnitState {
   assertNotImprint(unit);
   if (request.target !== unit.id || request.counter !== unit.transactionCounter + 1) throw ep11Error(unit.id, "invalidTransactionCounter");
-  authorize(unit.id, unit.admins, request, requiredSignatures(request.command, unit.thresholds.signature));
+  const required = requiredSignatures(request.command, unit.thresholds.signature);
+  if (signedBytes) authorizeBytes(unit.id, unit.admins, signedBytes, request.signatures, required);
+  else authorize(unit.id, unit.admins, request, required);
   return { ...applyRegisterRule(unit, request), transactionCounter: request.counter };
 }
 

@@ -28,3 +28,4 @@ export { KeyStorageError } from "./rewrap-job";
 export { rotatePrecheck } from "./precheck";
 export { AdministrationError, administrationSignatures, type Administration } from "./administration";
 export { SimulatorStateError } from "./state-store";
+export { advanceTransactionCounter, executeSignedCommand, readHsms, type HsmView, type SignedHsmCommand } from "./hsm-service";

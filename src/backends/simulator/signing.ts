@@ -3,6 +3,7 @@ import type { Vp } from "../../model/vp";
 import type { AdministrationRequest } from "./administration";
 import { ep11Error } from "./ep11";
 import type { AdminState } from "./instance-state";
+import type { SignedCommand } from "../../model/signers";
 
 /**
  * Signed administrative commands, the simulator's stand-in for EP11 `xcpAdminBlk` + SignerInfos (research §6.3):
@@ -11,7 +12,8 @@ import type { AdminState } from "./instance-state";
  * against its installed administrators' public keys.
  */
 
-export type SignedCommand = "loadNew" | "commitNew" | "clearNew" | "setImmediate" | "rewrap";
+export type { SignedCommand } from "../../model/signers";
+export { chooseSigners, requiredSignatures } from "../../model/signers";
 
 export interface AdminRequest {
   /** The HSM id, or the instance id for the instance-level rewrap request. */
@@ -44,26 +46,6 @@ export function commandBytes(request: AnyRequest): Uint8Array {
   return Buffer.from(JSON.stringify([DOMAIN_SEPARATOR, request.target, request.command, subject, request.counter]), "utf8");
 }
 
-/**
- * Required signatures per command (research §1.3 table, after imprint mode): commit needs the signature
- * threshold; load, clear, set immediate and the rotate request need one.
- */
-export function requiredSignatures(command: SignedCommand, signatureThreshold: number): number {
-  return command === "commitNew" ? signatureThreshold : 1;
-}
-
-/**
- * chooseSigners — what the TKE CLI does with the selected signature keys: installed administrators first (each
- * once), then the others, up to `count`. Too few keys are sent as they are; the unit answers "Not enough
- * signatures", and a key that is not an administrator makes it answer "An unauthorized administrator signed".
- */
-export function chooseSigners(keys: readonly SignatureKey[], admins: readonly Pick<AdminState, "ski">[], count: number): SignatureKey[] {
-  const installed = new Set(admins.map((a) => a.ski));
-  const distinct = keys.filter((k, i) => keys.findIndex((o) => o.ski === k.ski) === i);
-  const ordered = [...distinct.filter((k) => installed.has(k.ski)), ...distinct.filter((k) => !installed.has(k.ski))];
-  return ordered.slice(0, count);
-}
-
 export function signRequest<R extends AnyRequest>(request: R, keys: readonly SignatureKey[]): R & { readonly signatures: readonly Signature[] } {
   const bytes = commandBytes(request);
   return { ...request, signatures: keys.map((k) => ({ ski: k.ski, signature: Buffer.from(k.sign(bytes)).toString("base64") })) };
@@ -74,9 +56,16 @@ export function signRequest<R extends AnyRequest>(request: R, keys: readonly Sig
  * must verify (3-192), and enough distinct administrators must have signed (3-208). `unit` names the unit in errors.
  */
 export function authorize(unit: string, admins: readonly AdminState[], request: AnyRequest & { readonly signatures: readonly Signature[] }, required: number): void {
-  const bytes = commandBytes(request);
+  authorizeBytes(unit, admins, commandBytes(request), request.signatures, required);
+}
+
+/**
+ * The same check over bytes signed in another encoding: the TKE API emulator's, where the signed bytes are the DER
+ * `xcpAdminBlk` the client sent (research tke-domain §6.3).
+ */
+export function authorizeBytes(unit: string, admins: readonly AdminState[], bytes: Uint8Array, signatures: readonly Signature[], required: number): void {
   const signers = new Set<string>();
-  for (const s of request.signatures) {
+  for (const s of signatures) {
     const admin = admins.find((a) => a.ski === s.ski);
     if (!admin) throw ep11Error(unit, "unauthorizedSigner");
     if (!verifySignature(admin.publicKey, bytes, Buffer.from(s.signature, "base64"))) throw ep11Error(unit, "invalidSignature");
