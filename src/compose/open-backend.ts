@@ -4,7 +4,10 @@ import type { Backend } from "../engine/port/backend";
 import type { Capabilities } from "../engine/port/capabilities";
 import { openSimulator } from "../backends/simulator";
 import { openTkeCli, spawnPty, type Transcript } from "../backends/tke-cli";
+import { endpointsFor, openTkeApi, type Visibility } from "../backends/tke-api";
 import { openKeyPartFiles, openOwnKeyPartFile } from "../files/key-parts";
+import { readTrustAnchors } from "../files/trust-anchors";
+import { IBM_ROOTS } from "../protocol/ibm-roots";
 
 /**
  * The composition root: the one place that turns configuration into a backend. The engine owns the port, backends
@@ -12,7 +15,7 @@ import { openKeyPartFiles, openOwnKeyPartFile } from "../files/key-parts";
  * shell, and no backend reads user files or configuration of its own.
  */
 export interface BackendSettings {
-  readonly backend: "simulator" | "tke-cli";
+  readonly backend: "simulator" | "tke-cli" | "tke-api" | "tke-api+cli";
   readonly simulatorDir: string;
   readonly simulatorLatencyMs: number;
   readonly simulatorRewrapStatus: Capabilities["rewrapStatus"];
@@ -26,6 +29,9 @@ export interface BackendSettings {
   readonly ibmcloudHome?: string;
   readonly apiEndpoint: string;
   readonly transcriptDir: string;
+  readonly tkeApiVisibility: Visibility;
+  readonly tkeApiTestEndpoint?: string;
+  readonly tkeApiTestRootsFile?: string;
 }
 
 /** Appends a redacted transcript to the instance's transcript file (never a secret: masked where it is recorded). */
@@ -49,20 +55,38 @@ export async function openBackend(settings: BackendSettings, instanceId: string)
         openKeyPartFiles,
       });
     case "tke-cli":
-      return openTkeCli({
-        instanceId,
-        ibmcloud: settings.ibmcloudPath,
-        ibmcloudHome: settings.ibmcloudHome,
-        apiKey: settings.apiKey ?? "",
-        apiEndpoint: settings.apiEndpoint,
-        region: settings.region ?? "",
-        resourceGroup: settings.resourceGroup ?? "",
-        environment: process.env,
-        openOwnKeyPart: openOwnKeyPartFile,
-        spawn: spawnPty,
-        onTranscript: transcriptSink(settings.transcriptDir, instanceId),
-      });
+      return openCli(settings, instanceId);
+    case "tke-api":
+    case "tke-api+cli": {
+      const region = settings.region ?? "";
+      const endpoints = endpointsFor({ region, visibility: settings.tkeApiVisibility, testEndpoint: settings.tkeApiTestEndpoint });
+      // Roots other than IBM's only from the file a test configuration names, and only with its test endpoint.
+      const anchors = settings.tkeApiTestRootsFile !== undefined ? readTrustAnchors(settings.tkeApiTestRootsFile) : IBM_ROOTS;
+      const cli = settings.backend === "tke-api+cli" ? await openCli(settings, instanceId) : undefined;
+      try {
+        return openTkeApi({ instanceId, region, endpoints, apiKey: settings.apiKey ?? "", anchors, cli });
+      } catch (error) {
+        await cli?.close();
+        throw error;
+      }
+    }
   }
+}
+
+function openCli(settings: BackendSettings, instanceId: string) {
+  return openTkeCli({
+    instanceId,
+    ibmcloud: settings.ibmcloudPath,
+    ibmcloudHome: settings.ibmcloudHome,
+    apiKey: settings.apiKey ?? "",
+    apiEndpoint: settings.apiEndpoint,
+    region: settings.region ?? "",
+    resourceGroup: settings.resourceGroup ?? "",
+    environment: process.env,
+    openOwnKeyPart: openOwnKeyPartFile,
+    spawn: spawnPty,
+    onTranscript: transcriptSink(settings.transcriptDir, instanceId),
+  });
 }
 
 /** withBackend — opens the backend, runs `work` with it, and closes it whatever happens. */
@@ -84,6 +108,8 @@ export function keyPartsTakenBy(settings: BackendSettings): Capabilities["keyPar
     case "simulator":
       return settings.simulatorKeyParts;
     case "tke-cli":
+    case "tke-api":
+    case "tke-api+cli":
       return "opaque";
   }
 }

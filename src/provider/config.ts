@@ -7,7 +7,7 @@ import { InputError } from "../model/errors";
  * Provider configuration: stack config read in `configure` (namespace `hpcs:`), with environment fallbacks.
  * Credentials live here, never in resource inputs or the serialized provider.
  */
-export const BACKENDS = ["simulator", "tke-cli"] as const;
+export const BACKENDS = ["simulator", "tke-cli", "tke-api", "tke-api+cli"] as const;
 
 export const providerConfigSchema = z.object({
   backend: z.enum(BACKENDS).default("simulator"),
@@ -48,6 +48,15 @@ export const providerConfigSchema = z.object({
   tkeFilesDir: z.string().min(1).optional(),
   /** tke-cli: where the redacted transcript of every plug-in command is appended, one file per instance. */
   transcriptDir: z.string().min(1).default(".hpcs-mk/transcripts"),
+  /** tke-api: the public endpoint `tke.<region>.hs-crypto.cloud.ibm.com`, or the private `tke.private.<region>…`. */
+  tkeApiVisibility: z.enum(["public", "private"]).default("public"),
+  /**
+   * tke-api, tests and rehearsals only: another origin for the TKE API and IAM (the emulator), and the file of the
+   * roots to trust there. Stack config only: no environment variable can point a run at another service or make it
+   * trust other roots by accident.
+   */
+  tkeApiTestEndpoint: z.string().min(1).optional(),
+  tkeApiTestRootsFile: z.string().min(1).optional(),
 });
 export type ProviderConfig = z.infer<typeof providerConfigSchema> & BackendSettings;
 
@@ -74,34 +83,47 @@ const KEYS = {
   apiEndpoint: { config: "hpcs:apiEndpoint", env: "HPCS_API_ENDPOINT" },
   tkeFilesDir: { config: "hpcs:tkeFilesDir", env: "CLOUDTKEFILES" },
   transcriptDir: { config: "hpcs:transcriptDir", env: "HPCS_TRANSCRIPT_DIR" },
-} as const;
+  tkeApiVisibility: { config: "hpcs:tkeApiVisibility", env: "HPCS_TKE_API_VISIBILITY" },
+  tkeApiTestEndpoint: { config: "hpcs:tkeApiTestEndpoint", env: undefined },
+  tkeApiTestRootsFile: { config: "hpcs:tkeApiTestRootsFile", env: undefined },
+} as const satisfies Record<string, { config: string; env: string | undefined }>;
 
-/** What the TKE CLI backend cannot run without: checked before anything is opened, each named as the user sets it. */
-const TKE_CLI_REQUIRED = ["apiKey", "region", "resourceGroup"] as const;
+/** What each real backend cannot run without: checked before anything is opened, each named as the user sets it. */
+const REQUIRED = {
+  simulator: [],
+  "tke-cli": ["apiKey", "region", "resourceGroup"],
+  "tke-api": ["apiKey", "region"],
+  "tke-api+cli": ["apiKey", "region", "resourceGroup"],
+} as const satisfies Record<(typeof BACKENDS)[number], readonly (keyof typeof KEYS)[]>;
+
+const named = (field: keyof typeof KEYS) => (KEYS[field].env ? `${KEYS[field].config} (or ${KEYS[field].env})` : KEYS[field].config);
 
 /** readProviderConfig — stack config first, then the environment, then defaults. Errors name the key to fix. */
 export function readProviderConfig(source: ConfigSource | undefined, env: NodeJS.ProcessEnv = process.env): ProviderConfig {
   const raw: Record<string, string> = {};
   for (const [field, key] of Object.entries(KEYS)) {
-    const value = source?.get(key.config) ?? env[key.env];
+    const value = source?.get(key.config) ?? (key.env === undefined ? undefined : env[key.env]);
     if (value !== undefined && value !== "") raw[field] = value;
   }
   const parsed = providerConfigSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const key = KEYS[issue.path[0] as keyof typeof KEYS];
-    const where = key ? `stack config ${key.config} (or ${key.env})` : "provider configuration";
+    const where = key ? `stack config ${named(issue.path[0] as keyof typeof KEYS)}` : "provider configuration";
     if (issue.path[0] === "backend") {
-      throw new InputError(`${where}: "${raw.backend}" is not a backend of this release; use ${BACKENDS.map((b) => `"${b}"`).join(" or ")} (the TKE API backend is planned)`, "backend");
+      throw new InputError(`${where}: "${raw.backend}" is not a backend of this release; use ${BACKENDS.map((b) => `"${b}"`).join(", ")}`, "backend");
     }
     throw new InputError(`${where}: ${issue.message}`, String(issue.path[0] ?? "config"));
   }
-  if (parsed.data.backend === "tke-cli") {
-    const missing = TKE_CLI_REQUIRED.filter((field) => parsed.data[field] === undefined);
-    if (missing.length > 0) {
-      const named = missing.map((field) => `${KEYS[field].config} (or ${KEYS[field].env})`).join(", ");
-      throw new InputError(`the tke-cli backend needs ${named}: set ${missing.length === 1 ? "it" : "them"} in the stack config (pulumi config set${missing.includes("apiKey") ? " --secret" : ""} …) or the environment`, missing[0]);
-    }
+  const missing = REQUIRED[parsed.data.backend].filter((field) => parsed.data[field] === undefined);
+  if (missing.length > 0) {
+    throw new InputError(
+      `the ${parsed.data.backend} backend needs ${missing.map(named).join(", ")}: set ${missing.length === 1 ? "it" : "them"} in the stack config (pulumi config set${missing.some((f) => f === "apiKey") ? " --secret" : ""} …) or the environment`,
+      missing[0],
+    );
+  }
+  if ((parsed.data.tkeApiTestEndpoint === undefined) !== (parsed.data.tkeApiTestRootsFile === undefined)) {
+    throw new InputError("hpcs:tkeApiTestEndpoint and hpcs:tkeApiTestRootsFile are set together or not at all: a test endpoint is trusted only with the roots its test configuration names", "tkeApiTestEndpoint");
   }
   return parsed.data;
 }

@@ -6,7 +6,7 @@ import type { Backend, CallOptions, LoadNewRequest, RewrapStatus, RotateOptions,
 import { describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
 import { RegisterMismatchError, SelectionError, UnsupportedCommandError } from "../../engine/port/errors";
 import { ADMIN_COMMAND, DOMAIN_FLAGS, type DomainInfo } from "../../protocol/ep11-admin";
-import type { TrustAnchor } from "../../protocol/ibm-roots";
+import { IBM_ROOTS, type TrustAnchor } from "../../protocol/ibm-roots";
 import { label, TkeApiClient, TkeVerificationError, type UnitReading } from "./client";
 import type { Endpoints } from "./endpoints";
 import { TkeHttp, type ListedHsm } from "./http";
@@ -45,7 +45,8 @@ export const TKE_API_CAPABILITIES: Capabilities = { rewrapStatus: "hidden", rota
 
 export function openTkeApi(options: TkeApiOptions): TkeApiBackend {
   if (options.apiKey.length === 0) throw new InputError("the TKE API backend needs an API key: set hpcs:apiKey (a secret) or IBMCLOUD_API_KEY", "apiKey");
-  if (!options.endpoints.test && options.anchors.some((a) => !a.name.startsWith("IBM "))) throw new InputError("trust anchors other than IBM's roots are only accepted with a test endpoint (hpcs:tkeApiTestEndpoint)", "tkeApiTestRootsFile");
+  const isIbmRoot = (a: TrustAnchor) => IBM_ROOTS.some((r) => r.ski === a.ski && r.x === a.x && r.y === a.y && r.format === a.format);
+  if (!options.endpoints.test && !options.anchors.every(isIbmRoot)) throw new InputError("trust anchors other than IBM's roots are only accepted with a test endpoint (hpcs:tkeApiTestEndpoint)", "tkeApiTestRootsFile");
   return new TkeApiBackend(options);
 }
 
