@@ -38,7 +38,13 @@ export interface TkeApiOptions {
   readonly anchors: readonly TrustAnchor[];
   readonly fetch?: typeof fetch;
   /** The TKE CLI backend, for load and rotate (`tke-api+cli`). */
-  readonly cli?: Backend;
+  readonly cli?: CliDelegate;
+}
+
+/** The TKE CLI backend as this one drives it: the port, and a way to tell it that this backend changed the instance. */
+export interface CliDelegate extends Backend {
+  /** Its reads shared within an observation are stale: the next command reads afresh. */
+  forgetReads(): void;
 }
 
 export const TKE_API_CAPABILITIES: Capabilities = { rewrapStatus: "hidden", rotation: "combined", vpBinding: "hsm", keyParts: "opaque" };
@@ -181,6 +187,7 @@ export class TkeApiBackend implements Backend {
         await run(hsm, await this.client.read(hsm, options?.signal));
       }),
     );
+    this.options.cli?.forgetReads();
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }

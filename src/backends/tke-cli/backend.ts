@@ -159,6 +159,14 @@ export class TkeCliBackend implements Backend {
     return { state: "unknown" };
   }
 
+  /**
+   * Forgets the reads shared within an observation: another writer changed the instance (the TKE API backend, which
+   * sends commit and set immediate itself when it drives this one for load and rotate).
+   */
+  forgetReads(): void {
+    this.snapshotPromise = undefined;
+  }
+
   private snapshot(): Promise<Snapshot> {
     const now = Date.now();
     if (this.snapshotPromise && now - this.snapshotPromise.taken < SNAPSHOT_TTL_MS) return this.snapshotPromise.promise;
