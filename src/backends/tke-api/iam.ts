@@ -21,7 +21,7 @@ const tokenResponse = z.object({
   access_token: z.string().min(1),
   token_type: z.string().min(1),
   expires_in: z.number().int().positive(),
-  expiration: z.number().int().positive().optional(),
+  expiration: z.number().optional(),
 });
 
 const iamErrorBody = z.object({ errorCode: z.string().optional(), errorMessage: z.string().optional() }).passthrough();
@@ -78,7 +78,7 @@ export class IamTokenSource {
     }
     const text = await response.text();
     if (response.status >= 500) throw new TransientError(`IBM Cloud IAM answered HTTP ${response.status}; try again later`);
-    if (!response.ok) throw new IamError(response.status, ibmMessage(text));
+    if (!response.ok) throw new IamError(response.status, ibmMessage(text, this.options.apiKey));
     const parsed = tokenResponse.safeParse(safeJson(text));
     if (!parsed.success) throw new TransientError("IBM Cloud IAM answered with a token response this client does not recognise (no access_token/expires_in)");
     const { access_token, token_type, expires_in } = parsed.data;
@@ -96,9 +96,10 @@ function safeJson(text: string): unknown {
   }
 }
 
-/** IAM's own words for a refusal, without anything that could echo the key back. */
-function ibmMessage(text: string): string {
+/** IAM's own words for a refusal, with the key (should IAM echo it) and anything token-like masked. */
+function ibmMessage(text: string, apiKey: string): string {
   const parsed = iamErrorBody.safeParse(safeJson(text));
   const message = parsed.success ? [parsed.data.errorCode, parsed.data.errorMessage].filter(Boolean).join(": ") : "";
-  return message.length > 0 ? message.replace(/[A-Za-z0-9_-]{40,}/g, "[redacted]").slice(0, 300) : "no message";
+  const masked = apiKey.length > 0 ? message.split(apiKey).join("[the API key]") : message;
+  return masked.length > 0 ? masked.replace(/[A-Za-z0-9_-]{40,}/g, "[redacted]").slice(0, 300) : "no message";
 }
