@@ -17,4 +17,6 @@ export interface CommandContext {
   readonly prompter: Prompter;
   /** Progress and notes for people: one line each, on stderr, so stdout stays one document with --json. */
   readonly progress: (line: string) => void;
+  /** Resolves when the person interrupts the command (Ctrl-C, SIGTERM): what a command that serves until then awaits. */
+  readonly untilInterrupted: () => Promise<void>;
 }

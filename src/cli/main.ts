@@ -5,7 +5,7 @@ import { parseCommandLine, type CommandSpec, type Flags, type GlobalOptions, typ
 import { keypartCreate, keypartShow } from "./commands/keypart";
 import { plan } from "./commands/plan";
 import { rotate } from "./commands/rotate";
-import { faultSpecProblem, simFault, simIbmcloud, simShow, simVerify, type SimFaultOptions } from "./commands/sim";
+import { faultSpecProblem, simFault, simIbmcloud, simShow, simTkeApi, simVerify, type SimFaultOptions } from "./commands/sim";
 import { simInit } from "./commands/sim-init";
 import { status } from "./commands/status";
 import { tkeDoctor } from "./commands/tke-doctor";
@@ -17,7 +17,7 @@ import { terminalPrompter } from "./prompt";
 import { renderKeypartCreate, renderKeypartShow } from "./render/keypart";
 import { renderPlan } from "./render/plan";
 import { renderRotate } from "./render/rotate";
-import { renderSimFault, renderSimIbmcloud, renderSimInit, renderSimShow, renderSimVerify } from "./render/sim";
+import { renderSimFault, renderSimIbmcloud, renderSimInit, renderSimShow, renderSimTkeApi, renderSimVerify } from "./render/sim";
 import { renderStatus } from "./render/status";
 import { renderTkeDoctor } from "./render/tke-doctor";
 import { styleFor, type Style } from "./render/style";
@@ -224,6 +224,20 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     render: renderSimIbmcloud,
   }),
   command({
+    name: "sim tke-api",
+    summary: "serve the simulator directory as IBM's TKE HTTP API (and IAM) on 127.0.0.1 until interrupted",
+    tke: "none: the TKE HTTP API behind the TKE tools, emulated",
+    details: [
+      "Each crypto module signs its answers with its own OA key, chained to a test root written to tke-api/test-roots.json",
+      "in the simulator directory. Point a stack at it with the printed hpcs:tkeApiTestEndpoint and hpcs:tkeApiTestRootsFile",
+      "(stack config only) to rehearse the tke-api backend; with sim ibmcloud as well, tke-api+cli. Ctrl-C stops it.",
+    ],
+    flags: { port: { kind: "int", value: "PORT", help: "the port to listen on (default: any free one)", min: 0, max: 65535 } },
+    examples: [`${BIN} sim tke-api --port 8443`],
+    run: (o, ctx) => simTkeApi(o, ctx),
+    render: renderSimTkeApi,
+  }),
+  command({
     name: "tke doctor",
     summary: "check a real TKE CLI setup, item by item, changing nothing",
     tke: "plugin show tke, login, cryptounits, cryptounit-add, cryptounit-compare (in a private workspace)",
@@ -340,6 +354,7 @@ function processIo(): Io {
       prompter: terminalPrompter(process.stdin, process.stderr),
       // Progress carries names from files and the service (administrators, descriptions): never raw control characters.
       progress: (line) => process.stderr.write(`${line.split("\n").map(printable).join("\n")}\n`),
+      untilInterrupted: () => new Promise((resolve) => ["SIGINT", "SIGTERM"].forEach((signal) => process.once(signal, () => resolve()))),
     },
   };
 }

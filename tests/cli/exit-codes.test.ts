@@ -38,7 +38,7 @@ function captureIo(prompter: Prompter, cwd: string): Io & { out: () => string; e
   return {
     stdout: sink((s) => (out += s)),
     stderr: sink((s) => (err += s)),
-    context: { env: { NO_COLOR: "1" }, cwd, interactive: true, prompter, progress: (line) => (err += `${line}\n`) },
+    context: { env: { NO_COLOR: "1" }, cwd, interactive: true, prompter, progress: (line) => (err += `${line}\n`), untilInterrupted: () => new Promise(() => undefined) },
     out: () => out,
     err: () => err,
   };

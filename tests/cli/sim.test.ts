@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ADMIN_PASSWORD_ENV, workspacePerTest } from "./workspace";
+import { spawn } from "node:child_process";
+import { ADMIN_PASSWORD_ENV, MAIN, workspacePerTest } from "./workspace";
 
 /** sim show, sim fault and sim verify: the simulator's own commands, driven as a user would. */
 
@@ -62,4 +63,28 @@ test("sim verify exits 1 and says which records are unreadable when key storage 
   const result = await ws.run(["sim", "verify"]);
   expect(result.code).toBe(1);
   expect(result.stdout).toMatch(/^FAILED\nKey storage of s has unreadable records:\n {2}- 1 key storage record\(s\) tagged [0-9a-f]{12}… \(first: crk-[0-9a-f-]+\) do not decrypt/);
+});
+
+test("sim tke-api serves the instance as the TKE API until interrupted, printing what to set in a stack", async () => {
+  await init();
+  const child = spawn(process.execPath, ["-r", join(__dirname, "../helpers/register-ts.js"), MAIN, "sim", "tke-api", "--json"], { cwd: ws.dir, env: { ...process.env, NO_COLOR: "1", HPCS_SIMULATOR_DIR: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      const found = /pulumi config set hpcs:tkeApiTestEndpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (found && /Ctrl-C stops it\./.test(stderr)) resolve(found[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`sim tke-api exited with ${code}: ${stderr}`)));
+  });
+  expect(stderr).toMatch(/pulumi config set hpcs:tkeApiTestRootsFile \S+test-roots\.json/);
+  const token = (await (await fetch(`${url}/identity/token`, { method: "POST", body: "grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=any-key", headers: { "Content-Type": "application/x-www-form-urlencoded" } })).json()) as { access_token: string };
+  const hsms = (await (await fetch(`${url}/v1/tke/s/hsms`, { headers: { Authorization: `Bearer ${token.access_token}` } })).json()) as { hsms: unknown[] };
+  expect(hsms.hsms).toHaveLength(2);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  child.kill("SIGINT");
+  expect(await exited).toBe(0);
+  expect(JSON.parse(stdout)).toMatchObject({ command: "sim tke-api", outcome: "ok", url, requests: { iam: 1, hsms: 1 } });
 });

@@ -12,6 +12,7 @@ import {
 } from "../../backends/simulator";
 import { resolve } from "node:path";
 import { installEmulator } from "../../emulator/ibmcloud/install";
+import { startTkeApiEmulator } from "../../emulator/tke-api/server";
 import { InputError } from "../../model/errors";
 import type { Vp } from "../../model/vp";
 import { kebab, type GlobalOptions } from "../argv";
@@ -184,4 +185,38 @@ export async function simIbmcloud(opts: SimIbmcloudOptions, ctx: CommandContext)
     home: installed.home,
     environment: { HPCS_BACKEND: "tke-cli", HPCS_IBMCLOUD: installed.executable, IBMCLOUD_HOME: installed.home, HPCS_REGION: "us-south", HPCS_RESOURCE_GROUP: "default" },
   };
+}
+
+export interface SimTkeApiOptions extends GlobalOptions {
+  readonly port: number | undefined;
+}
+
+export type SimTkeApiReport = Report & {
+  readonly simDir: string;
+  readonly url: string;
+  readonly rootsFile: string;
+  /** Requests it answered, by route, while it ran. */
+  readonly requests: Readonly<Record<string, number>>;
+};
+
+/**
+ * simTkeApi — serves the simulator directory as IBM's TKE HTTP API and IAM on 127.0.0.1 until interrupted: for
+ * rehearsing the tke-api backend. What to set in a stack is printed as progress as soon as it listens.
+ */
+export async function simTkeApi(opts: SimTkeApiOptions, ctx: CommandContext): Promise<SimTkeApiReport> {
+  const simDir = cliConfig(opts, ctx).simulatorDir;
+  if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
+  const emulator = await startTkeApiEmulator({ simDir, port: opts.port });
+  try {
+    ctx.progress(`The TKE API emulator listens on ${emulator.url} over ${simDir}. Point a stack at it (stack config only):`);
+    for (const [key, value] of [["hpcs:backend", "tke-api"], ["hpcs:region", "us-south"], ["hpcs:tkeApiTestEndpoint", emulator.url], ["hpcs:tkeApiTestRootsFile", emulator.rootsFile]]) ctx.progress(`  pulumi config set ${key} ${value}`);
+    ctx.progress("  pulumi config set --secret hpcs:apiKey <any key>");
+    ctx.progress("Ctrl-C stops it.");
+    await ctx.untilInterrupted();
+  } finally {
+    await emulator.close();
+  }
+  const requests: Record<string, number> = {};
+  for (const r of emulator.requests) requests[r.route] = (requests[r.route] ?? 0) + 1;
+  return { command: "sim tke-api", outcome: "ok", simDir, url: emulator.url, rootsFile: emulator.rootsFile, requests };
 }

@@ -1,6 +1,6 @@
 import type { ArmedFault } from "../../backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
-import type { SimFaultReport, SimIbmcloudReport, SimShowReport, SimVerifyReport } from "../commands/sim";
+import type { SimFaultReport, SimIbmcloudReport, SimShowReport, SimTkeApiReport, SimVerifyReport } from "../commands/sim";
 import type { SimInitReport } from "../commands/sim-init";
 import { rewrapLine } from "./status";
 import type { Style } from "./style";
@@ -106,4 +106,9 @@ export function renderSimIbmcloud(report: SimIbmcloudReport, style: Style): stri
     "  export IBMCLOUD_API_KEY=…   # any key of 20 or more letters, digits, '-' or '_'",
     "Or run it yourself, as IBM's runbook does: IBMCLOUD_HOME=… CLOUDTKEFILES=… <executable> login --apikey @FILE -r us-south -g default",
   ].join("\n");
+}
+
+export function renderSimTkeApi(report: SimTkeApiReport, style: Style): string {
+  const served = Object.entries(report.requests).map(([route, n]) => `${n} ${route}`).join(", ");
+  return [style.ok("OK"), `The TKE API emulator on ${report.url} stopped (${served || "no requests"}).`].join("\n");
 }
