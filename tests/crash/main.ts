@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CAPABILITY_CHOICES, capabilitiesLabel } from "../../src/engine/port/capabilities";
 import { crashPoints, describeScenario, prepareTemplate, runScenario, scenariosFor, type Shape, type Start } from "./scenarios";
-import { describeTkeScenario, prepareTkeTemplate, runTkeScenario, tkeScenariosFor } from "./tke-scenarios";
+import { describeTkeScenario, prepareTkeTemplate, runTkeScenario, tkeScenariosFor, type TkeVia } from "./tke-scenarios";
 
 /**
  * npm run check:crash — every crash point of a rotation and of a first-time initialisation, for instance shapes of
@@ -29,18 +29,22 @@ const shapeKey = (s: Shape) => `${s.operational}/${s.recovery}/${s.failover}`;
  * current key, so it never rotates: its calls are the separate backend's) and, in a full run, the initialisations too.
  * A sampled run (CI) leaves out the one-operational-unit edge cases and sweeps initialisations on four shapes.
  */
-type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke-cli"; readonly shape: Shape };
+type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke"; readonly via: TkeVia; readonly shape: Shape };
 const sampled = (shape: Shape, start: Start) => shape.operational > 1 && (start === "rotation" || SAMPLED_INITIALISATIONS.includes(shapeKey(shape)));
 const SIMULATOR_JOBS: Job[] = CAPABILITY_CHOICES.rotation.flatMap((rotation) =>
   SHAPES.flatMap((shape) =>
     STARTS.filter((start) => FULL || ((rotation === "separate" || start === "rotation") && sampled(shape, start))).map((start) => ({ kind: "simulator" as const, shape, start, rotation })),
   ),
 );
-/** Through IBM's CLI as the TKE CLI backend drives it, against the ibmcloud emulator's process, at every point, on three shapes. */
+/**
+ * Through IBM's CLI as the TKE CLI backend drives it, against the ibmcloud emulator's process, at every point, on three
+ * shapes; and through the TKE API with the CLI for load and rotate (tke-api+cli), against both emulators.
+ */
 const TKE_JOBS: Job[] = [
-  { kind: "tke-cli", shape: { operational: 2, recovery: 0, failover: 0 } },
-  { kind: "tke-cli", shape: { operational: 2, recovery: 2, failover: 0 } },
-  { kind: "tke-cli", shape: { operational: 3, recovery: 0, failover: 2 } },
+  { kind: "tke", via: "tke-cli", shape: { operational: 2, recovery: 0, failover: 0 } },
+  { kind: "tke", via: "tke-cli", shape: { operational: 2, recovery: 2, failover: 0 } },
+  { kind: "tke", via: "tke-cli", shape: { operational: 3, recovery: 0, failover: 2 } },
+  { kind: "tke", via: "tke-api+cli", shape: { operational: 2, recovery: 0, failover: 2 } },
 ];
 const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS];
 
@@ -60,19 +64,21 @@ interface JobReport {
 }
 
 /** A job through the ibmcloud emulator: the TKE CLI ceremony's points, each resumed with the journal and without. */
-async function tkeWorker(job: Extract<Job, { kind: "tke-cli" }>): Promise<JobReport> {
-  const template = await prepareTkeTemplate(job.shape);
+async function tkeWorker(job: Extract<Job, { kind: "tke" }>): Promise<JobReport> {
+  const template = await prepareTkeTemplate(job.shape, job.via);
   const scenarios = tkeScenariosFor(template);
-  const report: JobReport = { job: `TKE CLI rotation ${job.shape.operational}op/${job.shape.recovery}rec/${job.shape.failover}fo through the ibmcloud emulator`, points: scenarios.length / 2, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
+  const through = job.via === "tke-cli" ? "the ibmcloud emulator" : "the TKE API and ibmcloud emulators";
+  const report: JobReport = { job: `${job.via} rotation ${job.shape.operational}op/${job.shape.recovery}rec/${job.shape.failover}fo through ${through}`, points: scenarios.length / 2, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
   for (const scenario of scenarios) {
     const result = await runTkeScenario(scenario);
-    report.byShape["tke-cli (emulator)"] = (report.byShape["tke-cli (emulator)"] ?? 0) + 1;
+    report.byShape[`${job.via} (emulator)`] = (report.byShape[`${job.via} (emulator)`] ?? 0) + 1;
     if (result.outcome === "failed") report.failures.push(`FAILED ${describeTkeScenario(scenario)}\n    ${result.problems.join("\n    ")}`);
     else {
       Object.assign(report, {
         passed: report.passed + 1,
         refused: report.refused + (result.outcome === "refusedUnchanged" ? 1 : 0),
         confirmed: report.confirmed + (result.outcome === "confirmedUnknownKey" ? 1 : 0),
+        interfered: report.interfered + (scenario.replacesPendingKey ? 1 : 0),
       });
     }
   }
@@ -83,7 +89,7 @@ async function tkeWorker(job: Extract<Job, { kind: "tke-cli" }>): Promise<JobRep
 /** A worker runs one job and prints its JSON report. */
 async function worker(index: number): Promise<void> {
   const job = JOBS[index];
-  if (job.kind === "tke-cli") {
+  if (job.kind === "tke") {
     process.stdout.write(`${JSON.stringify(await tkeWorker(job))}\n`);
     return;
   }
@@ -115,7 +121,7 @@ function byCost(): number[] {
     const job = JOBS[i];
     const units = job.shape.operational + job.shape.recovery + job.shape.failover;
     // A scenario through the emulator costs a few seconds of processes; one on the simulator, milliseconds.
-    if (job.kind === "tke-cli") return 40 * units;
+    if (job.kind === "tke") return 40 * units;
     return (job.start === "rotation" ? 2 : 1) * (job.rotation === "combined" ? 1.5 : 1) * units;
   };
   return JOBS.map((_, i) => i).sort((a, b) => cost(b) - cost(a));

@@ -2,9 +2,15 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backend, MutatingCommand } from "../../src/engine/port/backend";
-import { armFault, keyStorageReaders, SimulatedCrash, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { armFault, editSimulatedInstance, keyStorageReaders, SimulatedCrash, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
 import { openTkeCli, spawnPty } from "../../src/backends/tke-cli";
+import { endpointsFor, openTkeApi } from "../../src/backends/tke-api";
 import { installEmulator } from "../../src/emulator/ibmcloud/install";
+import { startTkeApiEmulator, type TkeApiEmulator, type TkeApiFault } from "../../src/emulator/tke-api/server";
+import type { TrustAnchor } from "../../src/protocol/ibm-roots";
+import { verificationPattern } from "../../src/model/vp";
 import { Executor } from "../../src/engine/executor";
 import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
@@ -23,9 +29,18 @@ import type { Shape } from "./scenarios";
  * resumed by a fresh run with the journal and without. The per-record audit of invariants 1–3 runs on every engine
  * call of both runs; a resumed run must converge, or refuse without changing anything (and, refused for a pending key
  * nothing said the files made, converge once an operator declares it).
+ *
+ * The same runs through `tke-api+cli` (the TKE API emulator in front of the same instance): load and rotate through the
+ * plug-in, commit and set immediate through the API, whose points are a 500 before a command and a connection dropped
+ * after it took effect; and another person who replaces a pending key between the observation and the commit (the
+ * HSM refuses the commit: the resumed run must refuse without changing anything, or converge).
  */
 
+/** Which backend drives the ceremony: IBM's CLI alone, or the TKE API with the CLI for load and rotate. */
+export type TkeVia = "tke-cli" | "tke-api+cli";
+
 export interface TkeTemplate {
+  readonly via: TkeVia;
   readonly shape: Shape;
   readonly fixture: TkeFixture;
   readonly desired: Vp;
@@ -40,6 +55,10 @@ export interface TkeScenario {
   readonly faults: readonly FaultSpec[];
   /** Our process dies at the engine's n-th mutating call, before it is sent or after it returned. */
   readonly dies?: { readonly call: number; readonly when: "before" | "after" };
+  /** Faults of the TKE API emulator (tke-api+cli). */
+  readonly apiFaults?: readonly TkeApiFault[];
+  /** Another person clears unit 0's new register and loads another key just before the engine's first commit. */
+  readonly replacesPendingKey?: boolean;
   readonly resumeWithJournal: boolean;
 }
 
@@ -48,9 +67,16 @@ export interface TkeResult {
   readonly problems: readonly string[];
 }
 
-async function openScratch(fixture: TkeFixture, dir: string, record: Audit, dies?: TkeScenario["dies"]): Promise<Backend> {
-  const emulator = installEmulator(join(dir, "..", "emulator"), dir);
-  const backend = await openTkeCli({
+interface Scratch {
+  readonly dir: string;
+  readonly via: TkeVia;
+  /** The TKE API emulator in front of the scratch instance (tke-api+cli). */
+  readonly api?: TkeApiEmulator;
+}
+
+async function openScratch(fixture: TkeFixture, scratch: Scratch, record: Audit, dies?: TkeScenario["dies"]): Promise<Backend> {
+  const emulator = installEmulator(join(scratch.dir, "..", "emulator"), scratch.dir);
+  const cli = await openTkeCli({
     instanceId: fixture.sim.instanceId,
     ibmcloud: emulator.executable,
     ibmcloudHome: emulator.home,
@@ -62,8 +88,57 @@ async function openScratch(fixture: TkeFixture, dir: string, record: Audit, dies
     openOwnKeyPart: openOwnKeyPartFile,
     spawn: spawnPty,
   });
-  const audited = audit(backend, dir, fixture.sim.instanceId, record);
+  const backend = scratch.api
+    ? openTkeApi({
+        instanceId: fixture.sim.instanceId,
+        region: "us-south",
+        endpoints: endpointsFor({ region: "us-south", visibility: "public", testEndpoint: scratch.api.url }),
+        apiKey: fixture.apiKey,
+        anchors: JSON.parse(readFileSync(scratch.api.rootsFile, "utf8")) as TrustAnchor[],
+        cli,
+      })
+    : cli;
+  const audited = audit(backend, scratch.dir, fixture.sim.instanceId, record);
   return dies ? dyingAt(audited, record, dies) : audited;
+}
+
+async function startScratch(fixture: TkeFixture, via: TkeVia): Promise<Scratch> {
+  const dir = copy(fixture);
+  return { dir, via, api: via === "tke-api+cli" ? await startTkeApiEmulator({ simDir: dir, apiKey: fixture.apiKey }) : undefined };
+}
+
+async function endScratch(scratch: Scratch): Promise<void> {
+  await scratch.api?.close();
+  rmSync(join(scratch.dir, ".."), { recursive: true, force: true });
+}
+
+/** Another person's clear and load of a key of their own on unit 0, just before the engine's first commit. */
+function replacingPendingKey(inner: Backend, dir: string, instanceId: string): Backend {
+  let done = false;
+  return {
+    ...inner,
+    listUnits: () => inner.listUnits(),
+    queryUnit: (u) => inner.queryUnit(u),
+    rewrapStatus: () => inner.rewrapStatus(),
+    select: (...a) => inner.select(...a),
+    deselect: (...a) => inner.deselect(...a),
+    loadNew: (...a) => inner.loadNew(...a),
+    clearNew: (...a) => inner.clearNew(...a),
+    rewrap: (...a) => inner.rewrap(...a),
+    rotate: (...a) => inner.rotate(...a),
+    setImmediate: (...a) => inner.setImmediate(...a),
+    commitNew: async (...a) => {
+      if (!done) {
+        done = true;
+        const foreign = new Uint8Array(randomBytes(32));
+        await editSimulatedInstance(dir, instanceId, (state) => ({
+          ...state,
+          units: state.units.map((u, i) => (i === 0 ? { ...u, transactionCounter: u.transactionCounter + 2, new: { status: "Full Uncommitted" as const, key: Buffer.from(foreign).toString("hex"), vp: verificationPattern(foreign) } } : u)),
+        }));
+      }
+      return inner.commitNew(...a);
+    },
+  };
 }
 
 /** Our own process dies at the n-th mutating call: before it is sent, or after it returned and before anything else. */
@@ -111,21 +186,21 @@ function executorFor(backend: Backend, template: TkeTemplate, journal: Journal |
   });
 }
 
-export async function prepareTkeTemplate(shape: Shape): Promise<TkeTemplate> {
+export async function prepareTkeTemplate(shape: Shape, via: TkeVia = "tke-cli"): Promise<TkeTemplate> {
   const fixture = await createTkeFixture({ shape, anyShape: true, admins: 1, records: 6, chunkSize: 4 });
-  const scratch = copy(fixture);
+  const scratch = await startScratch(fixture, via);
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
     const backend = await openScratch(fixture, scratch, record);
     try {
-      const result = await executorFor(backend, { shape, fixture, desired: fixture.ibmKeyParts.vp, reference: [] }, undefined, () => undefined).run();
-      if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed TKE CLI rotation on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
+      const result = await executorFor(backend, { via, shape, fixture, desired: fixture.ibmKeyParts.vp, reference: [] }, undefined, () => undefined).run();
+      if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${via} rotation on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
     } finally {
       await backend.close?.();
     }
-    return { shape, fixture, desired: fixture.ibmKeyParts.vp, reference: record.calls };
+    return { via, shape, fixture, desired: fixture.ibmKeyParts.vp, reference: record.calls };
   } finally {
-    rmSync(join(scratch, ".."), { recursive: true, force: true });
+    await endScratch(scratch);
   }
 }
 
@@ -147,8 +222,19 @@ export function tkeScenariosFor(template: TkeTemplate): TkeScenario[] {
   const units = template.shape.operational + template.shape.recovery + template.shape.failover;
   // The backend names units by location; the plug-in's faults name the simulated unit behind it.
   const simulated = (location: string) => template.fixture.sim.units.find((u) => u.location === location)?.id;
+  const viaApi = template.via === "tke-api+cli";
+  const apiCommand = { commitNew: "commit", setImmediate: "finalize", clearNew: "clear" } as const;
+  const apiPointsDone = new Set<string>();
   template.reference.forEach((call, index) => {
-    if (call.command === "loadNew" || call.command === "commitNew") {
+    if (viaApi && (call.command === "commitNew" || call.command === "setImmediate" || call.command === "clearNew")) {
+      // Through the API, at the first such command: the service fails instead, or it takes effect and the answer is lost.
+      const command = apiCommand[call.command];
+      if (!apiPointsDone.has(command)) {
+        apiPointsDone.add(command);
+        points.push({ label: `HTTP 500 instead of the first ${command}`, faults: [], apiFaults: [{ fault: "httpStatus", status: 500, command }] });
+        points.push({ label: `the connection drops after the first ${command} took effect`, faults: [], apiFaults: [{ fault: "dropAfterCommand", command }] });
+      }
+    } else if (call.command === "loadNew" || call.command === "commitNew") {
       for (const location of call.units) {
         for (const when of ["before", "after"] as const) {
           points.push({ label: `the plug-in dies ${when} ${call.command} on ${location}`, faults: [{ kind: "crash", when, command: call.command, unit: simulated(location) }] });
@@ -164,12 +250,13 @@ export function tkeScenariosFor(template: TkeTemplate): TkeScenario[] {
     }
     for (const when of ["before", "after"] as const) points.push({ label: `our process dies ${when} ${call.command} (call ${index})`, faults: [], dies: { call: index, when } });
   });
+  if (viaApi) points.push({ label: "another person replaces unit 0's pending key just before the commit (the HSM refuses it)", faults: [], replacesPendingKey: true });
   return points.flatMap((p) => [true, false].map((resumeWithJournal) => ({ ...p, template, resumeWithJournal })));
 }
 
 export function describeTkeScenario(s: TkeScenario): string {
   const { shape } = s.template;
-  return `TKE CLI rotation ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
+  return `${s.template.via} rotation ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
 }
 
 async function snapshot(backend: Backend, dir: string, instanceId: string): Promise<string> {
@@ -192,20 +279,23 @@ async function converged(backend: Backend, dir: string, template: TkeTemplate): 
 export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> {
   const { template } = scenario;
   const { fixture } = template;
-  const dir = copy(fixture);
+  const scratch = await startScratch(fixture, template.via);
+  const { dir } = scratch;
   const record: Audit = { calls: [], violations: [], crashed: false };
   const problems: string[] = [];
   const backends: Backend[] = [];
   const open = async (dies?: TkeScenario["dies"]) => {
-    const backend = await openScratch(fixture, dir, record, dies);
+    const backend = await openScratch(fixture, scratch, record, dies);
     backends.push(backend);
     return backend;
   };
   let durable: Journal | undefined;
   try {
     for (const fault of scenario.faults) await armFault(dir, fixture.sim.instanceId, fault);
-    // Run 1: stopped by the plug-in's death (then by the engine giving up) or by our own.
-    await executorFor(await open(scenario.dies), template, undefined, (j) => {
+    for (const fault of scenario.apiFaults ?? []) scratch.api?.arm(fault);
+    const first = await open(scenario.dies);
+    // Run 1: stopped by the plug-in's death (then by the engine giving up), by our own, or by a refusal.
+    await executorFor(scenario.replacesPendingKey ? replacingPendingKey(first, dir, fixture.sim.instanceId) : first, template, undefined, (j) => {
       if (!record.crashed) durable = j;
     })
       .run()
@@ -237,6 +327,6 @@ export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> 
     return { outcome: "failed", problems: [...problems, ...record.violations, `the resumed run threw: ${(error as Error).stack ?? String(error)}`] };
   } finally {
     for (const b of backends) await b.close?.().catch(() => undefined);
-    rmSync(join(dir, ".."), { recursive: true, force: true });
+    await endScratch(scratch);
   }
 }

@@ -41,11 +41,21 @@ import { TKE_API_TEXTS } from "./texts";
  * VP the command carries) and refused with EP11's return and reason codes.
  */
 
+/** The signed commands by the names faults use, and their EP11 ids. */
+const SIGNED_COMMANDS = ["commit", "finalize", "clear"] as const;
+const COMMAND_IDS: Record<(typeof SIGNED_COMMANDS)[number], number> = { commit: ADMIN_COMMAND.commitWk, finalize: ADMIN_COMMAND.finalizeWk, clear: ADMIN_COMMAND.clearNextWk };
+
 export const tkeApiFaultSchema = z.discriminatedUnion("fault", [
-  /** The next matching requests are answered with this HTTP status and IBM's text. */
-  z.object({ fault: z.literal("httpStatus"), status: z.union([z.literal(401), z.literal(404), z.literal(500)]), route: z.enum(["hsms", "unit"]).optional(), times: z.number().int().min(1).default(1) }),
-  /** A signed command takes effect, then the connection is dropped before the response. */
-  z.object({ fault: z.literal("dropAfterCommand"), times: z.number().int().min(1).default(1) }),
+  /** The next matching requests (of a route, or carrying a signed command of a kind) are answered with this HTTP status and IBM's text. */
+  z.object({
+    fault: z.literal("httpStatus"),
+    status: z.union([z.literal(401), z.literal(404), z.literal(500)]),
+    route: z.enum(["hsms", "unit"]).optional(),
+    command: z.enum(SIGNED_COMMANDS).optional(),
+    times: z.number().int().min(1).default(1),
+  }),
+  /** A signed command (of a kind) takes effect, then the connection is dropped before the response. */
+  z.object({ fault: z.literal("dropAfterCommand"), command: z.enum(SIGNED_COMMANDS).optional(), times: z.number().int().min(1).default(1) }),
   /** Admin responses are signed with a key the module's certificate does not name. */
   z.object({ fault: z.literal("badOaSignature"), times: z.number().int().min(1).default(1) }),
   /** The module presents a certificate chain that ends at a root nobody trusts. */
@@ -116,7 +126,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
     const kind = hsmId === undefined ? "hsms" : "unit";
     requests.push({ route: kind, unit: hsmId, at: clock() });
     const expiresAt = tokens.get((request.headers.authorization ?? "").replace(/^Bearer /, ""));
-    const status = take("httpStatus", (f) => f.fault === "httpStatus" && (f.route === undefined || f.route === kind));
+    const status = take("httpStatus", (f) => f.fault === "httpStatus" && f.command === undefined && (f.route === undefined || f.route === kind));
     if (status?.fault === "httpStatus") return send(response, status.status, { message: TKE_API_TEXTS.http[status.status] });
     if (expiresAt === undefined || expiresAt <= clock()) return send(response, 401, { message: TKE_API_TEXTS.http[401] });
     if (!listSimulatedInstances(options.simDir).includes(instanceId)) return send(response, 404, { message: TKE_API_TEXTS.http[404] });
@@ -131,6 +141,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
       response.socket?.destroy();
       return;
     }
+    if (typeof answer === "number") return send(response, answer, { message: TKE_API_TEXTS.http[answer as 401 | 404 | 500] });
     send(response, 200, { response: answer });
   }
 
@@ -157,7 +168,8 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
     };
   }
 
-  async function unitRequest(instanceId: string, unit: HsmView, htpRequest: string): Promise<string | "drop"> {
+  /** The HTPResponse, an HTTP status (a fault on a signed command), or "drop" (the connection is cut). */
+  async function unitRequest(instanceId: string, unit: HsmView, htpRequest: string): Promise<string | number | "drop"> {
     let decoded: ReturnType<typeof decodeHtpRequest>;
     try {
       decoded = decodeHtpRequest(htpRequest);
@@ -176,6 +188,9 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
       return reply(encodeXcpInfoResponse(address.domainIndex, 0, domainInfo(unit, address.domainIndex)));
     }
     const admin = decodeAdminRequest(decoded.payload);
+    const onThisCommand = (f: ArmedFault) => "command" in f && f.command !== undefined && COMMAND_IDS[f.command] === admin.block.cmdId;
+    const status = take("httpStatus", onThisCommand);
+    if (status?.fault === "httpStatus") return status.status;
     const identity = identities.module(moduleOf(unit.location));
     const result = await adminRequest(instanceId, unit, identity, admin);
     if (result === "drop") return "drop";
@@ -234,7 +249,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
           // code for it is not public (research real-backends §10.6): CKR_KEY_CHANGED, without a reason.
           return fail(101);
         }
-        if (take("dropAfterCommand")) return "drop";
+        if (take("dropAfterCommand", (f) => !("command" in f) || f.command === undefined || COMMAND_IDS[f.command] === cmdId)) return "drop";
         return ok(new Uint8Array(0));
       }
       default:
