@@ -7,6 +7,7 @@ import { measureRefresh } from "./refresh";
 import { Report } from "./report";
 import { measureRewrap } from "./rewrap";
 import { BOUND_DEPTH, measureRotation, ROTATION_COMMANDS, SHAPES, SMALL_KEY_STORAGE, warmUp } from "./rotation";
+import { measureTkeApi } from "./tke-api";
 import { MANUAL_CEREMONY, measureTkeCli, READ_PROCESSES, REGISTER_COMMANDS, rotationBound } from "./tke-cli";
 
 /**
@@ -16,7 +17,7 @@ import { MANUAL_CEREMONY, measureTkeCli, READ_PROCESSES, REGISTER_COMMANDS, rota
  */
 
 /** Targets (bench/README.md, "Targets"). */
-const TARGETS = { rotationRatio: 1.25, refreshRatio: 1.5, callsRatio: 1, peakRssMb: 256, tkeRefreshReads: 2 } as const;
+const TARGETS = { rotationRatio: 1.25, refreshRatio: 1.5, callsRatio: 1, peakRssMb: 256, tkeRefreshReads: 2, tkeApiObservationDepth: 1 } as const;
 const LARGE_KEY_STORAGE = 100_000;
 const MEMORY_SIZES = [10_000, LARGE_KEY_STORAGE] as const;
 const PROVIDER_LOADS = 5;
@@ -78,6 +79,24 @@ async function tkeCli(report: Report): Promise<void> {
   }
 }
 
+async function tkeApi(report: Report): Promise<void> {
+  report.note("tke-api: an observation through the TKE API backend (its emulator on 127.0.0.1, every response's OA signature verified) against one through the TKE CLI backend (the ibmcloud emulator's processes) of the same instance");
+  report.note("depth = the longest chain of HTTP requests each of which started after the previous one ended: the round trips an observation waits for on IBM Cloud (bench/tke-api.ts)");
+  for (const shape of SHAPES) {
+    const r = await measureTkeApi(shape);
+    const p = `tke_api_${shape.name}`;
+    report.figure(`${p}_first_observation_requests`, r.firstRequests, "requests");
+    report.figure(`${p}_first_observation_depth`, r.firstDepth, "round trips");
+    report.figure(`${p}_first_observation_wall`, r.firstMs, "ms");
+    report.figure(`${p}_observation_requests`, r.requests, "requests");
+    report.target(`${p}_observation_depth`, r.depth, "round trips", TARGETS.tkeApiObservationDepth);
+    report.figure(`${p}_observation_wall`, r.ms, "ms", 1);
+    report.figure(`${p}_cli_observation_wall`, r.cliMs, "ms");
+    report.figure(`${p}_cli_observation_processes`, r.cliProcesses, "processes");
+    report.figure(`${p}_cli_vs_api_wall`, r.cliMs / r.ms, "x", 1);
+  }
+}
+
 function provider(report: Report): void {
   report.note(`serialized provider: npm pack, installed in a temporary project, captured under Pulumi mocks; load = median of ${PROVIDER_LOADS} fresh processes`);
   const r = measureProvider(PROVIDER_LOADS);
@@ -123,6 +142,7 @@ async function main(): Promise<number> {
     if (run("rotation")) await rotation(report, options, log);
     if (run("refresh")) await refresh(report, options, log);
     if (run("tke-cli")) await tkeCli(report);
+    if (run("tke-api")) await tkeApi(report);
     if (run("provider")) provider(report);
     if (run("rewrap")) await rewrap(report);
     if (run("memory")) await memory(report);

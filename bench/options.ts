@@ -1,6 +1,6 @@
 /** The bench's options: `npm run bench -- [--latency-ms N] [--runs N] [--only a,b]`, or the environment. */
 
-export const SECTIONS = ["rotation", "refresh", "tke-cli", "provider", "rewrap", "memory"] as const;
+export const SECTIONS = ["rotation", "refresh", "tke-cli", "tke-api", "provider", "rewrap", "memory"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {

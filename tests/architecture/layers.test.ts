@@ -43,7 +43,7 @@ const FORBIDDEN: Readonly<Record<string, readonly string[]>> = {
   files: ["backends", "compose", "provider", "cli", "emulator"],
   compose: ["provider", "cli", "emulator"],
   // The ibmcloud emulator stands for IBM's CLI over the simulator: it shares no code with the driver it tests.
-  emulator: ["backends/tke-cli", "compose", "provider", "cli", "files", "resource", "runtime", ...ENGINE_BEYOND_PORT],
+  emulator: ["backends/tke-cli", "backends/tke-api", "compose", "provider", "cli", "files", "resource", "runtime", ...ENGINE_BEYOND_PORT],
 };
 
 describe("the layers of DESIGN §2", () => {

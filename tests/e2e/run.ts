@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -294,7 +294,39 @@ async function main(): Promise<number> {
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
-  await check("11. pulumi destroy leaves the registers and key storage untouched", async () => {
+  // The TKE API backend against its emulator (`hpcs-mk sim tke-api` from the installed package, a process of its own:
+  // this one blocks while pulumi runs): alone it observes, needing no ibmcloud; with the CLI driver it rotates.
+  const tkeApi = await startTkeApiProcess(join(project.dir, "node_modules/.bin/hpcs-mk"), project.simDir, project.dir);
+  try {
+    await check("11. TKE API alone, with no ibmcloud at all: preview shows no change; refresh reads every unit over the API, verified", async () => {
+      for (const [name, value] of [["backend", "tke-api"], ["ibmcloudPath", join(project.root, "no-such-ibmcloud")], ["tkeApiTestEndpoint", tkeApi.url], ["tkeApiTestRootsFile", tkeApi.rootsFile]]) project.pulumiOk("config", "set", `hpcs:${name}`, value);
+      project.pulumiOk("preview", "--expect-no-changes");
+      // Refresh runs with the settings of the last update: an up (which has nothing to change) records them.
+      project.pulumiOk("up", "--yes", "--skip-preview");
+      const updated = await tkeApi.unitRequests();
+      project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+      assert((await tkeApi.unitRequests()) > updated, "refresh did not read the units over the TKE API");
+      assert(/^TKE API \(http:\/\/127\.0\.0\.1:\d+\), observing only/.test(String(project.outputs().backend)), `the outputs name the backend ${String(project.outputs().backend)}`);
+    });
+
+    await check("12. tke-api+cli: pulumi up loads and rotates through the CLI and commits over the API, bound to the VP in the HSM", async () => {
+      project.pulumiOk("config", "set", "hpcs:backend", "tke-api+cli");
+      project.pulumiOk("config", "set", "hpcs:ibmcloudPath", join(project.root, "emulator", "ibmcloud"));
+      useKey(nextKey());
+      const before = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8")).join("\n").length;
+      project.pulumiOk("up", "--yes", "--skip-preview");
+      const log = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8")).join("\n").slice(before);
+      assert(/ibmcloud tke cryptounit-mk-load/.test(log) && /ibmcloud tke cryptounit-mk-rotate/.test(log), "the CLI did not load and rotate");
+      assert(!/ibmcloud tke cryptounit-mk-commit/.test(log), "the commit went through the CLI, not the API");
+      converged("the tke-api+cli rotation");
+      await storageUnder(keys[key].vp);
+      project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+    });
+  } finally {
+    await tkeApi.stop();
+  }
+
+  await check("13. pulumi destroy leaves the registers and key storage untouched", async () => {
     const before = JSON.stringify(phaseOf().units.map((u) => [u.id, u.current, u.new]));
     project.pulumiOk("state", "unprotect", "--all", "--yes");
     const out = project.pulumiOk("destroy", "--yes", "--skip-preview");
@@ -303,7 +335,7 @@ async function main(): Promise<number> {
     await storageUnder(keys[key].vp);
   });
 
-  await check("12. no password, API key or key part value appears in the exported stack state or any CLI output", () => {
+  await check("14. no password, API key or key part value appears in the exported stack state or any CLI output", () => {
     const transcripts = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8"));
     const everything = [project.exportState(), ...project.transcript, ...transcripts].join("\n");
     const secrets = [
@@ -322,6 +354,34 @@ async function main(): Promise<number> {
   else console.log(`the project is kept for inspection in the system temp directory (${project.root.split("/").pop()})`);
   console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
+}
+
+/** `hpcs-mk sim tke-api` as a process of its own: its URL and roots file, and the unit requests it served so far (the lines it prints). */
+async function startTkeApiProcess(bin: string, simDir: string, cwd: string): Promise<{ url: string; rootsFile: string; unitRequests(): Promise<number>; stop(): Promise<void> }> {
+  const child = spawn(bin, ["sim", "tke-api", "--sim-dir", simDir], { cwd, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const ready = new Promise<{ url: string; rootsFile: string }>((resolve, reject) => {
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      const url = /hpcs:tkeApiTestEndpoint (\S+)/.exec(stderr)?.[1];
+      const rootsFile = /hpcs:tkeApiTestRootsFile (\S+)/.exec(stderr)?.[1];
+      if (url && rootsFile && /Ctrl-C stops it/.test(stderr)) resolve({ url, rootsFile });
+    });
+    child.on("exit", (code) => reject(new Error(`hpcs-mk sim tke-api exited with ${code}: ${stderr}`)));
+  });
+  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+  return {
+    ...(await ready),
+    // Its lines arrive only while this process runs its event loop (pulumi runs synchronously): let them in first.
+    unitRequests: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return (stderr.match(/^served POST \/hsms\//gm) ?? []).length;
+    },
+    stop: async () => {
+      child.kill("SIGINT");
+      await exited;
+    },
+  };
 }
 
 main().then(

@@ -12,7 +12,7 @@ import {
 } from "../../backends/simulator";
 import { resolve } from "node:path";
 import { installEmulator } from "../../emulator/ibmcloud/install";
-import { startTkeApiEmulator } from "../../emulator/tke-api/server";
+import { startTkeApiEmulator, type RequestRecord } from "../../emulator/tke-api/server";
 import { InputError } from "../../model/errors";
 import type { Vp } from "../../model/vp";
 import { kebab, type GlobalOptions } from "../argv";
@@ -201,12 +201,14 @@ export type SimTkeApiReport = Report & {
 
 /**
  * simTkeApi — serves the simulator directory as IBM's TKE HTTP API and IAM on 127.0.0.1 until interrupted: for
- * rehearsing the tke-api backend. What to set in a stack is printed as progress as soon as it listens.
+ * rehearsing the tke-api backend. What to set in a stack is printed as progress as soon as it listens, then a line
+ * for every request it serves.
  */
 export async function simTkeApi(opts: SimTkeApiOptions, ctx: CommandContext): Promise<SimTkeApiReport> {
   const simDir = cliConfig(opts, ctx).simulatorDir;
   if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
-  const emulator = await startTkeApiEmulator({ simDir, port: opts.port });
+  const describe = (r: RequestRecord) => (r.route === "iam" ? "IAM token" : r.route === "hsms" ? "GET /hsms" : `POST /hsms/${r.unit ?? ""}`);
+  const emulator = await startTkeApiEmulator({ simDir, port: opts.port, onRequest: (r) => ctx.progress(`served ${describe(r)}`) });
   try {
     ctx.progress(`The TKE API emulator listens on ${emulator.url} over ${simDir}. Point a stack at it (stack config only):`);
     for (const [key, value] of [["hpcs:backend", "tke-api"], ["hpcs:region", "us-south"], ["hpcs:tkeApiTestEndpoint", emulator.url], ["hpcs:tkeApiTestRootsFile", emulator.rootsFile]]) ctx.progress(`  pulumi config set ${key} ${value}`);

@@ -75,6 +75,8 @@ export interface TkeApiEmulatorOptions {
   readonly apiKey?: string;
   readonly tokenLifetimeSeconds?: number;
   readonly clock?: () => number;
+  /** Told of every request as it arrives (the `sim tke-api` command prints them). */
+  readonly onRequest?: (request: RequestRecord) => void;
 }
 
 /** What the emulator was asked, per route: benchmarks and tests count rounds of requests with it. */
@@ -104,6 +106,10 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
   /** A key no certificate names: what signs responses under the `badOaSignature` fault. */
   const stranger = generateKeyPairSync("ec", { namedCurve: "secp521r1" }).privateKey;
 
+  const record = (request: RequestRecord) => {
+    requests.push(request);
+    options.onRequest?.(request);
+  };
   const take = (kind: ArmedFault["fault"], matches: (f: ArmedFault) => boolean = () => true): ArmedFault | undefined => {
     const index = faults.findIndex((f) => f.fault === kind && matches(f));
     if (index < 0) return undefined;
@@ -124,7 +130,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
     if (!route) return send(response, 404, { message: "Not Found" });
     const [, instanceId, hsmId] = route;
     const kind = hsmId === undefined ? "hsms" : "unit";
-    requests.push({ route: kind, unit: hsmId, at: clock() });
+    record({ route: kind, unit: hsmId, at: clock() });
     const expiresAt = tokens.get((request.headers.authorization ?? "").replace(/^Bearer /, ""));
     const status = take("httpStatus", (f) => f.fault === "httpStatus" && f.command === undefined && (f.route === undefined || f.route === kind));
     if (status?.fault === "httpStatus") return send(response, status.status, { message: TKE_API_TEXTS.http[status.status] });
@@ -146,7 +152,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
   }
 
   function iam(body: string, response: ServerResponse): void {
-    requests.push({ route: "iam", at: clock() });
+    record({ route: "iam", at: clock() });
     const form = new URLSearchParams(body);
     const apiKey = form.get("apikey") ?? "";
     if (form.get("grant_type") !== "urn:ibm:params:oauth:grant-type:apikey" || apiKey.length === 0 || (options.apiKey !== undefined && apiKey !== options.apiKey)) {
