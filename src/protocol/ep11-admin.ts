@@ -1,5 +1,5 @@
 import { children, concatBytes, DerError, derNull, fields, integerMagnitude, octetString, oid, readElement, sequence, TAG, tlv, unsignedInteger, type Element } from "./der";
-import { readU32, u32 } from "./htp";
+import { readU32, u32 } from "./bytes";
 
 /**
  * EP11 administration messages as the TKE HTTP API carries them (research tke-domain §6.3; IBM's SDK
@@ -106,17 +106,30 @@ export function encodeSignerInfo(ski: Uint8Array, signature: Uint8Array): Uint8A
   return sequence(unsignedInteger(3), tlv(TAG.context0, ski), sequence(oid(OIDS.sha512), derNull()), sequence(oid(OIDS.ecdsaWithSha512), derNull()), octetString(signature));
 }
 
-/** Every SignerInfo of a concatenation; the algorithm identifiers may carry a NULL or not. */
-export function decodeSignerInfos(bytes: Uint8Array): SignerInfo[] {
-  return children(bytes).map((info, i) => {
-    const what = `SignerInfo ${i + 1}`;
-    const [version, ski, , algorithm, signature] = fields(info, [TAG.integer, TAG.context0, TAG.sequence, TAG.sequence, TAG.octetString], what);
-    if (integerMagnitude(version)[0] !== 3) throw new DerError(`${what}: version is not 3`);
-    if (ski.content.length !== 32) throw new DerError(`${what}: the SKI is ${ski.content.length} bytes, not 32`);
-    const algorithmOid = children(algorithm.content)[0];
-    if (!algorithmOid || algorithmOid.tag !== TAG.oid) throw new DerError(`${what}: no signature algorithm`);
-    return { ski: ski.content, signature: signature.content, signatureAlgorithm: dottedOid(algorithmOid.content) };
+/**
+ * Every SignerInfo of a concatenation; the algorithm identifiers may carry a NULL or not. `skipOthers`: a response's
+ * SignerInfos may include kinds this codec does not read (a Dilithium one on CEX8P modules, whose shape is not
+ * public): those are left out instead of refusing the response; the caller picks the ECC one it needs.
+ */
+export function decodeSignerInfos(bytes: Uint8Array, options: { skipOthers?: boolean } = {}): SignerInfo[] {
+  return children(bytes).flatMap((info, i) => {
+    try {
+      return [decodeSignerInfo(info, i)];
+    } catch (error) {
+      if (options.skipOthers && error instanceof DerError) return [];
+      throw error;
+    }
   });
+}
+
+function decodeSignerInfo(info: Element, i: number): SignerInfo {
+  const what = `SignerInfo ${i + 1}`;
+  const [version, ski, , algorithm, signature] = fields(info, [TAG.integer, TAG.context0, TAG.sequence, TAG.sequence, TAG.octetString], what);
+  if (integerMagnitude(version)[0] !== 3) throw new DerError(`${what}: version is not 3`);
+  if (ski.content.length !== 32) throw new DerError(`${what}: the SKI is ${ski.content.length} bytes, not 32`);
+  const algorithmOid = children(algorithm.content)[0];
+  if (!algorithmOid || algorithmOid.tag !== TAG.oid) throw new DerError(`${what}: no signature algorithm`);
+  return { ski: ski.content, signature: signature.content, signatureAlgorithm: dottedOid(algorithmOid.content) };
 }
 
 function dottedOid(content: Uint8Array): string {
@@ -201,7 +214,7 @@ export function decodeAdminResponse(payload: Uint8Array): AdminResponse {
     return { kind: "error", returnCode: rc };
   }
   const [, , returnCode, blockDer, signerInfos] = fields(outer, allOctetStrings(5), "xcpAdminRsp").map(octets);
-  return { kind: "signed", returnCode: readU32(returnCode), blockDer, block: decodeAdminResponseBlock(blockDer), signers: decodeSignerInfos(signerInfos) };
+  return { kind: "signed", returnCode: readU32(returnCode), blockDer, block: decodeAdminResponseBlock(blockDer), signers: decodeSignerInfos(signerInfos, { skipOthers: true }) };
 }
 
 // ---- get_xcp_info ------------------------------------------------------------------------------------------------
@@ -220,9 +233,9 @@ export function encodeXcpInfoResponse(domainIndex: number, returnCode: number, p
   return sequence(...[u32(FNID.getXcpInfo), u32(domainIndex), u32(returnCode), payload].map(octetString));
 }
 
-export function decodeXcpInfoResponse(payload: Uint8Array): { readonly returnCode: number; readonly info: Uint8Array } {
-  const [, , returnCode, info] = fields(readOne(payload, "get_xcp_info response"), allOctetStrings(4), "get_xcp_info response").map(octets);
-  return { returnCode: readU32(returnCode), info };
+export function decodeXcpInfoResponse(payload: Uint8Array): { readonly domainIndex: number; readonly returnCode: number; readonly info: Uint8Array } {
+  const [, domain, returnCode, info] = fields(readOne(payload, "get_xcp_info response"), allOctetStrings(4), "get_xcp_info response").map(octets);
+  return { domainIndex: readU32(domain), returnCode: readU32(returnCode), info };
 }
 
 // ---- payloads ----------------------------------------------------------------------------------------------------

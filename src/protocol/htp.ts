@@ -1,4 +1,5 @@
 import { concatBytes } from "./der";
+export { readU32, u32 } from "./bytes";
 
 /**
  * The TKE HTTP API's framing around an EP11 request (research tke-domain §6.2; IBM's SDK `ep11cmds/ep11cprb.go`,
@@ -46,17 +47,6 @@ export function domainAddress(location: string): DomainAddress {
 /** The module part of a location (`[zone].[host].[module]`): units with the same one share a crypto module and its OA key. */
 export function moduleOf(location: string): string {
   return location.split(".").slice(0, 3).join(".");
-}
-
-export function u32(n: number): Uint8Array {
-  const out = new Uint8Array(4);
-  new DataView(out.buffer).setUint32(0, n);
-  return out;
-}
-
-export function readU32(bytes: Uint8Array, offset = 0): number {
-  if (offset + 4 > bytes.length) throw new HtpError(`expected 4 bytes at offset ${offset}, have ${bytes.length - offset}`);
-  return new DataView(bytes.buffer, bytes.byteOffset + offset, 4).getUint32(0);
 }
 
 /** A CPRB: header, then `payload`. `returnCode`/`reasonCode` are 0 in requests. */

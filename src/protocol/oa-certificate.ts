@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, verify, type KeyObject } from "node:crypto";
 import { concatBytes } from "./der";
-import { readU32, u32 } from "./htp";
+import { readU32, u32 } from "./bytes";
 import type { TrustAnchor } from "./ibm-roots";
 
 /**

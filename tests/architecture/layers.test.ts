@@ -64,7 +64,7 @@ describe("the layers of DESIGN §2", () => {
 
   test("only the composition root opens a backend from configuration; the shells open backends through it", () => {
     // The emulator runs the simulator as the service behind IBM's CLI: it is not a shell of the engine.
-    const opening = sources(SRC).filter((file) => /open(Simulator|TkeCli)\(/.test(readFileSync(file, "utf8")) && !["backends", "compose", "emulator"].includes(layerOf(file)));
+    const opening = sources(SRC).filter((file) => /open(Simulator|TkeCli|TkeApi)\(/.test(readFileSync(file, "utf8")) && !["backends", "compose", "emulator"].includes(layerOf(file)));
     expect(opening.map((f) => relative(SRC, f))).toEqual([]);
   });
 });

@@ -132,6 +132,36 @@ describe("signed commands carry the engine's VP", () => {
   });
 });
 
+describe("the answer to a command must be verified and bound to it", () => {
+  test("a command's answer signed by another key: refused as oa-signature, saying the command may have taken effect", async () => {
+    await operatorLoads(1);
+    const backend = open();
+    const units = (await backend.listUnits()).map((u) => u.id);
+    emulator.arm({ fault: "badOaSignature", command: "commit" });
+    const error = await rejectionOf(backend.commitNew({ units: units.slice(0, 1), expectedVp: fixture.keyParts[1].vp }, fixture.signers));
+    expect(error).toMatchObject({ check: "oa-signature", message: expect.stringContaining("the command may have taken effect") });
+    expect(truth()[0].new.status).toBe("Full Committed");
+  });
+
+  test("a success that carries another transaction counter (an old answer replayed) is not taken for this command's", async () => {
+    await operatorLoads(1);
+    const backend = open();
+    const units = (await backend.listUnits()).map((u) => u.id);
+    emulator.arm({ fault: "replayedAnswer", command: "commit" });
+    await expect(backend.commitNew({ units: units.slice(0, 1), expectedVp: fixture.keyParts[1].vp }, fixture.signers)).rejects.toMatchObject({ check: "binding", message: expect.stringMatching(/transaction counter/) });
+  });
+
+  test("set immediate with another VP than the committed key's: the HSM refuses it, nothing is promoted", async () => {
+    await operatorLoads(1);
+    const backend = open();
+    const units = (await backend.listUnits()).map((u) => u.id);
+    await backend.commitNew({ units, expectedVp: fixture.keyParts[1].vp }, fixture.signers);
+    const before = fixture.fingerprint();
+    await expect(backend.setImmediate({ units: units.slice(0, 1), expectedVp: fixture.keyParts[2].vp }, fixture.signers)).rejects.toBeInstanceOf(Ep11Error);
+    expect(fixture.fingerprint()).toBe(before);
+  });
+});
+
 describe("verification: a response that fails a check is never used", () => {
   test.each([
     ["badOaSignature", "oa-signature", "after the module is trusted"],
@@ -150,6 +180,11 @@ describe("verification: a response that fails a check is never used", () => {
   test("IBM's roots do not trust the emulator's test root", async () => {
     const error = await rejectionOf(open({ anchors: IBM_ROOTS }).listUnits());
     expect(error).toMatchObject({ check: "oa-chain", message: expect.stringContaining("Unrecognized IBM root key in OA certificate chain.") });
+  });
+
+  test("a test endpoint must be on this machine: the API key goes to its IAM", () => {
+    expect(() => endpointsFor({ region: "us-south", visibility: "public", testEndpoint: "http://tke.example.com:8443" })).toThrow(/must be on this machine/);
+    expect(endpointsFor({ region: "us-south", visibility: "private" })).toEqual({ tke: "https://tke.private.us-south.hs-crypto.cloud.ibm.com", iam: "https://private.iam.cloud.ibm.com", test: false });
   });
 
   test("test roots are refused without a test endpoint", () => {

@@ -65,6 +65,7 @@ export class TkeApiBackend implements Backend {
   private readonly http: TkeHttp;
   private listed: Map<string, ListedHsm> | undefined;
   private selection: Set<string> | undefined;
+  private cliUnitsChecked = false;
 
   constructor(private readonly options: TkeApiOptions) {
     this.instanceId = options.instanceId;
@@ -72,7 +73,8 @@ export class TkeApiBackend implements Backend {
     const iam = new IamTokenSource({ apiKey: options.apiKey, endpoint: options.endpoints.iam, fetch: fetcher });
     this.http = new TkeHttp({ endpoints: options.endpoints, instanceId: options.instanceId, iam, fetch: fetcher });
     this.client = new TkeApiClient(this.http, options.anchors);
-    this.identity = options.cli?.identity ?? `ibm-cloud-tke:${options.region}`;
+    // A journal is evidence only for the service that wrote it: a rehearsal's emulator is not the real instance.
+    this.identity = options.cli?.identity ?? (options.endpoints.test ? `tke-api-emulator:${options.endpoints.tke}` : `ibm-cloud-tke:${options.region}`);
     const uses = options.cli ? "load and rotate through the TKE CLI" : "observing only: load and rotate need hpcs:backend tke-api+cli";
     this.description = [`TKE API (${options.endpoints.test ? options.endpoints.tke : options.region})`, uses, ...describeCapabilities(this.capabilities)].join(", ");
   }
@@ -86,7 +88,19 @@ export class TkeApiBackend implements Backend {
   async listUnits(): Promise<readonly UnitRef[]> {
     const hsms = await this.listHsms();
     await Promise.all(hsms.map((u) => this.client.module(u)));
+    await this.sameUnitsAsCli(hsms);
     return hsms.map((u) => ({ id: u.location, type: u.type, location: u.location }));
+  }
+
+  /** With the CLI driver: both must see the same crypto units, or load and rotate would go to another instance than the reads. */
+  private async sameUnitsAsCli(hsms: readonly ListedHsm[]): Promise<void> {
+    if (!this.options.cli || this.cliUnitsChecked) return;
+    const key = (units: readonly { location: string; type: string }[]) => units.map((u) => `${u.type} ${u.location}`).sort().join(", ");
+    const cliUnits = await this.options.cli.listUnits();
+    if (key(cliUnits) !== key(hsms)) {
+      throw new SelectionError(`the TKE CLI and the TKE API see different crypto units for service instance ${this.instanceId} (CLI: ${key(cliUnits)}; API: ${key(hsms)}); check hpcs:region and the CLI's login before anything is changed`);
+    }
+    this.cliUnitsChecked = true;
   }
 
   async queryUnit(unit: string): Promise<UnitStatus> {
@@ -97,7 +111,7 @@ export class TkeApiBackend implements Backend {
       id: hsm.location,
       type: hsm.type,
       location: hsm.location,
-      selected: this.selected().has(hsm.location),
+      selected: (await this.selected()).has(hsm.location),
       ...registersOf(reading.domainInfo),
       thresholds: reading.thresholds,
       admins: reading.adminSkis.map((ski, i) => ({ ski, name: names[i] })),
@@ -110,16 +124,19 @@ export class TkeApiBackend implements Backend {
 
   // Selection ------------------------------------------------------------------------------------------------------
 
+  // The CLI's selection changes first: if it refuses, this one has not moved, and the two never disagree.
   async select(units: readonly string[], options?: CallOptions): Promise<void> {
     await Promise.all(units.map((u) => this.hsm(u)));
-    units.forEach((u) => this.selected().add(u));
     await this.options.cli?.select(units, options);
+    const selection = await this.selected();
+    units.forEach((u) => selection.add(u));
   }
 
   async deselect(units: readonly string[], options?: CallOptions): Promise<void> {
     await Promise.all(units.map((u) => this.hsm(u)));
-    units.forEach((u) => this.selected().delete(u));
     await this.options.cli?.deselect(units, options);
+    const selection = await this.selected();
+    units.forEach((u) => selection.delete(u));
   }
 
   // What only the TKE CLI can do -------------------------------------------------------------------------------------
@@ -164,10 +181,11 @@ export class TkeApiBackend implements Backend {
 
   clearNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {
     return this.eachUnit(command, async (hsm, reading) => {
-      const now = registersOf(reading.domainInfo).new;
+      // EP11's clear carries no VP: a register read taken after the transaction counter binds it, since anyone's
+      // command after that read makes ours stale (3-163). The reading's register query ran alongside its counter, so
+      // it is read again.
+      const now = registersOf(await this.client.domainInfo(hsm, options?.signal)).new;
       if (now.status === "Empty") return;
-      // EP11's clear carries no VP: the read above binds it, and its transaction counter makes the command stale
-      // (3-163) if anyone's command reached the unit since.
       if (!sameVp(now.vp, command.expectedVp)) throw new RegisterMismatchError(label(hsm), `the new register holds ${shortVp(now.vp)}, not ${shortVp(command.expectedVp)}; nothing was cleared`);
       await this.signed(hsm, reading, ADMIN_COMMAND.clearNextWk, new Uint8Array(0), "clearNew", signers, options);
       await this.confirm(hsm, "clear", (r) => r.new.status === "Empty", options);
@@ -182,7 +200,7 @@ export class TkeApiBackend implements Backend {
     const results = await Promise.allSettled(
       command.units.map(async (unit) => {
         options?.signal?.throwIfAborted();
-        if (!this.selected().has(unit)) throw new SelectionError(`crypto unit ${unit} is not selected; select it (cryptounit-add) before a master key command`);
+        if (!(await this.selected()).has(unit)) throw new SelectionError(`crypto unit ${unit} is not selected; select it (cryptounit-add) before a master key command`);
         const hsm = await this.hsm(unit);
         await run(hsm, await this.client.read(hsm, options?.signal));
       }),
@@ -213,6 +231,8 @@ export class TkeApiBackend implements Backend {
 
   private async listHsms(): Promise<ListedHsm[]> {
     const hsms = await this.http.listHsms();
+    const locations = new Set(hsms.map((h) => h.location));
+    if (locations.size !== hsms.length) throw new TkeVerificationError(this.instanceId, "format", "GET /hsms lists two crypto units at the same location");
     this.listed = new Map(hsms.map((h) => [h.location, h]));
     this.selection ??= new Set(hsms.map((h) => h.location));
     return hsms;
@@ -225,8 +245,10 @@ export class TkeApiBackend implements Backend {
     return hsm;
   }
 
-  private selected(): Set<string> {
-    return (this.selection ??= new Set(this.listed?.keys() ?? []));
+  /** The run's selection: every unit of the first listing, then what select and deselect made of it. */
+  private async selected(): Promise<Set<string>> {
+    if (!this.selection) await this.listHsms();
+    return this.selection ?? new Set();
   }
 }
 

@@ -39,16 +39,27 @@ import type { ListedHsm, TkeHttp } from "./http";
  * (get_xcp_info) is not signed by the module (research real-backends §4.3 b): it is authenticated by TLS only.
  */
 
-/** A response failed a check: it names the unit and the check, and its content was not used. */
+/**
+ * A response failed a check: it names the unit and the check, and its content was not used. When it answered a command,
+ * that command may have taken effect: the next run reads the registers again before it does anything.
+ */
 export class TkeVerificationError extends HpcsError {
   readonly retryable = false;
   constructor(
     readonly unit: string,
-    readonly check: "oa-signature" | "oa-chain" | "serial" | "format" | "register-cross-check",
+    readonly check: "oa-signature" | "oa-chain" | "serial" | "format" | "binding" | "register-cross-check",
     detail: string,
   ) {
-    super(`crypto unit ${unit}: the TKE API's response failed the ${check} check (${detail}); it was not used. Nothing was changed by this run after it.`);
+    super(`crypto unit ${unit}: the TKE API's response failed the ${check} check (${detail}); it was not used, and this run stops. If it answered a command, the command may have taken effect: the next run reads the registers again before anything else.`);
   }
+}
+
+/** What a signed answer must be the answer to: the command sent, its domain, and for a signed command its module and counter. */
+interface Expected {
+  readonly cmdId: number;
+  readonly domainIndex: number;
+  readonly command?: { readonly domainId: Uint8Array; readonly moduleId: Uint8Array; readonly counter: Uint8Array };
+  readonly allowNotFound?: boolean;
 }
 
 export interface VerifiedModule {
@@ -99,7 +110,7 @@ export class TkeApiClient {
 
   private async verifyModule(unit: ListedHsm, signal?: AbortSignal): Promise<VerifiedModule> {
     const certificateAt = async (index: number, point: Uint8Array | undefined) => {
-      const block = await this.adminQuery(unit, point, ADMIN_QUERY.deviceCertificate, u32(index), { domainId: new Uint8Array(8), signal, allowNotFound: true });
+      const block = await this.adminQuery(unit, point, ADMIN_QUERY.deviceCertificate, u32(index), { moduleLevel: true, signal, allowNotFound: true });
       return block === undefined ? undefined : block.cmdOutput;
     };
     // Certificate 0 cannot be checked before its key is known; everything after it is checked with that key.
@@ -159,11 +170,13 @@ export class TkeApiClient {
     return name;
   }
 
+  /** The registers: get_xcp_info, unsigned on the real service (TLS only), checked to answer for the domain asked. */
   async domainInfo(unit: ListedHsm, signal?: AbortSignal): Promise<DomainInfo> {
     const address = domainAddress(unit.location);
     const payload = await this.exchange(unit, encodeXcpInfoRequest(address.domainIndex, XCP_INFO.domain), signal);
-    const { returnCode, info } = this.guard(unit, () => decodeXcpInfoResponse(payload));
+    const { domainIndex, returnCode, info } = this.guard(unit, () => decodeXcpInfoResponse(payload));
     if (returnCode !== 0) throw new Ep11Error(label(unit), returnCode, undefined, ep11Text(returnCode));
+    if (domainIndex !== address.domainIndex) throw new TkeVerificationError(label(unit), "binding", `the register query answered for domain ${domainIndex}, not ${address.domainIndex}`);
     return this.guard(unit, () => decodeDomainInfo(info));
   }
 
@@ -174,23 +187,35 @@ export class TkeApiClient {
    */
   async command(unit: ListedHsm, cmdId: number, cmdInput: Uint8Array, context: CommandContext, keys: readonly SignatureKey[], signal?: AbortSignal): Promise<void> {
     const module = await this.module(unit, signal);
-    const blockDer = encodeAdminBlock({ cmdId, domainId: context.domainId, moduleId: context.moduleId, counter: incrementCounter(context.counter), cmdInput });
+    const counter = incrementCounter(context.counter);
+    const blockDer = encodeAdminBlock({ cmdId, domainId: context.domainId, moduleId: context.moduleId, counter, cmdInput });
     const signerInfos = keys.map((k) => encodeSignerInfo(Buffer.from(k.ski, "hex"), k.sign(blockDer)));
-    const request = encodeAdminRequest({ domainIndex: readU32(context.domainId), blockDer, signerInfos });
-    await this.verifiedBlock(unit, module.point, await this.exchange(unit, request, signal), false);
+    const domainIndex = readU32(context.domainId);
+    const request = encodeAdminRequest({ domainIndex, blockDer, signerInfos });
+    await this.verifiedBlock(unit, module.point, await this.exchange(unit, request, signal), { cmdId, domainIndex, command: { domainId: context.domainId, moduleId: context.moduleId, counter } });
   }
 
-  /** An unsigned admin query, its response verified with `point` (unless it is certificate 0, whose key is not known yet). */
-  private async adminQuery(unit: ListedHsm, point: Uint8Array | undefined, cmdId: number, cmdInput: Uint8Array, options: { domainId?: Uint8Array; signal?: AbortSignal; allowNotFound?: boolean }): Promise<AdminResponseBlock | undefined> {
+  /**
+   * An unsigned admin query, its response verified with `point` (unless it is certificate 0, whose key is not known
+   * yet). `moduleLevel`: a query of the crypto module (its certificates), addressed to domain 0 in the admin block.
+   */
+  private async adminQuery(unit: ListedHsm, point: Uint8Array | undefined, cmdId: number, cmdInput: Uint8Array, options: { moduleLevel?: boolean; signal?: AbortSignal; allowNotFound?: boolean }): Promise<AdminResponseBlock | undefined> {
     const address = domainAddress(unit.location);
-    const blockDer = encodeAdminBlock({ cmdId, domainId: options.domainId ?? queryDomainId(address.domainIndex), moduleId: new Uint8Array(0), counter: new Uint8Array(0), cmdInput });
+    const blockDomain = options.moduleLevel ? 0 : address.domainIndex;
+    const blockDer = encodeAdminBlock({ cmdId, domainId: queryDomainId(blockDomain), moduleId: new Uint8Array(0), counter: new Uint8Array(0), cmdInput });
     const payload = await this.exchange(unit, encodeAdminRequest({ domainIndex: address.domainIndex, blockDer, signerInfos: [] }), options.signal);
-    return this.verifiedBlock(unit, point, payload, options.allowNotFound ?? false);
+    return this.verifiedBlock(unit, point, payload, { cmdId, domainIndex: blockDomain, allowNotFound: options.allowNotFound });
   }
 
-  private async verifiedBlock(unit: ListedHsm, point: Uint8Array | undefined, payload: Uint8Array, allowNotFound: boolean): Promise<AdminResponseBlock | undefined> {
+  /**
+   * The module's answer, used only if its OA signature verifies with `point` and it answers what was sent: the same
+   * command and domain, and for a signed command the same domain instance, module and transaction counter. The
+   * module signs the answers of all its domains with one key, so the signature alone would not tell them apart.
+   */
+  private async verifiedBlock(unit: ListedHsm, point: Uint8Array | undefined, payload: Uint8Array, expected: Expected): Promise<AdminResponseBlock | undefined> {
     const response = this.guard(unit, () => decodeAdminResponse(payload));
-    if (response.kind === "error") throw new Ep11Error(label(unit), response.returnCode, undefined, ep11Text(response.returnCode));
+    if (response.returnCode !== 0) throw new Ep11Error(label(unit), response.returnCode, undefined, ep11Text(response.returnCode));
+    if (response.kind === "error") throw new TkeVerificationError(label(unit), "format", "an xcpAdminRsp with return code 0 and no signed block");
     if (point) {
       const oa = response.signers.find((s) => s.signatureAlgorithm === OIDS.ecdsaWithSha512);
       if (!oa) throw new TkeVerificationError(label(unit), "oa-signature", "Invalid response, ECC OA signature not found");
@@ -199,9 +224,11 @@ export class TkeApiClient {
       }
     }
     const block = response.block;
+    const unbound = bindingProblem(block, expected);
+    if (unbound) throw new TkeVerificationError(label(unit), "binding", unbound);
     if (block.returnCode === 0) return block;
     const reason = block.cmdOutput.length >= 4 ? readU32(block.cmdOutput) : undefined;
-    if (allowNotFound && block.returnCode === EP11_RC.keyHandleInvalid && reason === EP11_RC.notFoundReason) return undefined;
+    if (expected.allowNotFound && block.returnCode === EP11_RC.keyHandleInvalid && reason === EP11_RC.notFoundReason) return undefined;
     throw new Ep11Error(label(unit), block.returnCode, reason, ep11Text(block.returnCode, reason));
   }
 
@@ -223,13 +250,26 @@ export class TkeApiClient {
     try {
       return decode();
     } catch (error) {
-      if (error instanceof DerError || error instanceof HtpError) throw new TkeVerificationError(label(unit), "format", error.message);
+      if (error instanceof DerError || error instanceof HtpError || error instanceof RangeError) throw new TkeVerificationError(label(unit), "format", error.message);
       throw error;
     }
   }
 }
 
-/** The TKE catcher or the CPRB reported an error: the request was not processed by the unit. */
+/** What makes a signed block the answer to something else than what was sent, or undefined. */
+function bindingProblem(block: AdminResponseBlock, expected: Expected): string | undefined {
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
+  if (block.cmdId !== expected.cmdId) return `it answers command 0x${block.cmdId.toString(16)}, not 0x${expected.cmdId.toString(16)}`;
+  if (block.domainId.length < 4 || readU32(block.domainId) !== expected.domainIndex) return `it answers for another domain than ${expected.domainIndex}`;
+  const command = expected.command;
+  if (!command) return undefined;
+  if (hex(block.domainId) !== hex(command.domainId) || hex(block.moduleId) !== hex(command.moduleId)) return "it answers for another domain instance or module than the command was signed for";
+  // A refusal leaves the counter where it was; a success must carry the counter the command was signed with.
+  if (block.returnCode === 0 && hex(block.counter) !== hex(command.counter)) return `it carries transaction counter ${hex(block.counter)}, not the command's ${hex(command.counter)}`;
+  return undefined;
+}
+
+/** The TKE service reported an error for the request (its HTPResponse error block, or the CPRB's return code). */
 export class TkeApiRequestError extends HpcsError {
   readonly retryable = false;
   constructor(unit: string, detail: string) {

@@ -3,7 +3,8 @@ import { InputError } from "../../model/errors";
 /**
  * Where the TKE HTTP API and IAM are (research real-backends §4.2): `https://tke.<region>.hs-crypto.cloud.ibm.com`,
  * or `https://tke.private.<region>.hs-crypto.cloud.ibm.com` over a private endpoint. Nothing else is ever contacted,
- * except a test endpoint named explicitly in configuration (`testEndpoint`), which serves IAM as well (the emulator).
+ * except a test endpoint on this machine named explicitly in configuration (`testEndpoint`), which serves IAM as well
+ * (the emulator).
  */
 export type Visibility = "public" | "private";
 
@@ -27,6 +28,10 @@ export function endpointsFor(settings: { readonly region: string; readonly visib
     }
     if (!/^https?:$/.test(url.protocol) || url.pathname !== "/" || url.search !== "") {
       throw new InputError(`hpcs:tkeApiTestEndpoint must be a bare http(s) origin such as http://127.0.0.1:8443; got ${settings.testEndpoint}`, "tkeApiTestEndpoint");
+    }
+    // The API key goes to the test endpoint's IAM: only to this machine, never across a network in clear text.
+    if (!["127.0.0.1", "localhost", "[::1]"].includes(url.hostname)) {
+      throw new InputError(`hpcs:tkeApiTestEndpoint must be on this machine (127.0.0.1, localhost or [::1]), where the emulator runs; got ${url.hostname}`, "tkeApiTestEndpoint");
     }
     return { tke: url.origin, iam: url.origin, test: true };
   }

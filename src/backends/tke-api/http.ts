@@ -21,7 +21,7 @@ const hsmEntry = z.object({
 });
 
 const hsmsResponse = z.object({
-  hsms: z.array(hsmEntry).nullish(),
+  hsms: z.array(hsmEntry),
   source_hsms: z.array(hsmEntry).nullish(),
   failover_hsms: z.array(hsmEntry).nullish(),
 });
@@ -60,7 +60,7 @@ export class TkeHttp {
   async listHsms(signal?: AbortSignal): Promise<ListedHsm[]> {
     const body = await this.request("GET", `/v1/tke/${this.options.instanceId}/hsms`, undefined, signal);
     const parsed = hsmsResponse.safeParse(body);
-    if (!parsed.success) throw new TransientError(`GET /hsms answered a list this client does not recognise: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    if (!parsed.success) throw new TkeHttpError(`Error querying crypto units. GET /hsms answered a list this client does not recognise (${parsed.error.issues[0]?.path.join(".") ?? ""}: ${parsed.error.issues[0]?.message ?? "invalid"}); nothing was changed`);
     const of = (type: UnitType, entries: readonly z.infer<typeof hsmEntry>[] | null | undefined) =>
       (entries ?? []).map((e) => ({ id: e.hsm_id, type, location: e.location, serialNumber: e.serial_number }));
     return [...of("operational", parsed.data.hsms), ...of("recovery", parsed.data.source_hsms), ...of("failover", parsed.data.failover_hsms)];
@@ -70,7 +70,7 @@ export class TkeHttp {
   async send(hsmId: string, htpRequest: string, signal?: AbortSignal): Promise<string> {
     const body = await this.request("POST", `/v1/tke/${this.options.instanceId}/hsms/${encodeURIComponent(hsmId)}`, { request: htpRequest }, signal);
     const parsed = postResponse.safeParse(body);
-    if (!parsed.success || parsed.data.response.length === 0) throw new TransientError(`crypto unit ${hsmId}: No HTPResponse returned.`);
+    if (!parsed.success || parsed.data.response.length === 0) throw new TransientError(`crypto unit ${hsmId}: No HTPResponse returned; the request may or may not have taken effect.`);
     return parsed.data.response;
   }
 
@@ -99,7 +99,7 @@ export class TkeHttp {
         throw new AuthExpiredError();
       }
       if (response.status === 404) throw new UnknownInstanceError(this.options.instanceId, HTTP_TEXTS.notFound);
-      if (response.status >= 500) throw new TransientError(`${method} ${path}: HTTP ${response.status}. ${HTTP_TEXTS.unavailable}`);
+      if (response.status >= 500) throw new TransientError(`${method} ${path}: HTTP ${response.status}. ${HTTP_TEXTS.unavailable}${method === "POST" ? " The request may or may not have taken effect." : ""}`);
       if (!response.ok) throw new TkeHttpError(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
       try {
         return JSON.parse(text);

@@ -92,9 +92,3 @@ export class OaIdentities {
     return fresh;
   }
 }
-
-/** Another key, for the emulator's fault that signs a response with a key the module's certificate does not name. */
-export function strangerSigner(): (data: Uint8Array) => Uint8Array {
-  const key = load(newKey());
-  return (data) => new Uint8Array(sign("sha512", data, key));
-}

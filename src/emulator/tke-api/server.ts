@@ -2,7 +2,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { Ep11Error } from "../../engine/port/errors";
+import { Ep11Error, RegisterMismatchError } from "../../engine/port/errors";
 import { EMPTY_VP } from "../../model/vp";
 import { advanceTransactionCounter, executeSignedCommand, listSimulatedInstances, readHsms, type HsmView } from "../../backends/simulator";
 import { encodeAdminCertificate } from "../../protocol/admin-certificate";
@@ -56,8 +56,10 @@ export const tkeApiFaultSchema = z.discriminatedUnion("fault", [
   }),
   /** A signed command (of a kind) takes effect, then the connection is dropped before the response. */
   z.object({ fault: z.literal("dropAfterCommand"), command: z.enum(SIGNED_COMMANDS).optional(), times: z.number().int().min(1).default(1) }),
-  /** Admin responses are signed with a key the module's certificate does not name. */
-  z.object({ fault: z.literal("badOaSignature"), times: z.number().int().min(1).default(1) }),
+  /** Admin responses (or those to a kind of signed command) are signed with a key the module's certificate does not name. */
+  z.object({ fault: z.literal("badOaSignature"), command: z.enum(SIGNED_COMMANDS).optional(), times: z.number().int().min(1).default(1) }),
+  /** A signed command takes effect, and the success it answers carries the counter from before it: an old answer replayed. */
+  z.object({ fault: z.literal("replayedAnswer"), command: z.enum(SIGNED_COMMANDS).optional(), times: z.number().int().min(1).default(1) }),
   /** The module presents a certificate chain that ends at a root nobody trusts. */
   z.object({ fault: z.literal("unknownRoot"), times: z.number().int().min(1).default(1) }),
   /** GET /hsms reports another serial number for every unit than its module's. */
@@ -201,15 +203,17 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
     const result = await adminRequest(instanceId, unit, identity, admin);
     if (result === "drop") return "drop";
     const after = readHsms(options.simDir, instanceId).find((u) => u.id === unit.id) ?? unit;
+    const forThis = (f: ArmedFault) => !("command" in f) || f.command === undefined || COMMAND_IDS[f.command] === admin.block.cmdId;
+    const replayed = result.returnCode === 0 && take("replayedAnswer", (f) => onThisCommand(f)) !== undefined;
     const blockDer = encodeAdminResponseBlock({
       cmdId: admin.block.cmdId,
       domainId: result.domainId ?? domainIdOf(unit, address.domainIndex),
       moduleId: moduleIdOf(identity),
-      counter: counterBytes(after.transactionCounter),
+      counter: counterBytes(after.transactionCounter - (replayed ? 1 : 0)),
       returnCode: result.returnCode,
       cmdOutput: result.output,
     });
-    const signature = take("badOaSignature") ? new Uint8Array(sign("sha512", blockDer, stranger)) : identity.sign(blockDer);
+    const signature = take("badOaSignature", forThis) ? new Uint8Array(sign("sha512", blockDer, stranger)) : identity.sign(blockDer);
     return reply(encodeAdminResponse({ cmdId: admin.block.cmdId, domainId: admin.block.domainId, returnCode: 0, blockDer, signerInfos: [encodeSignerInfo(Buffer.from(identity.ski, "hex"), signature)] }));
   }
 
@@ -253,7 +257,8 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
           if (error instanceof Ep11Error) return fail(error.returnCode, error.reasonCode);
           // A finalize on a register that is not Full Committed with the VP it carries (the unit's own rule). EP11's
           // code for it is not public (research real-backends §10.6): CKR_KEY_CHANGED, without a reason.
-          return fail(101);
+          if (error instanceof RegisterMismatchError) return fail(101);
+          throw error;
         }
         if (take("dropAfterCommand", (f) => !("command" in f) || f.command === undefined || COMMAND_IDS[f.command] === cmdId)) return "drop";
         return ok(new Uint8Array(0));
