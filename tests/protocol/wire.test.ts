@@ -50,7 +50,16 @@ describe("HTPRequest and CPRB", () => {
   test("get_xcp_info for the domain", () => {
     const request = encodeXcpInfoRequest(4, XCP_INFO.domain);
     expect(hex(request)).toBe("3018" + "040400010026" + "040400000004" + "040400000003" + "040400000000");
-    expect(encodeHtpRequest(address, request).startsWith("149;PCI request;XPNUM   ;3;        ;")).toBe(true);
+    expect(encodeHtpRequest(address, request)).toBe(
+      "149;PCI request;XPNUM   ;3;        ;002004000080543400000000000000040000000000000000000000000000001A3018040400010026040400000004040400000003040400000000",
+    );
+  });
+
+  test("Query Device Certificate 0: the admin block names domain 0, the request and CPRB the unit's domain", () => {
+    const block = encodeAdminBlock({ cmdId: ADMIN_QUERY.deviceCertificate, domainId: queryDomainId(0), moduleId: new Uint8Array(0), counter: new Uint8Array(0), cmdInput: u32(0) });
+    expect(encodeHtpRequest(address, encodeAdminRequest({ domainIndex: 4, blockDer: block, signerInfos: [] }))).toBe(
+      "189;PCI request;XPNUM   ;3;        ;002004000080543400000000000000040000000000000000000000000000002E302C040400010029040400000004041C301A04040001000304080000000000000000040004000404000000000400",
+    );
   });
 
   test("a request whose length or fixed fields are wrong is refused", () => {
@@ -107,6 +116,20 @@ describe("EP11 admin messages", () => {
     expect(hex(incrementCounter(bytes("0001")))).toBe("0002");
     expect(hex(incrementCounter(bytes("00FF")))).toBe("0100");
     expect(hex(incrementCounter(bytes("FFFF")))).toBe("0000");
+  });
+
+  test("a signed answer: five fields, the block's DER kept as sent (what the OA signature covers), its fields read", () => {
+    const blockHex = "303C" + "04040000000D" + "04080000000400000007" + "0410" + "39334142433132330000000000000000" + "0410" + "00".repeat(15) + "07" + "040400000000" + "0400";
+    const signer = hex(encodeSignerInfo(bytes("22".repeat(32)), bytes("3006020101020102")));
+    const body = "04040000000D" + "04080000000400000007" + "040400000000" + "043E" + blockHex + "044E" + signer;
+    const response = decodeAdminResponse(bytes(`3081${(body.length / 2).toString(16).toUpperCase()}${body}`));
+    expect(response.kind).toBe("signed");
+    if (response.kind !== "signed") return;
+    expect(hex(response.blockDer)).toBe(blockHex);
+    expect(response.block).toMatchObject({ cmdId: 0x0d, returnCode: 0 });
+    expect(Buffer.from(response.block.moduleId.subarray(0, 8)).toString("latin1")).toBe("93ABC123");
+    expect(hex(response.block.counter)).toBe("00".repeat(15) + "07");
+    expect(response.signers).toHaveLength(1);
   });
 
   test("an error outside the signed block: three fields", () => {
