@@ -2,6 +2,7 @@ import { z } from "zod";
 import { HpcsError } from "../../model/errors";
 import { AuthExpiredError, TransientError, UnknownInstanceError } from "../../engine/port/errors";
 import type { UnitType } from "../../model/registers";
+import { domainAddress } from "../../protocol/htp";
 import type { Endpoints } from "./endpoints";
 import type { IamTokenSource } from "./iam";
 
@@ -14,7 +15,7 @@ import type { IamTokenSource } from "./iam";
 
 const hsmEntry = z.object({
   hsm_id: z.string().min(1),
-  location: z.string().regex(/^\[[^\]]+\]\.\[[^\]]+\]\.\[\d+\]\.\[\d+\]$/, "expected [region].[zone].[module].[domain]"),
+  location: z.string().refine(isLocation, "expected [zone].[host].[module].[domain]"),
   serial_number: z.string().min(1),
   state: z.string().optional(),
   version: z.union([z.number(), z.string()]).optional(),
@@ -27,6 +28,15 @@ const hsmsResponse = z.object({
 });
 
 const postResponse = z.object({ response: z.string() });
+
+function isLocation(location: string): boolean {
+  try {
+    domainAddress(location);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A crypto unit as `GET /hsms` lists it: `hsms` are operational, `source_hsms` recovery, `failover_hsms` failover. */
 export interface ListedHsm {
