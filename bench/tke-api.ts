@@ -33,7 +33,7 @@ interface Timed {
 }
 
 /** The longest chain of requests each of which started after the previous one ended. */
-export function depthOf(requests: readonly Timed[]): number {
+function depthOf(requests: readonly Timed[]): number {
   const sorted = [...requests].sort((a, b) => a.start - b.start);
   const depth: number[] = [];
   sorted.forEach((r, i) => {

@@ -9,6 +9,15 @@ export function parseJsonText(text: string, malformed: (detail: string, cause: u
   }
 }
 
+/** Parses JSON text, or undefined when it is not JSON: for bodies a schema checks next, where "not JSON" and "wrong shape" read alike. */
+export function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The first schema issue as a person reads it: `field cipher.nonce: expected 12 bytes as lower-case hex`. */
 export function describeIssue(error: z.ZodError): string {
   const issue = error.issues[0];

@@ -250,7 +250,7 @@ export interface DomainInfo {
   readonly flags: number;
 }
 
-export const DOMAIN_INFO_BYTES = 80;
+const DOMAIN_INFO_BYTES = 80;
 
 /** The domain-info payload: domain (4), current VP (32), new VP (32), flags (4), mode (8). */
 export function encodeDomainInfo(info: DomainInfo): Uint8Array {

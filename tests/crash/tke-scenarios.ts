@@ -2,21 +2,20 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Backend, MutatingCommand } from "../../src/engine/port/backend";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { armFault, editSimulatedInstance, keyStorageReaders, SimulatedCrash, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
+import { armFault, keyStorageReaders, SimulatedCrash, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
 import { openTkeCli, spawnPty } from "../../src/backends/tke-cli";
 import { endpointsFor, openTkeApi } from "../../src/backends/tke-api";
 import { installEmulator } from "../../src/emulator/ibmcloud/install";
 import { startTkeApiEmulator, type TkeApiEmulator, type TkeApiFault } from "../../src/emulator/tke-api/server";
 import type { TrustAnchor } from "../../src/protocol/ibm-roots";
-import { verificationPattern } from "../../src/model/vp";
 import { Executor } from "../../src/engine/executor";
 import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { openOwnKeyPartFile } from "../../src/files/key-parts";
 import { openSigners } from "../../src/files/signature-keys";
 import { sameVp, type Vp } from "../../src/model/vp";
+import { beforeFirstCommit, replacePendingKey } from "../helpers/operator";
 import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 import type { Shape } from "./scenarios";
@@ -110,35 +109,6 @@ async function startScratch(fixture: TkeFixture, via: TkeVia): Promise<Scratch> 
 async function endScratch(scratch: Scratch): Promise<void> {
   await scratch.api?.close();
   rmSync(join(scratch.dir, ".."), { recursive: true, force: true });
-}
-
-/** Another person's clear and load of a key of their own on unit 0, just before the engine's first commit. */
-function replacingPendingKey(inner: Backend, dir: string, instanceId: string): Backend {
-  let done = false;
-  return {
-    ...inner,
-    listUnits: () => inner.listUnits(),
-    queryUnit: (u) => inner.queryUnit(u),
-    rewrapStatus: () => inner.rewrapStatus(),
-    select: (...a) => inner.select(...a),
-    deselect: (...a) => inner.deselect(...a),
-    loadNew: (...a) => inner.loadNew(...a),
-    clearNew: (...a) => inner.clearNew(...a),
-    rewrap: (...a) => inner.rewrap(...a),
-    rotate: (...a) => inner.rotate(...a),
-    setImmediate: (...a) => inner.setImmediate(...a),
-    commitNew: async (...a) => {
-      if (!done) {
-        done = true;
-        const foreign = new Uint8Array(randomBytes(32));
-        await editSimulatedInstance(dir, instanceId, (state) => ({
-          ...state,
-          units: state.units.map((u, i) => (i === 0 ? { ...u, transactionCounter: u.transactionCounter + 2, new: { status: "Full Uncommitted" as const, key: Buffer.from(foreign).toString("hex"), vp: verificationPattern(foreign) } } : u)),
-        }));
-      }
-      return inner.commitNew(...a);
-    },
-  };
 }
 
 /** Our own process dies at the n-th mutating call: before it is sent, or after it returned and before anything else. */
@@ -295,7 +265,7 @@ export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> 
     for (const fault of scenario.apiFaults ?? []) scratch.api?.arm(fault);
     const first = await open(scenario.dies);
     // Run 1: stopped by the plug-in's death (then by the engine giving up), by our own, or by a refusal.
-    await executorFor(scenario.replacesPendingKey ? replacingPendingKey(first, dir, fixture.sim.instanceId) : first, template, undefined, (j) => {
+    await executorFor(scenario.replacesPendingKey ? beforeFirstCommit(first, () => replacePendingKey(dir, fixture.sim.instanceId)) : first, template, undefined, (j) => {
       if (!record.crashed) durable = j;
     })
       .run()

@@ -58,7 +58,7 @@ describe("reads", () => {
     expect(await backend.rewrapStatus()).toEqual({ state: "unknown" });
   });
 
-  test("after the unit list, an observation is one round of requests (three per unit), all in parallel", async () => {
+  test("after the unit list, an observation asks each unit three questions and nothing else (their depth: npm run bench)", async () => {
     const backend = open();
     const units = await backend.listUnits();
     await Promise.all(units.map((u) => backend.queryUnit(u.id)));

@@ -1,13 +1,12 @@
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { armFault, describeSimulatedInstance, editSimulatedInstance, verifyKeyStorage } from "../../src/backends/simulator";
+import { armFault, describeSimulatedInstance, verifyKeyStorage } from "../../src/backends/simulator";
 import { endpointsFor, openTkeApi, TKE_API_CAPABILITIES, type TkeApiBackend } from "../../src/backends/tke-api";
 import { startTkeApiEmulator, type TkeApiEmulator } from "../../src/emulator/tke-api/server";
 import { Executor } from "../../src/engine/executor";
 import type { Backend, KeyParts } from "../../src/engine/port/backend";
 import { openSigners } from "../../src/files/signature-keys";
-import { verificationPattern } from "../../src/model/vp";
 import type { TrustAnchor } from "../../src/protocol/ibm-roots";
+import { beforeFirstCommit, replacePendingKey } from "../helpers/operator";
 import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
 
 /**
@@ -88,25 +87,13 @@ test("the plug-in dies after the marker and one promotion: the API's set immedia
 
 test("another person replaces a pending key between the observation and the commit: the HSM refuses the commit, and nothing is lost", async () => {
   const backend = await openCombined();
-  const foreign = new Uint8Array(randomBytes(32));
-  const interfere = () =>
-    editSimulatedInstance(f.sim.dir, f.sim.instanceId, (state) => ({
-      ...state,
-      units: state.units.map((u, i) => (i === 0 ? { ...u, transactionCounter: u.transactionCounter + 2, new: { status: "Full Uncommitted" as const, key: Buffer.from(foreign).toString("hex"), vp: verificationPattern(foreign) } } : u)),
-    }));
-  // The backend itself, except that its commit comes just after the other person's clear and load of another key.
-  const interfering = new Proxy(backend, {
-    get(target, property) {
-      if (property === "commitNew") return async (...args: Parameters<Backend["commitNew"]>) => (await interfere(), target.commitNew(...args));
-      const value = Reflect.get(target, property) as unknown;
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
+  let foreign = "";
+  const interfering = beforeFirstCommit(backend, async () => (foreign = await replacePendingKey(f.sim.dir, f.sim.instanceId)));
   const result = await run(interfering, f.ibmKeyParts.files).catch((error: Error) => error);
   const commit = "journal" in result ? result.journal?.steps.find((s) => s.action === "commitNew" && s.outcome === "failed") : undefined;
   expect(commit?.message ?? String(result)).toMatch(/Return code: 101, reason code: 48/);
   const units = describeSimulatedInstance(f.sim.dir, f.sim.instanceId).units;
-  expect(units[0].new).toMatchObject({ status: "Full Uncommitted", vp: verificationPattern(foreign) });
+  expect(units[0].new).toMatchObject({ status: "Full Uncommitted", vp: foreign });
   expect(units.every((u) => u.current.vp === f.sim.keyParts[0].vp)).toBe(true);
   expect((await verifyKeyStorage(f.sim.dir, f.sim.instanceId)).problems).toEqual([]);
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { HpcsError } from "../../model/errors";
+import { jsonOrUndefined } from "../../model/json-text";
 import { TransientError } from "../../engine/port/errors";
 
 /**
@@ -79,7 +80,7 @@ export class IamTokenSource {
     const text = await response.text();
     if (response.status >= 500) throw new TransientError(`IBM Cloud IAM answered HTTP ${response.status}; try again later`);
     if (!response.ok) throw new IamError(response.status, ibmMessage(text, this.options.apiKey));
-    const parsed = tokenResponse.safeParse(safeJson(text));
+    const parsed = tokenResponse.safeParse(jsonOrUndefined(text));
     if (!parsed.success) throw new TransientError("IBM Cloud IAM answered with a token response this client does not recognise (no access_token/expires_in)");
     const { access_token, token_type, expires_in } = parsed.data;
     const authorization = `${token_type === "bearer" ? "Bearer" : token_type} ${access_token}`;
@@ -88,17 +89,9 @@ export class IamTokenSource {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** IAM's own words for a refusal, with the key (should IAM echo it) and anything token-like masked. */
 function ibmMessage(text: string, apiKey: string): string {
-  const parsed = iamErrorBody.safeParse(safeJson(text));
+  const parsed = iamErrorBody.safeParse(jsonOrUndefined(text));
   const message = parsed.success ? [parsed.data.errorCode, parsed.data.errorMessage].filter(Boolean).join(": ") : "";
   const masked = apiKey.length > 0 ? message.split(apiKey).join("[the API key]") : message;
   return masked.length > 0 ? masked.replace(/[A-Za-z0-9_-]{40,}/g, "[redacted]").slice(0, 300) : "no message";

@@ -157,6 +157,13 @@ export async function simVerify(opts: SimTarget, ctx: CommandContext): Promise<S
   };
 }
 
+/** The simulator directory an emulator serves: it must hold an instance, or there is nothing to emulate. */
+function simDirWithInstances(opts: GlobalOptions, ctx: CommandContext): string {
+  const simDir = cliConfig(opts, ctx).simulatorDir;
+  if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
+  return simDir;
+}
+
 export interface SimIbmcloudOptions extends GlobalOptions {
   readonly out: string;
 }
@@ -174,8 +181,7 @@ export type SimIbmcloudReport = Report & {
  * TKE CLI backend (HPCS_BACKEND=tke-cli) and IBM's manual runbook on a simulated instance.
  */
 export async function simIbmcloud(opts: SimIbmcloudOptions, ctx: CommandContext): Promise<SimIbmcloudReport> {
-  const simDir = cliConfig(opts, ctx).simulatorDir;
-  if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
+  const simDir = simDirWithInstances(opts, ctx);
   const installed = installEmulator(resolve(ctx.cwd, opts.out), simDir);
   return {
     command: "sim ibmcloud",
@@ -205,8 +211,7 @@ export type SimTkeApiReport = Report & {
  * for every request it serves.
  */
 export async function simTkeApi(opts: SimTkeApiOptions, ctx: CommandContext): Promise<SimTkeApiReport> {
-  const simDir = cliConfig(opts, ctx).simulatorDir;
-  if (listSimulatedInstances(simDir).length === 0) throw new InputError(`the simulator directory ${simDir} holds no instances; create one with "hpcs-mk sim init" first`, "simDir");
+  const simDir = simDirWithInstances(opts, ctx);
   const describe = (r: RequestRecord) => (r.route === "iam" ? "IAM token" : r.route === "hsms" ? "GET /hsms" : `POST /hsms/${r.unit ?? ""}`);
   const emulator = await startTkeApiEmulator({ simDir, port: opts.port, onRequest: (r) => ctx.progress(`served ${describe(r)}`) });
   try {

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { Ep11Error, RegisterMismatchError } from "../../engine/port/errors";
+import { jsonOrUndefined } from "../../model/json-text";
 import { EMPTY_VP } from "../../model/vp";
 import { advanceTransactionCounter, executeSignedCommand, listSimulatedInstances, readHsms, type HsmView } from "../../backends/simulator";
 import { encodeAdminCertificate } from "../../protocol/admin-certificate";
@@ -142,7 +143,7 @@ export async function startTkeApiEmulator(options: TkeApiEmulatorOptions): Promi
     if (hsmId === undefined) return send(response, 200, hsmList(units));
     const unit = units.find((u) => u.id === hsmId);
     if (!unit || request.method !== "POST") return send(response, 404, { message: TKE_API_TEXTS.http[404] });
-    const parsed = z.object({ request: z.string() }).safeParse(safeJson(body));
+    const parsed = z.object({ request: z.string() }).safeParse(jsonOrUndefined(body));
     if (!parsed.success) return send(response, 400, { message: "the body must be {\"request\": \"<HTPRequest>\"}" });
     const answer = await unitRequest(instanceId, unit, parsed.data.request);
     if (answer === "drop") {
@@ -320,13 +321,5 @@ function readBody(request: IncomingMessage): Promise<string> {
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "Content-Type": "application/json" });
   response.end(JSON.stringify(body));
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
 
