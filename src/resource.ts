@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Journal } from "./engine/journal";
 import type { PhaseName } from "./engine/phases";
+import type { KeyAge } from "./engine/rotation-policy";
 import type { LastStep, UnitOutput } from "./provider/outputs";
 import { MasterKeyProvider } from "./provider/provider";
 
@@ -37,6 +38,12 @@ export interface MasterKeyArgs {
    * situation the code names; recorded in the rotation journal. Remove it once the rotation is done.
    */
   readonly attestRewrapComplete?: pulumi.Input<string>;
+  /**
+   * The cryptoperiod in days (1 to 3650; AWS KMS `rotation_period_in_days`): a rotation falls due this long after the
+   * key became current (`keyAge`). A due rotation is drift: `pulumi refresh` and `pulumi preview` report it (so
+   * `pulumi preview --expect-no-changes` fails) and say what the key custodians do; it never fails `pulumi up`.
+   */
+  readonly rotationPeriodDays?: pulumi.Input<number>;
   /** The provider's own deadlines (Pulumi gives dynamic providers none). */
   readonly deadlines?: pulumi.Input<{ runSeconds?: number; stepSeconds?: number }>;
 }
@@ -55,6 +62,13 @@ export class MasterKey extends pulumi.dynamic.Resource {
   declare readonly units: pulumi.Output<UnitOutput[]>;
   declare readonly rotation: pulumi.Output<Journal | null>;
   declare readonly lastRotatedAt: pulumi.Output<string | null>;
+  /** When the current key became current: by a rotation of this tool, or first seen (an adopted key). */
+  declare readonly keyAge: pulumi.Output<KeyAge | null>;
+  declare readonly rotationPeriodDays: pulumi.Output<number | null>;
+  /** When a rotation falls due under `rotationPeriodDays`; null without a policy. */
+  declare readonly rotationDueAt: pulumi.Output<string | null>;
+  /** Whether a rotation was due at the last refresh or update. */
+  declare readonly rotationDue: pulumi.Output<boolean>;
   declare readonly driftReasons: pulumi.Output<string[]>;
   declare readonly keyPartFiles: pulumi.Output<string[]>;
   /** SHA-256 of each key part file: the ids IBM's Activity Tracker records as `masterKeyIds`. */
@@ -70,6 +84,7 @@ export class MasterKey extends pulumi.dynamic.Resource {
       signatureKeys: pulumi.secret(args.signatureKeys),
       expectedVerificationPattern: args.expectedVerificationPattern,
       attestRewrapComplete: args.attestRewrapComplete,
+      rotationPeriodDays: args.rotationPeriodDays,
       deadlines: args.deadlines,
       verificationPattern: undefined,
       desiredVerificationPattern: undefined,
@@ -77,6 +92,9 @@ export class MasterKey extends pulumi.dynamic.Resource {
       units: undefined,
       rotation: undefined,
       lastRotatedAt: undefined,
+      keyAge: undefined,
+      rotationDueAt: undefined,
+      rotationDue: undefined,
       driftReasons: undefined,
       keyPartFiles: undefined,
       keyPartIds: undefined,

@@ -35,6 +35,8 @@ export interface CeremonyOptions extends GlobalOptions {
   readonly attestRewrapComplete: string | undefined;
   /** The VP the key parts make (`--expected-vp`): a check, or the key of files only the backend opens. */
   readonly expectedVp: string | undefined;
+  /** The rotation policy (`--rotation-period-days`): the report says when a rotation is due and what the custodians do. */
+  readonly rotationPeriodDays: number | undefined;
 }
 
 export interface OpenedCeremony {

@@ -19,4 +19,6 @@ export interface CommandContext {
   readonly progress: (line: string) => void;
   /** Resolves when the person interrupts the command (Ctrl-C, SIGTERM): what a command that serves until then awaits. */
   readonly untilInterrupted: () => Promise<void>;
+  /** The time now, for the key's age and the rotation policy; the system clock when absent (tests inject one). */
+  readonly now?: () => Date;
 }

@@ -21,14 +21,15 @@ import { renderSimFault, renderSimIbmcloud, renderSimInit, renderSimShow, render
 import { renderStatus } from "./render/status";
 import { renderTkeDoctor } from "./render/tke-doctor";
 import { styleFor, type Style } from "./render/style";
-import { jsonDocument, type Report } from "./report";
+import { EXIT_CODES, jsonDocument, type Report } from "./report";
 import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
 import { printable } from "../format/printable";
 import { parseVp } from "../model/vp";
 
 /**
  * hpcs-mk — the companion CLI. This file only registers the commands (flags, help, examples), parses argv, and maps
- * results to exit codes: 0 ok, 1 refused or failed, 2 usage. It is the only place that calls process.exit.
+ * results to exit codes: 0 ok, 1 refused or failed, 2 usage, 3 a rotation due (`status --rotation-period-days`). It is
+ * the only place that calls process.exit.
  */
 
 interface RegisteredCommand extends CommandSpec {
@@ -45,6 +46,13 @@ function command<F extends Flags, R extends Report>(
 }
 
 const instanceFlag = { kind: "string", value: "ID", help: "the service instance id (GUID)", required: true } as const;
+const rotationPeriodFlag = {
+  kind: "int",
+  value: "DAYS",
+  min: 1,
+  max: 3650,
+  help: "the rotation policy: a rotation falls due this many days after the key became current (as .hpcs-mk/<instance-id>.key-age.json records it)",
+} as const;
 const simInstanceFlag = { kind: "string", value: "ID", help: "the simulated instance (default: the only one in the simulator directory)" } as const;
 
 /** The credential flags `plan` and `rotate` share. Passwords pair with files by position. */
@@ -60,6 +68,7 @@ const ceremonyFlags = {
     value: "VP:CODE",
     help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it), for the situation CODE names, as a RewrapNotProven refusal prints it; recorded in the journal',
   },
+  rotationPeriodDays: rotationPeriodFlag,
   expectedVp: {
     kind: "string",
     value: "VP",
@@ -256,9 +265,13 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     name: "status",
     summary: "every crypto unit's registers and configuration, and the phase",
     tke: "cryptounits, cryptounit-mk, cryptounit-compare",
-    details: ["A read: exits 0 in any phase, Diverged included (every reason is listed); 1 only if the instance cannot be read."],
-    flags: { instance: instanceFlag },
-    examples: [`${BIN} status --instance $ID`, `${BIN} status --instance $ID --json`],
+    details: [
+      "A read: exits 0 in any phase, Diverged included (every reason is listed); 1 only if the instance cannot be read.",
+      "With --rotation-period-days it also judges the current key's age (recorded by rotate in .hpcs-mk/) and exits 3",
+      "when a rotation is due, so a scheduled job can fail on an overdue key.",
+    ],
+    flags: { instance: instanceFlag, rotationPeriodDays: rotationPeriodFlag },
+    examples: [`${BIN} status --instance $ID`, `${BIN} status --instance $ID --rotation-period-days 365 --json`],
     run: (o, ctx) => status(o, ctx),
     render: renderStatus,
   }),
@@ -337,7 +350,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     const report = await spec.run(parsed.options, io.context);
     io.stdout.write(`${parsed.options.json ? jsonDocument(report) : spec.render(report, styleFor(io.stdout, io.context.env))}\n`);
-    return report.outcome === "ok" ? 0 : 1;
+    return EXIT_CODES[report.outcome];
   } catch (error) {
     return fail(io, error, spec.name, parsed.options.json === true);
   }

@@ -1,8 +1,12 @@
 /**
  * Report — what every command returns: plain JSON data, rendered for people by its renderer and printed as-is
- * (versioned) with --json. `outcome` decides the exit code in main.ts: ok → 0, refused or failed → 1.
+ * (versioned) with --json. `outcome` decides the exit code in main.ts (`EXIT_CODES`).
+ * `due`: the instance is fine, and a rotation is due under the policy given (`status --rotation-period-days`).
  */
-export type Outcome = "ok" | "refused" | "failed";
+export type Outcome = "ok" | "refused" | "failed" | "due";
+
+/** The exit code of each outcome; usage errors exit 2. */
+export const EXIT_CODES: Readonly<Record<Outcome, number>> = { ok: 0, refused: 1, failed: 1, due: 3 };
 
 export interface Report {
   readonly command: string;

@@ -38,6 +38,16 @@ export const masterKeyInputsSchema = z.object({
     .string()
     .refine((text) => parseAttestation(text) !== undefined, ATTESTATION_FORMAT)
     .optional(),
+  /**
+   * The cryptoperiod: a rotation falls due this many days after the key became current (AWS KMS
+   * `rotation_period_in_days`). Due rotations show as drift; they never fail `pulumi up`.
+   */
+  rotationPeriodDays: z
+    .number({ error: "rotationPeriodDays: a whole number of days, e.g. 365" })
+    .int("rotationPeriodDays: a whole number of days, e.g. 365")
+    .min(1, "rotationPeriodDays: at least 1 day")
+    .max(3650, "rotationPeriodDays: at most 3650 days (10 years)")
+    .optional(),
   deadlines: z
     .object({
       /** The whole `pulumi up` step's budget for this resource. Default 30 minutes. */

@@ -16,16 +16,24 @@ import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
 import { renderProgress } from "../format/progress";
 import { isVp, sameVp, shortVp } from "../model/vp";
+import { dueSentence, parseKeyAge, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
 import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
-import { shapeOutputs, type LastStep, type MasterKeyOutputs } from "./outputs";
+import { PROVIDER_DUE_ADVICE, shapeOutputs, type LastStep, type MasterKeyOutputs } from "./outputs";
 
 export interface LifecycleContext {
   readonly config: ProviderConfig;
   /** Where progress lines go: the provider's stdout, which `pulumi up` shows. */
   readonly log: (line: string) => void;
+  /** The time now: the key's age and the rotation policy are judged by it (injected by tests). */
+  readonly now?: () => Date;
 }
+
+const nowOf = (ctx: LifecycleContext) => (ctx.now ? ctx.now() : new Date());
+
+/** The policy a resource's inputs or outputs carry. */
+const policyOf = (props: Props): RotationPolicy | undefined => (typeof props.rotationPeriodDays === "number" ? { periodDays: props.rotationPeriodDays } : undefined);
 
 type Props = Record<string, unknown>;
 
@@ -112,12 +120,17 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
   const learned = sameIds(olds.keyPartIds, Array.isArray(news.keyPartIds) ? news.keyPartIds.map(String) : []) ? olds.desiredVerificationPattern : undefined;
   const desired = news.desiredVerificationPattern ?? learned;
   const observed = olds.verificationPattern;
+  const now = nowOf(ctx);
+  const due = dueSentence(rotationSchedule(parseKeyAge(olds.keyAge), policyOf(news), now), policyOf(news), now, PROVIDER_DUE_ADVICE);
   const changes =
     replaces.length > 0 ||
     containsUnknown(news) ||
     olds.__provider !== news.__provider ||
     olds.phase !== "Active" ||
+    (olds.rotationPeriodDays ?? null) !== (news.rotationPeriodDays ?? null) ||
+    due !== undefined ||
     !(isVp(desired) && isVp(observed) && sameVp(desired, observed));
+  if (due !== undefined) ctx.log(due);
   if (changes && replaces.length === 0 && !containsUnknown(news)) await printCeremony(ctx, news as unknown as CheckedInputs, olds);
   return { changes, replaces, deleteBeforeReplace: false };
 }
@@ -151,6 +164,7 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
 interface Prior {
   readonly journal: Journal | undefined;
   readonly lastRotatedAt: string | null;
+  readonly keyAge: KeyAge | undefined;
   readonly knownUnits: readonly string[];
 }
 
@@ -183,6 +197,10 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       keyPartIds: inputs.keyPartIds,
       journal,
       previousLastRotatedAt: prior.lastRotatedAt,
+      previousKeyAge: prior.keyAge,
+      rotationPeriodDays: inputs.rotationPeriodDays,
+      binding,
+      now: nowOf(ctx),
       lastStep,
     });
     const executor = new Executor({
@@ -202,7 +220,10 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
     try {
       const result = await executor.run();
       if (result.outcome === "done") {
-        return shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }));
+        const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }));
+        // A converged instance's only drift is a due rotation, which key custodians act on: said, never a failed run.
+        outputs.driftReasons.forEach((reason) => ctx.log(`hpcs ${inputs.instanceId}: ${reason}`));
+        return outputs;
       }
       const refusal = result.refusal as Refusal;
       const message = refusalText(refusal);
@@ -231,12 +252,17 @@ async function observeOutputs(backend: Backend, error: ExecutionError, context: 
 
 export async function createMasterKey(ctx: LifecycleContext, inputs: Props): Promise<{ id: string; outs: MasterKeyOutputs }> {
   const checked = inputs as unknown as CheckedInputs;
-  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null, knownUnits: [] }, false);
+  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null, keyAge: undefined, knownUnits: [] }, false);
   return { id: checked.instanceId, outs };
 }
 
 export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<{ outs: MasterKeyOutputs }> {
-  const prior = { journal: storedJournal(ctx, olds.rotation), lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null, knownUnits: unitIdsOf(olds) };
+  const prior = {
+    journal: storedJournal(ctx, olds.rotation),
+    lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null,
+    keyAge: parseKeyAge(olds.keyAge),
+    knownUnits: unitIdsOf(olds),
+  };
   return { outs: await converge(ctx, news as unknown as CheckedInputs, prior, true) };
 }
 
@@ -257,7 +283,9 @@ async function refreshWith(ctx: LifecycleContext, backend: Backend, id: string, 
   // A rotation seen finished is closed here too: an open journal could otherwise outlive it and, much later, look
   // like the journal of a rotation that repeats it.
   const stored = storedJournal(ctx, props.rotation);
-  const journal = phase.name === "Active" && phase.currentVp !== undefined ? completeJournal(stored, journalBinding(backend), phase.currentVp, new Date().toISOString()) : stored;
+  const now = nowOf(ctx);
+  const binding = journalBinding(backend);
+  const journal = phase.name === "Active" && phase.currentVp !== undefined ? completeJournal(stored, binding, phase.currentVp, now.toISOString()) : stored;
   const outputs = shapeOutputs(observation, phase, {
     instanceId,
     backend: backend.description,
@@ -266,6 +294,10 @@ async function refreshWith(ctx: LifecycleContext, backend: Backend, id: string, 
     keyPartIds: Array.isArray(props.keyPartIds) ? props.keyPartIds.map(String) : [],
     journal,
     previousLastRotatedAt: typeof props.lastRotatedAt === "string" ? props.lastRotatedAt : null,
+    previousKeyAge: parseKeyAge(props.keyAge),
+    rotationPeriodDays: policyOf(props)?.periodDays,
+    binding,
+    now,
     lastStep: (props.lastStep as LastStep | undefined) ?? { outcome: "ok", reason: "Refreshed", message: "" },
   });
   return { id, props: JSON.parse(JSON.stringify(outputs)) as Props };

@@ -4,6 +4,8 @@ import type { Observation } from "../engine/observation";
 import type { Phase, PhaseName } from "../engine/phases";
 import { shortVp, type Vp } from "../model/vp";
 import { describeEvidence, rewrapEvidence } from "../engine/rewrap-evidence";
+import type { JournalBinding } from "../engine/journal";
+import { dueSentence, keyAgeAfter, rotationSchedule, settledKey, type KeyAge } from "../engine/rotation-policy";
 
 /** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
 export interface UnitOutput {
@@ -39,6 +41,14 @@ export interface MasterKeyOutputs {
   readonly units: readonly UnitOutput[];
   readonly rotation: Journal | null;
   readonly lastRotatedAt: string | null;
+  /** When the current key became current, as this tool's records tell (rotation-policy.ts); null before any key was current. */
+  readonly keyAge: KeyAge | null;
+  /** The declared rotation policy, echoed so `diff` can tell a changed policy. */
+  readonly rotationPeriodDays: number | null;
+  /** When a rotation falls (or fell) due under the policy; null without a policy or a recorded key age. */
+  readonly rotationDueAt: string | null;
+  /** Whether a rotation was due when these outputs were computed (the last refresh or update). */
+  readonly rotationDue: boolean;
   readonly driftReasons: readonly string[];
   readonly keyPartFiles: readonly string[];
   /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
@@ -67,8 +77,15 @@ export interface OutputContext {
   readonly keyPartIds: readonly string[];
   readonly journal: Journal | undefined;
   readonly previousLastRotatedAt: string | null;
+  readonly previousKeyAge: KeyAge | undefined;
+  readonly rotationPeriodDays: number | undefined;
+  readonly binding: JournalBinding;
+  readonly now: Date;
   readonly lastStep: LastStep;
 }
+
+/** Pulumi's words for declaring key parts and rotating: what a due rotation's drift reason tells the custodians. */
+export const PROVIDER_DUE_ADVICE = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up" } as const;
 
 /** The drift reason of an unfinished rotation; a half-promotion the backend shows premature is called out. */
 function unfinished(observation: Observation, phase: Phase): string {
@@ -86,6 +103,11 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
   const driftReasons = phase.reasons.map((r) => r.message);
   if (phase.name === "Uninitialized") driftReasons.push("the instance has no master key yet: the next pulumi up initialises it");
   else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(unfinished(observation, phase));
+  const keyAge = keyAgeAfter(ctx.previousKeyAge, settledKey(phase), ctx.journal, ctx.binding, ctx.now.toISOString());
+  const policy = ctx.rotationPeriodDays === undefined ? undefined : { periodDays: ctx.rotationPeriodDays };
+  const schedule = rotationSchedule(keyAge, policy, ctx.now);
+  const due = dueSentence(schedule, policy, ctx.now, PROVIDER_DUE_ADVICE);
+  if (due !== undefined) driftReasons.push(due);
   if (ctx.desiredVp === null) driftReasons.push("the key the declared key part files make is not known yet (the backend opens them): the next pulumi up loads them to learn it, and is done if it is the current key");
   return {
     instanceId: ctx.instanceId,
@@ -96,6 +118,10 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
     units: observation.units.map(unitOutput),
     rotation: ctx.journal ?? null,
     lastRotatedAt: ctx.journal?.completedAt ?? ctx.previousLastRotatedAt,
+    keyAge: keyAge ?? null,
+    rotationPeriodDays: ctx.rotationPeriodDays ?? null,
+    rotationDueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null,
+    rotationDue: schedule.state === "due",
     driftReasons,
     keyPartFiles: [...ctx.keyPartFiles],
     keyPartIds: [...ctx.keyPartIds],

@@ -6,10 +6,11 @@ import { openCeremony, planCeremony, type CeremonyOptions, type PlannedCeremony 
 import type { CommandContext } from "../context";
 import { viewInstance } from "../instance-view";
 import type { Report } from "../report";
+import { keyAgeReport, type KeyAgeReport } from "../key-age";
 
 export type PlanOptions = CeremonyOptions;
 
-export interface PlanReport extends Report, PlannedCeremony {
+export interface PlanReport extends Report, PlannedCeremony, KeyAgeReport {
   readonly instanceId: string;
   readonly phase: PhaseName;
   readonly currentVp: Vp | null;
@@ -40,6 +41,7 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
       journalFile: ceremony.journalFile,
       journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapProof: j.rewrapProof, completedAt: j.completedAt } : null,
       ...planned,
+      ...keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase: view.phase, journal: j, periodDays: opts.rotationPeriodDays, record: false }, ctx),
     };
   } finally {
     await ceremony.close();

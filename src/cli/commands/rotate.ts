@@ -14,6 +14,8 @@ import { writeJournalFile } from "../journal-file";
 import { renderPlanSteps } from "../render/plan";
 import { plain } from "../render/style";
 import type { Report } from "../report";
+import type { Phase } from "../../engine/phases";
+import { keyAgeReport, type KeyAgeReport } from "../key-age";
 import { unitLabeler, type Labeler, type UnitNum } from "../unit-labels";
 
 export interface RotateOptions extends CeremonyOptions {
@@ -21,7 +23,7 @@ export interface RotateOptions extends CeremonyOptions {
   readonly yes: boolean;
 }
 
-export interface RotateReport extends Report {
+export interface RotateReport extends Report, KeyAgeReport {
   readonly instanceId: string;
   /** The declared key's VP: declared, computed from the key parts, or learned from a load of them; null while unknown. */
   readonly desiredVp: Vp | null;
@@ -74,14 +76,19 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
   try {
     const units = (await ceremony.backend.listUnits()).map((u, i) => ({ num: i + 1, id: u.id }));
     const known = (journal: Journal | undefined) => knownVp(knowDeclaredKey(ceremony.desired.key, journal, ceremony.binding)) ?? null;
-    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, rest: Pick<RotateReport, "phase" | "steps" | "refusal" | "error">): RotateReport => ({
+    // The key's age is recorded from what the run last saw: it resets only once a rotation completed.
+    const age = (phase: Phase | undefined, journal: Journal | undefined) =>
+      keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase, journal, periodDays: opts.rotationPeriodDays, record: true }, ctx);
+    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "steps" | "refusal" | "error">): RotateReport => ({
       command: "rotate",
       outcome,
       instanceId: opts.instance,
       desiredVp: known(journal),
       journalFile: ceremony.journalFile,
+      phase: phase?.name ?? null,
       ...rest,
       units,
+      ...age(phase, journal),
     });
     if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
     const target = known(ceremony.journal);
@@ -91,12 +98,11 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
       const result = await execute(ceremony, ctx, unitLabeler(units), counter);
       const r = result.refusal;
       const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
-      return report(result.outcome === "done" ? "ok" : "refused", result.journal, { phase: result.phase.name, steps: counter.steps, refusal, error: null });
+      return report(result.outcome === "done" ? "ok" : "refused", result.journal, result.phase, { steps: counter.steps, refusal, error: null });
     } catch (e) {
       if (!(e instanceof ExecutionError)) throw e;
       const cause = e.cause instanceof Error ? e.cause : e;
-      return report("failed", e.journal, {
-        phase: e.lastObservation ? classify(e.lastObservation).name : null,
+      return report("failed", e.journal, e.lastObservation ? classify(e.lastObservation) : undefined, {
         steps: counter.steps,
         refusal: null,
         error: { name: cause.name, message: e.message, resume: `run hpcs-mk rotate again to resume; the journal is in ${ceremony.journalFile}` },

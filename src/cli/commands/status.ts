@@ -7,12 +7,17 @@ import { cliConfig } from "../config";
 import type { CommandContext } from "../context";
 import { viewInstance, type NumberedUnit } from "../instance-view";
 import type { Report } from "../report";
+import { journalBinding } from "../../engine/journal";
+import { defaultJournalFile, readJournalFile } from "../journal-file";
+import { keyAgeReport, type KeyAgeReport } from "../key-age";
 
 export interface StatusOptions extends GlobalOptions {
   readonly instance: string;
+  /** The cryptoperiod to judge the key's age by: with it, a due rotation is outcome `due` (exit code 3). */
+  readonly rotationPeriodDays: number | undefined;
 }
 
-export interface StatusReport extends Report {
+export interface StatusReport extends Report, KeyAgeReport {
   readonly instanceId: string;
   /** Which backend answered, e.g. `simulator (/path/.hpcs-sim)`. */
   readonly backend: string;
@@ -30,21 +35,25 @@ export interface StatusReport extends Report {
 }
 
 /**
- * status — the `cryptounit-mk` and `cryptounit-compare` view of every unit, with the instance's phase. A read: it
- * succeeds for any phase, Diverged included; only an unknown instance or an unreachable backend fails it.
+ * status — the `cryptounit-mk` and `cryptounit-compare` view of every unit, with the instance's phase and the current
+ * key's age. A read (of the instance and of this workstation's records): it succeeds for any phase, Diverged included;
+ * only an unknown instance or an unreachable backend fails it. With a rotation policy, a due rotation is its own outcome.
  */
 export async function status(opts: StatusOptions, ctx: CommandContext): Promise<StatusReport> {
   return withBackend(cliConfig(opts, ctx), opts.instance, async (backend) => {
     const view = await viewInstance(backend);
     const { phase } = view;
+    const journal = readJournalFile(defaultJournalFile(ctx.cwd, opts.instance));
+    const age = keyAgeReport({ instance: opts.instance, binding: journalBinding(backend), phase, journal, periodDays: opts.rotationPeriodDays, record: false }, ctx);
     return {
       command: "status",
-      outcome: "ok",
+      outcome: age.rotationPolicy?.due ? "due" : "ok",
       instanceId: opts.instance,
       backend: backend.description,
       phase: { name: phase.name, currentVp: phase.currentVp ?? null, pendingVp: phase.pendingVp ?? null, reasons: phase.reasons },
       units: view.units,
       rewrap: view.observation.rewrap,
+      ...age,
     };
   });
 }

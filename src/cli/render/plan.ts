@@ -6,6 +6,7 @@ import type { PlanReport } from "../commands/plan";
 import { unitLabeler, type Labeler } from "../unit-labels";
 import type { Style } from "./style";
 import { list, renderTable } from "./table";
+import { keyAgeLines } from "./key-age";
 
 /** A refusal: its code and message, then the manual TKE procedure, one command a line. */
 export function renderRefusal(refusal: Omit<Refusal, "kind">, style: Style, label: Labeler): string[] {
@@ -53,5 +54,6 @@ export function renderPlan(report: PlanReport, style: Style): string {
     "",
     ...renderPlanSteps(report, style),
     ...(report.steps.length > 0 && report.end.kind === "done" ? ["Nothing was changed. Run the same command with rotate instead of plan to do it."] : []),
+    ...(report.rotationPolicy !== null ? ["", ...keyAgeLines(report, style)] : []),
   ].join("\n");
 }

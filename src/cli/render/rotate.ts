@@ -7,7 +7,8 @@ import type { Style } from "./style";
 export function renderRotate(report: RotateReport, style: Style): string {
   const footer = `(${report.steps} step(s) this run; journal ${report.journalFile})`;
   if (report.outcome === "ok") {
-    return [style.ok("OK"), `Master key rotation successful: every crypto unit of ${report.instanceId} holds ${report.desiredVp ?? "the declared key"} as its current master key.`, footer].join("\n");
+    const due = report.due === null ? [] : [`${style.warn("NOTE")}: ${report.due}`];
+    return [style.ok("OK"), `Master key rotation successful: every crypto unit of ${report.instanceId} holds ${report.desiredVp ?? "the declared key"} as its current master key.`, ...due, footer].join("\n");
   }
   if (report.refusal) {
     return [style.bad("FAILED"), ...renderRefusal(report.refusal, style, unitLabeler(report.units)), `Phase ${report.phase}. The refused step changed nothing.`, footer].join("\n");

@@ -4,6 +4,7 @@ import type { StatusReport } from "../commands/status";
 import { unitLabeler } from "../unit-labels";
 import type { Style } from "./style";
 import { list } from "./table";
+import { keyAgeLines } from "./key-age";
 import { configurationLines, registerTable, unitTable } from "./units";
 
 /**
@@ -78,5 +79,7 @@ export function renderStatus(report: StatusReport, style: Style): string {
     "",
     rewrapLine(report.rewrap, report.phase.currentVp),
     ...phaseLines(report, style),
+    "",
+    ...keyAgeLines(report, style),
   ].join("\n");
 }

@@ -1,0 +1,53 @@
+import type { Journal, JournalBinding } from "../engine/journal";
+import type { Phase } from "../engine/phases";
+import { ageInDays, dueSentence, keyAgeAfter, recordedKeyAge, rotationSchedule, settledKey, type DueAdvice, type KeyAge } from "../engine/rotation-policy";
+import { displayPath } from "./config";
+import type { CommandContext } from "./context";
+import { defaultKeyAgeFile, readKeyAgeFile, writeKeyAgeFile } from "./key-age-file";
+
+/** The CLI's words for declaring key parts and rotating: what a due rotation tells the custodians. */
+export const CLI_DUE_ADVICE: DueAdvice = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate" };
+
+/** The key's age and the policy as `status`, `plan` and `rotate` report them (`--json`: stable fields). */
+export interface KeyAgeReport {
+  /** Null when nothing records the current key (no rotate on this workstation saw it yet) or no key is current. */
+  readonly keyAge: KeyAge | null;
+  /** Whole days since `keyAge.since`. */
+  readonly keyAgeDays: number | null;
+  readonly keyAgeFile: string;
+  /** Null without `--rotation-period-days`. */
+  readonly rotationPolicy: { readonly periodDays: number; readonly dueAt: string | null; readonly due: boolean } | null;
+  /** What the key custodians do, when a rotation is due. */
+  readonly due: string | null;
+}
+
+export interface KeyAgeInput {
+  readonly instance: string;
+  readonly binding: JournalBinding;
+  /** The phase last seen; undefined when the instance could not be observed. */
+  readonly phase: Phase | undefined;
+  readonly journal: Journal | undefined;
+  readonly periodDays: number | undefined;
+  /** `rotate` records what it saw (a first sight included); `status` and `plan` only read. */
+  readonly record: boolean;
+}
+
+const nowOf = (ctx: CommandContext) => (ctx.now ? ctx.now() : new Date());
+
+/** keyAgeReport — reads (and for `rotate`, updates) the key age record, and judges it against the policy. */
+export function keyAgeReport(input: KeyAgeInput, ctx: CommandContext): KeyAgeReport {
+  const file = displayPath(ctx.cwd, defaultKeyAgeFile(ctx.cwd, input.instance));
+  const now = nowOf(ctx);
+  const previous = readKeyAgeFile(file, input.binding);
+  const keyAge = (input.record ? keyAgeAfter : recordedKeyAge)(previous, settledKey(input.phase), input.journal, input.binding, now.toISOString());
+  if (input.record && keyAge !== undefined && keyAge !== previous) writeKeyAgeFile(file, input.binding, keyAge);
+  const policy = input.periodDays === undefined ? undefined : { periodDays: input.periodDays };
+  const schedule = rotationSchedule(keyAge, policy, now);
+  return {
+    keyAge: keyAge ?? null,
+    keyAgeDays: keyAge ? ageInDays(keyAge, now) : null,
+    keyAgeFile: file,
+    rotationPolicy: policy ? { periodDays: policy.periodDays, dueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null, due: schedule.state === "due" } : null,
+    due: dueSentence(schedule, policy, now, CLI_DUE_ADVICE) ?? null,
+  };
+}

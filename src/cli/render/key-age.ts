@@ -1,0 +1,18 @@
+import { shortVp } from "../../model/vp";
+import type { KeyAgeReport } from "../key-age";
+import type { Style } from "./style";
+
+/** The key's age and the rotation policy, for `status`, `plan` and `rotate`. */
+export function keyAgeLines(report: KeyAgeReport, style: Style): string[] {
+  const { keyAge, rotationPolicy: policy } = report;
+  const lines = [
+    keyAge === null
+      ? `KEY AGE: not recorded on this workstation; hpcs-mk rotate records it in ${report.keyAgeFile} (on a converged instance it changes nothing)`
+      : `KEY AGE: ${shortVp(keyAge.verificationPattern)} current since ${keyAge.since}, ${report.keyAgeDays} day(s) (${keyAge.source === "rotation" ? "a rotation by this tool" : "first seen by this tool: adopted or rotated outside it"})`,
+  ];
+  if (policy === null) return lines;
+  if (policy.due) lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): ${style.warn("due")}`, `  ${report.due}`);
+  else if (policy.dueAt !== null) lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): next rotation due at ${policy.dueAt}`);
+  else lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): nothing can be due until a key's age is recorded`);
+  return lines;
+}

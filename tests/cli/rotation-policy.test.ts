@@ -1,0 +1,75 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ADMIN_PASSWORD_ENV, SIGNER_FLAGS, workspacePerTest } from "./workspace";
+
+/** The rotation policy in the CLI: the key age record rotate keeps, and status's exit code 3 for a due rotation. */
+
+const ws = workspacePerTest();
+const DAY = 86_400_000;
+
+interface AgeJson {
+  outcome: string;
+  keyAge: { verificationPattern: string; since: string; source: string } | null;
+  keyAgeDays: number | null;
+  rotationPolicy: { periodDays: number; dueAt: string | null; due: boolean } | null;
+  due: string | null;
+}
+
+test("status reports the key's age from rotate's record, and exits 3 once the policy makes a rotation due", async () => {
+  const initial = ws.keyParts("initial");
+  const next = ws.keyParts("next");
+  const init = await ws.run(["sim", "init", "--instance-id", "inst-1", "--operational", "2", "--recovery", "0", "--records", "5", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))]);
+  expect(init.code).toBe(0);
+
+  // Nothing recorded yet: said, and nothing can be due.
+  const unrecorded = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "30"]);
+  expect(unrecorded.code).toBe(0);
+  expect(unrecorded.stdout).toContain("KEY AGE: not recorded on this workstation; hpcs-mk rotate records it in .hpcs-mk/inst-1.key-age.json (on a converged instance it changes nothing)");
+  expect(unrecorded.stdout).toContain("ROTATION POLICY: every 30 day(s): nothing can be due until a key's age is recorded");
+
+  // A rotate on the converged instance records the key as first seen.
+  const adopted = await ws.run(["rotate", "--instance", "inst-1", ...initial.flags, ...SIGNER_FLAGS, "--yes", "--json"]);
+  expect(adopted.code).toBe(0);
+  expect(adopted.json<AgeJson>().keyAge).toMatchObject({ verificationPattern: initial.vp, source: "firstSeen" });
+  const record = join(ws.dir, ".hpcs-mk", "inst-1.key-age.json");
+
+  // The record says the key has been current for 400 days (a workstation that kept it that long).
+  const stored = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
+  const since = new Date(Date.now() - 400 * DAY).toISOString();
+  writeFileSync(record, JSON.stringify({ ...stored, keyAge: { ...stored.keyAge, since } }));
+
+  const lenient = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "500", "--json"]);
+  expect(lenient.code).toBe(0);
+  expect(lenient.json<AgeJson>()).toMatchObject({ outcome: "ok", keyAgeDays: 400, rotationPolicy: { periodDays: 500, due: false, dueAt: new Date(Date.parse(since) + 500 * DAY).toISOString() }, due: null });
+
+  const due = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "365"]);
+  expect(due.code).toBe(3);
+  expect(due.stdout).toContain(`KEY AGE: ${initial.vp.slice(0, 12)}… current since ${since}, 400 day(s) (first seen by this tool: adopted or rotated outside it)`);
+  expect(due.stdout).toContain("ROTATION POLICY: every 365 day(s): due");
+  expect(due.stdout).toContain("declare the new files in --key-part (with their --key-part-password-env), and run hpcs-mk rotate");
+  expect((await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "365", "--json"])).json<AgeJson>().outcome).toBe("due");
+
+  // plan says it too, and a rotation to new key parts resets the age to the rotation's completion.
+  const planned = await ws.run(["plan", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS, "--rotation-period-days", "365"]);
+  expect(planned.stdout).toContain("ROTATION POLICY: every 365 day(s): due");
+  const rotated = await ws.run(["rotate", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS, "--yes", "--rotation-period-days", "365", "--json"]);
+  expect(rotated.code).toBe(0);
+  const after = rotated.json<AgeJson>();
+  expect(after).toMatchObject({ keyAge: { verificationPattern: next.vp, source: "rotation" }, keyAgeDays: 0, rotationPolicy: { due: false }, due: null });
+  expect((await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "365"])).code).toBe(0);
+  expect(ws.leakedSecrets()).toEqual([]);
+});
+
+test("a due rotation with unchanged key parts: rotate succeeds, changes nothing, and says what the custodians do", async () => {
+  const initial = ws.keyParts("initial");
+  expect((await ws.run(["sim", "init", "--instance-id", "inst-2", "--operational", "2", "--recovery", "0", "--records", "5", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))])).code).toBe(0);
+  expect((await ws.run(["rotate", "--instance", "inst-2", ...initial.flags, ...SIGNER_FLAGS, "--yes"])).code).toBe(0);
+  const record = join(ws.dir, ".hpcs-mk", "inst-2.key-age.json");
+  const stored = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
+  const old = { ...stored, keyAge: { ...stored.keyAge, since: new Date(Date.now() - 40 * DAY).toISOString() } };
+  writeFileSync(record, JSON.stringify(old));
+  const again = await ws.run(["rotate", "--instance", "inst-2", ...initial.flags, ...SIGNER_FLAGS, "--yes", "--rotation-period-days", "30"]);
+  expect(again.code).toBe(0);
+  expect(again.stdout).toMatch(/NOTE: a master key rotation is due since .*: the rotation policy is every 30 days, .*The key custodians each create a new key part file/);
+  expect(JSON.parse(readFileSync(record, "utf8"))).toEqual(old);
+});
