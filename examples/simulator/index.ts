@@ -25,6 +25,9 @@ const masterKey = new MasterKey(
     expectedVerificationPattern: cfg.get("expectedVerificationPattern"),
     // Only to finish a repair the engine refused for want of proof: the value its refusal printed (then remove it).
     attestRewrapComplete: cfg.get("attestRewrapComplete"),
+    // The rotation policy: a rotation falls due this many days after the key became current. A due rotation is drift
+    // (pulumi preview --expect-no-changes fails) and says what the key custodians do; it never fails pulumi up.
+    rotationPeriodDays: cfg.getNumber("rotationPeriodDays"),
   },
   // A master key is never something to delete by accident.
   { protect: cfg.getBoolean("protect") ?? true },
@@ -33,5 +36,7 @@ const masterKey = new MasterKey(
 export const verificationPattern = masterKey.verificationPattern;
 export const phase = masterKey.phase;
 export const lastRotatedAt = masterKey.lastRotatedAt;
+export const keyAge = masterKey.keyAge;
+export const rotationDueAt = masterKey.rotationDueAt;
 export const driftReasons = masterKey.driftReasons;
 export const units = masterKey.units;

@@ -84,4 +84,10 @@ export class E2eProject {
   exportState(): string {
     return this.pulumiOk("stack", "export");
   }
+
+  /** `pulumi stack import` of a deployment (through a file in the project, as an operator would). */
+  importState(deployment: string): void {
+    writeFileSync(join(this.root, "import.json"), deployment);
+    this.pulumiOk("stack", "import", "--file", join(this.root, "import.json"));
+  }
 }

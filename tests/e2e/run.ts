@@ -186,6 +186,28 @@ async function main(): Promise<number> {
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
+  await check("5b. a rotation policy: preview --expect-no-changes passes while the key is young, fails once a rotation is due, and up never fails on it", async () => {
+    project.pulumiOk("config", "set", "rotationPeriodDays", "30");
+    project.pulumiOk("up", "--yes", "--skip-preview");
+    const { keyAge, rotationDueAt } = project.outputs() as { keyAge: { since: string; source: string }; rotationDueAt: string };
+    assert(keyAge.source === "rotation" && Date.parse(rotationDueAt) - Date.parse(keyAge.since) === 30 * 86_400_000, `keyAge ${JSON.stringify(keyAge)}, rotationDueAt ${rotationDueAt}`);
+    project.pulumiOk("preview", "--expect-no-changes");
+    // The key became current 40 days ago, as a stack that kept it that long would record.
+    const state = JSON.parse(project.exportState());
+    const resource = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/hpcs:MasterKey");
+    resource.outputs.keyAge.since = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    project.importState(JSON.stringify(state));
+    const overdue = project.pulumi("preview", "--expect-no-changes");
+    assert(overdue.code !== 0 && /a master key rotation is due since .*The key custodians each create a new key part file/.test(overdue.output), `preview --expect-no-changes did not fail on the overdue key: ${overdue.output.slice(-800)}`);
+    const before = JSON.stringify(phaseOf().units.map((u) => [u.current, u.new, u.transactionCounter]));
+    const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(/a master key rotation is due since/.test(out) && JSON.stringify(phaseOf().units.map((u) => [u.current, u.new, u.transactionCounter])) === before, "up on the overdue key did not succeed without touching the instance");
+    assert(project.outputs().rotationDue === true, "the outputs do not show the rotation as due");
+    project.pulumiOk("config", "rm", "rotationPeriodDays");
+    project.pulumiOk("up", "--yes", "--skip-preview");
+    project.pulumiOk("preview", "--expect-no-changes");
+  });
+
   // The TKE CLI's shape: no rewrap status, rewrap and promotion in one cryptounit-mk-rotate, the VP checked by a read,
   // and key part files it opens itself, so their key is learned from the load.
   const nextKey = () => (key = key + 1 >= keys.length ? 1 : key + 1);
