@@ -1,14 +1,15 @@
 import type { SignatureKey } from "./signature-key-file";
 
 /** The master key commands a signature key signs: each TKE command's EP11 admin command. */
-export type SignedCommand = "loadNew" | "commitNew" | "clearNew" | "setImmediate" | "rewrap";
+export type SignedCommand = "loadNew" | "commitNew" | "clearNew" | "setImmediate" | "rewrap" | "generateNew" | "exportNew";
 
 /**
- * Required signatures per command (research §1.3 table, after imprint mode): commit needs the signature
- * threshold; load, clear, set immediate and the rotate request need one.
+ * Required signatures per command (research §1.3 table, after imprint mode; §5.2 for the SDK's recovery-unit
+ * commands): commit and the export of a key from a recovery unit (EXPORT_WK) need the signature threshold; load
+ * (IMPORT_WK), clear, set immediate, the rotate request and a random key's generation (GEN_WK) need one.
  */
 export function requiredSignatures(command: SignedCommand, signatureThreshold: number): number {
-  return command === "commitNew" ? signatureThreshold : 1;
+  return command === "commitNew" || command === "exportNew" ? signatureThreshold : 1;
 }
 
 /**

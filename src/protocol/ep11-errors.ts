@@ -8,6 +8,8 @@ const TEXTS: Readonly<Record<string, string>> = {
   "3-32--": "Invalid data was provided for the command.  The format or value of the data is incorrect.",
   "3-32-32": "Administrator not found.  The administrator does not exist on the target domain or crypto module, or the supplied Subject Key Identifier (SKI) has incorrect length.",
   "3-33--": "Command arguments were not provided, or were provided when none were expected.",
+  "3-80-52": "Operation not allowed.  The permissions for this domain prohibit loading random master key values.",
+  "3-80-131": "Operation not allowed.  The permissions for this domain prohibit exporting master master keys.",
   "3-84--": "The requested function is not supported on the host crypto module.",
   "3-96--": "A requested key, certificate, or audit log record was not found.",
   "3-101-48":

@@ -1,4 +1,4 @@
-import type { Backend, CallOptions, LoadNewRequest, MutatingCommand, RewrapOptions, RotateOptions, Signers, UnitsCommand } from "../../src/engine/port/backend";
+import type { AutoRotateOptions, Backend, CallOptions, GenerateNewRequest, GenerateOptions, LoadNewRequest, MutatingCommand, RewrapOptions, RotateOptions, Signers, UnitsCommand } from "../../src/engine/port/backend";
 import { describeSimulatedInstance, isSimulatedCrash, keyStorageReaders, type RecordReaders } from "../../src/backends/simulator";
 import { sameVp, shortVp, type Vp } from "../../src/model/vp";
 
@@ -97,6 +97,30 @@ export function audit(inner: Backend, dir: string, instanceId: string, target: A
         inner.rotate(vp, signers, options).finally(async () => {
           if (onVp().some((id) => !before.includes(id))) await promotable(vp, "the rotate's set immediate");
         }),
+      );
+    },
+    // Invariant 3 for a generation: a key a rewrap started to is never replaced (IBM: re-running auto-mk-rotate then
+    // "makes the contents of key storage unusable"). Judged from the simulator's own job, before the command.
+    generateNew: (request: GenerateNewRequest, signers: Signers, options?: GenerateOptions) => mutate("generateNew", request.units, undefined, nothing, () => inner.generateNew(request, signers, options)),
+    copyNew: (command: UnitsCommand, signers: Signers, options?: CallOptions) => mutate("copyNew", command.units, command.expectedVp, nothing, () => inner.copyNew(command, signers, options)),
+    autoRotate: (request: GenerateNewRequest, signers: Signers, options?: AutoRotateOptions) => {
+      const promotedTo = () => describeSimulatedInstance(dir, instanceId).units.flatMap((u) => (u.current.status === "Valid" ? [`${u.id}:${u.current.vp}`] : []));
+      const before = promotedTo();
+      return mutate(
+        "autoRotate",
+        request.units,
+        undefined,
+        async () => {
+          const status = job();
+          const replaced = describeSimulatedInstance(dir, instanceId).units.filter((u) => u.new.status !== "Empty" && (status.state === "inProgress" || status.state === "complete") && sameVp(status.targetVp, u.new.vp));
+          if (replaced.length > 0) target.violations.push(`invariant 3: auto-mk-rotate re-run while ${replaced.map((u) => u.id).join(",")} hold the key a rewrap started to (${status.state})`);
+        },
+        () =>
+          inner.autoRotate(request, signers, options).finally(async () => {
+            const now = describeSimulatedInstance(dir, instanceId).units.filter((u) => u.current.status === "Valid");
+            const moved = now.filter((u) => !before.includes(`${u.id}:${u.current.vp}`));
+            for (const vp of new Set(moved.map((u) => u.current.vp))) await promotable(vp, "the auto-mk-rotate's set immediate");
+          }),
       );
     },
     setImmediate: (command: UnitsCommand, signers: Signers, options?: CallOptions) =>

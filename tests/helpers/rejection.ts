@@ -13,6 +13,8 @@ const IBM_EP11: Record<Ep11ErrorName, { returnCode: number; reasonCode?: number;
     reasonCode: 48,
     text: "Commit failed.  The supplied verification pattern of the new master key does not match the verification pattern of the key in the register.  This error will occur if the master keys being committed in a domain group are not all the same.",
   },
+  randomKeyNotAllowed: { returnCode: 80, reasonCode: 52, text: "Operation not allowed.  The permissions for this domain prohibit loading random master key values." },
+  exportNotAllowed: { returnCode: 80, reasonCode: 131, text: "Operation not allowed.  The permissions for this domain prohibit exporting master master keys." },
 };
 
 /** The error a promise rejects with; fails the test if it resolves. */

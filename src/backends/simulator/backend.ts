@@ -1,11 +1,29 @@
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
 import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
-import type { Backend, CallOptions, KeyPartFileRef, KeyParts, Lease, LoadNewRequest, RewrapOptions, RewrapStatus, RotateOptions, Signers, UnitsCommand, UnitRef, UnitStatus, BackendCommand } from "../../engine/port/backend";
+import type {
+  AutoRotateOptions,
+  Backend,
+  BackendCommand,
+  CallOptions,
+  GenerateNewRequest,
+  GenerateOptions,
+  KeyPartFileRef,
+  KeyParts,
+  Lease,
+  LoadNewRequest,
+  RewrapOptions,
+  RewrapStatus,
+  RotateOptions,
+  Signers,
+  UnitRef,
+  UnitsCommand,
+  UnitStatus,
+} from "../../engine/port/backend";
 import { DEFAULT_CAPABILITIES, describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
 import { LeaseHeldError, PrecheckFailedError, RegisterMismatchError, UnsupportedCommandError } from "../../engine/port/errors";
 import { FaultInjector, type CrashHook } from "./fault-injector";
@@ -13,13 +31,13 @@ import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
 import { executeOnHsm, type HsmRequest } from "./hsm";
 import { administrationParameter, administrationSignatures, executeAdministration, type Administration } from "./administration";
 import type { InstanceState, UnitState } from "./instance-state";
-import { commonAdminSkis, rotatePrecheck } from "./precheck";
+import { commonAdminSkis, initialConditions, rotatePrecheck } from "./precheck";
 import { runRewrap } from "./rewrap-job";
 import { authorize, chooseSigners, requiredSignatures, signRequest } from "./signing";
 import { StateStore } from "./state-store";
 import { instanceSelection, type Selection } from "./selection";
 import { toRewrapStatus, toUnitRef, toUnitStatus } from "./views";
-import { decideClearNew, decideCommitNew, decideLoadNew, decideSetImmediate, findUnit, selectedUnit, targetUnit, type Decision } from "./workstation";
+import { decideClearNew, decideCommitNew, decideCopy, decideGenerate, decideLoadNew, decideSetImmediate, findUnit, selectedUnit, targetUnit, type Decision } from "./workstation";
 
 export interface SimulatorOptions {
   /** The simulator directory, e.g. `.hpcs-sim`. */
@@ -59,7 +77,17 @@ export interface SimulatorOptions {
 /** What opens key part files for an opaque simulator (SimulatorOptions.openKeyPartFiles). */
 export type KeyPartFileOpener = (files: readonly KeyPartFileRef[]) => Uint8Array[];
 
-const UNIT_COMMANDS: ReadonlySet<BackendCommand> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate"]);
+const UNIT_COMMANDS: ReadonlySet<BackendCommand> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate", "generateNew", "copyNew", "autoRotate"]);
+
+/** IBM's reasons an instance cannot generate a key in a recovery unit (research §1.1, §4.3, §8.3). */
+export const NO_GENERATION = {
+  noRecoveryUnits:
+    "The service instance does not contain any recovery crypto units. auto-mk-rotate generates the new master key in a recovery crypto unit; rotate with key part files instead",
+  madrid: "Recovery crypto units, and with them auto-mk-rotate, are not available in Madrid (eu-es); rotate with key part files instead",
+} as const;
+
+/** The region of a unit's location `[region].[zone].[module].[domain]`. */
+const regionOf = (location: string) => /^\[([^\]]+)\]/.exec(location)?.[1];
 
 /** The default crash: a real process death, which end-to-end tests rely on. */
 export const killProcess: CrashHook = (point) => {
@@ -247,17 +275,127 @@ export class SimulatorBackend implements Backend {
     if (this.capabilities.rotation !== "combined") throw new UnsupportedCommandError("rotate", "this simulated backend rewraps (rewrap) and promotes (setImmediate) in separate commands");
     return this.call("rotate", [], async () => {
       await this.rewrapJob(targetVp, signers, options);
-      const { markerLost, crashAfterPromoting } = await this.faults.atMarker();
-      if (!markerLost) options.onMarker?.();
-      const state = this.store.read();
-      const selected = [...this.selection.selected(state)].filter((id) => state.units.some((u) => u.id === id));
-      for (const [promoted, unit] of selected.entries()) {
-        if (crashAfterPromoting === promoted) this.faults.crashInRotate(promoted);
-        options.signal?.throwIfAborted();
-        await this.adminCommand("setImmediate", unit, targetVp, signers, (state) => decideSetImmediate(state, targetVp));
-      }
-      if (crashAfterPromoting !== undefined && crashAfterPromoting >= selected.length) this.faults.crashInRotate(selected.length);
+      await this.promoteAll(targetVp, signers, options);
     }, options);
+  }
+
+  /** The end of cryptounit-mk-rotate (and auto-mk-rotate): the marker, then set immediate on every selected unit in turn. */
+  private async promoteAll(targetVp: Vp, signers: Signers, options: RotateOptions): Promise<void> {
+    const { markerLost, crashAfterPromoting } = await this.faults.atMarker();
+    if (!markerLost) options.onMarker?.();
+    const state = this.store.read();
+    const selected = [...this.selection.selected(state)].filter((id) => state.units.some((u) => u.id === id));
+    for (const [promoted, unit] of selected.entries()) {
+      if (crashAfterPromoting === promoted) this.faults.crashInRotate(promoted);
+      options.signal?.throwIfAborted();
+      await this.adminCommand("setImmediate", unit, targetVp, signers, (state) => decideSetImmediate(state, targetVp));
+    }
+    if (crashAfterPromoting !== undefined && crashAfterPromoting >= selected.length) this.faults.crashInRotate(selected.length);
+  }
+
+  /**
+   * The first half of auto-mk-rotate: GEN_WK in a recovery unit's new register, `onGenerated` (awaited), then a copy
+   * into every other unit of `units`, one after another (generation in workstation.ts, fault points in faults.ts).
+   */
+  async generateNew(request: GenerateNewRequest, signers: Signers, options: GenerateOptions = {}): Promise<Vp> {
+    if (this.capabilities.rotation !== "separate") throw new UnsupportedCommandError("generateNew", "this simulated backend generates, commits, rewraps and promotes in one command (autoRotate), as auto-mk-rotate does");
+    return this.call("generateNew", request.units, () => this.generate("generateNew", request.units, signers, options), options);
+  }
+
+  /** Finishes an interrupted generation: copies `expectedVp` from a recovery unit's new register into `units`. */
+  async copyNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void> {
+    checkVp(command.expectedVp, "expectedVp");
+    if (this.capabilities.rotation !== "separate") throw new UnsupportedCommandError("copyNew", "this simulated backend copies a generated key only inside autoRotate, as auto-mk-rotate does");
+    return this.call("copyNew", command.units, async () => {
+      const state = this.store.read();
+      const source = state.units.find((u) => u.type === "recovery" && u.new.status !== "Empty" && sameVp(u.new.vp, command.expectedVp));
+      if (!source) throw new RegisterMismatchError(command.units.join(", "), `no recovery unit holds ${command.expectedVp} in its new register, so it cannot be copied`);
+      await this.copyInto(source.id, command.units, command.expectedVp, signers, options?.signal);
+    }, options);
+  }
+
+  /**
+   * auto-mk-rotate: its initial conditions, a fresh key (clearing any new register first: IBM's re-run "generates a
+   * fresh random N"), the copies, a commit on every unit, the "Delaying 30 seconds…" line (`onDelaying`), then the
+   * rewrap, the marker and the promotions as cryptounit-mk-rotate does them.
+   */
+  async autoRotate(request: GenerateNewRequest, signers: Signers, options: AutoRotateOptions = {}): Promise<Vp> {
+    if (this.capabilities.rotation !== "combined") throw new UnsupportedCommandError("autoRotate", "this simulated backend generates (generateNew), commits, rewraps and promotes in separate commands");
+    return this.call("autoRotate", request.units, async () => {
+      const state = this.store.read();
+      const reasons = initialConditions(state.units, signers.keys.map((k) => k.ski), this.selection.selected(state));
+      if (reasons.length > 0) throw new PrecheckFailedError(reasons);
+      this.generatingUnit(state, "autoRotate");
+      for (const unit of state.units) {
+        if (unit.new.status === "Empty") continue;
+        const pending = unit.new.vp;
+        await this.faults.at({ command: "clearNew", units: [unit.id], when: "before" });
+        await this.adminCommand("clearNew", unit.id, pending, signers, (u) => decideClearNew(u, pending));
+        await this.faults.at({ command: "clearNew", units: [unit.id], when: "after" });
+      }
+      const vp = await this.generate("autoRotate", request.units, signers, options);
+      for (const unit of request.units) {
+        await this.faults.at({ command: "commitNew", units: [unit], when: "before" });
+        await this.adminCommand("commitNew", unit, vp, signers, (u) => decideCommitNew(u, vp));
+        await this.faults.at({ command: "commitNew", units: [unit], when: "after" });
+      }
+      await this.faults.at({ command: "autoRotate", units: [], when: "before" });
+      options.onDelaying?.();
+      await this.faults.at({ command: "autoRotate", units: [], when: "after" });
+      await this.rewrapJob(vp, signers, options);
+      await this.promoteAll(vp, signers, options);
+      return vp;
+    }, options);
+  }
+
+  /** The recovery unit a key is generated in, or IBM's reason why the instance has none. */
+  private generatingUnit(state: InstanceState, command: BackendCommand): UnitState {
+    if (state.units.some((u) => regionOf(u.location) === "eu-es")) throw new UnsupportedCommandError(command, NO_GENERATION.madrid);
+    const source = state.units.find((u) => u.type === "recovery");
+    if (!source) throw new UnsupportedCommandError(command, NO_GENERATION.noRecoveryUnits);
+    return source;
+  }
+
+  private async generate(command: BackendCommand, units: readonly string[], signers: Signers, options: GenerateOptions): Promise<Vp> {
+    const source = this.generatingUnit(this.store.read(), command);
+    if (!units.includes(source.id)) throw new InputError(`generateNew: the units must be every unit of the instance, the recovery unit ${source.id} included`, "units");
+    // Drawn here, as GEN_WK draws it inside the unit: the simulated unit stores it in its new register.
+    const key = new Uint8Array(randomBytes(32));
+    const vp = verificationPattern(key);
+    try {
+      await this.faults.at({ command: "generateNew", units: [source.id], when: "before" });
+      await this.adminCommand("generateNew", source.id, vp, signers, decideGenerate, key);
+      await this.faults.at({ command: "generateNew", units: [source.id], when: "after" });
+    } finally {
+      key.fill(0);
+    }
+    await options.onGenerated?.(vp);
+    await this.copyInto(source.id, units.filter((u) => u !== source.id), vp, signers, options.signal);
+    return vp;
+  }
+
+  /**
+   * "Transferring the master key value to N of M crypto units": per target, EXPORT_NEXT_WK on the recovery unit
+   * (the signature threshold) and IMPORT_WK on the target (one signature), one target after another.
+   */
+  private async copyInto(sourceId: string, targets: readonly string[], vp: Vp, signers: Signers, signal: AbortSignal | undefined): Promise<void> {
+    for (const target of targets) {
+      signal?.throwIfAborted();
+      await this.faults.at({ command: "copyNew", units: [target], when: "before" });
+      const state = this.store.read();
+      if (decideCopy(targetUnit(state, target, this.selection.selected(state)), vp) === "send") {
+        await this.adminCommand("exportNew", sourceId, vp, signers, () => "send");
+        const source = findUnit(this.store.read(), sourceId);
+        if (source.new.status === "Empty" || !sameVp(source.new.vp, vp)) throw new RegisterMismatchError(sourceId, `the recovery unit no longer holds ${vp} in its new register; nothing was copied`);
+        const key = Buffer.from(source.new.key, "hex");
+        try {
+          await this.adminCommand("loadNew", target, vp, signers, (unit) => decideCopy(unit, vp), new Uint8Array(key));
+        } finally {
+          key.fill(0);
+        }
+      }
+      await this.faults.at({ command: "copyNew", units: [target], when: "after" });
+    }
   }
 
   /** The key storage step of cryptounit-mk-rotate: pre-check, then the resumable job (rewrap-job.ts). */

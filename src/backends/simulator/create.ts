@@ -86,6 +86,7 @@ function parseOptions(options: CreateSimulatedInstanceOptions) {
   const o = parsed.data;
   const problem = o.anyShape ? (o.shape.operational >= 1 && o.shape.recovery >= 0 && o.shape.failover >= 0 ? undefined : "at least one operational unit is needed") : shapeProblem(o.shape);
   if (problem) invalid(problem, "shape");
+  if (o.region === "eu-es" && o.shape.recovery > 0) invalid("recovery crypto units are not available in Madrid (eu-es): give recovery 0", "shape.recovery");
   const imprint = o.thresholds.signature === 0 && o.thresholds.revocation === 0;
   if (!imprint && (o.thresholds.signature === 0 || o.thresholds.revocation === 0)) {
     invalid("leaving imprint mode needs both the signature and the revocation threshold between 1 and 8 (0/0 means imprint mode)", "thresholds");

@@ -12,6 +12,10 @@ export const EP11_ERRORS = {
   notEnoughSignatures: { returnCode: 208 },
   invalidTransactionCounter: { returnCode: 163 },
   commitVpMismatch: { returnCode: 101, reasonCode: 48 },
+  /** GEN_WK on a unit whose permissions lack "allow random WK" (0x08): only recovery units have it (research §3). */
+  randomKeyNotAllowed: { returnCode: 80, reasonCode: 52 },
+  /** EXPORT_WK on a unit whose permissions lack "allow MK export" (0x02): only recovery units have it. */
+  exportNotAllowed: { returnCode: 80, reasonCode: 131 },
 } as const satisfies Record<string, { returnCode: number; reasonCode?: number }>;
 
 export type Ep11ErrorName = keyof typeof EP11_ERRORS;

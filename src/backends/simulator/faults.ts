@@ -7,7 +7,11 @@ import type { BackendCommand } from "../../engine/port/backend";
  * Fault injection (DESIGN §5): what can go wrong around a backend call, armed either in the persisted instance (so
  * another process, e.g. `hpcs-mk sim fault`, can arm it) or passed in-process to `openSimulator`.
  *
- * A fault matches a call by command (any command when omitted) and, optionally, by unit. The first `skip` matches
+ * A fault matches a call by command (any command when omitted) and, optionally, by unit. Master key commands have
+ * their points per unit. A generation has its own: `generateNew` around the recovery unit's GEN_WK, `copyNew` around
+ * each copy into another unit (one after another, as auto-mk-rotate transfers them), and in `autoRotate` also
+ * `clearNew` and `commitNew` per unit, then `autoRotate` itself just before ("before") and just after ("after") its
+ * "Delaying 30 seconds…" line, then the rewrap's and the promotions' faults. The first `skip` matches
  * pass untouched; the next `times` matches fire. Every match and every firing is recorded (persisted for armed
  * faults) before the fault acts, so a run resumed after a crash proceeds past it.
  */
@@ -24,8 +28,11 @@ const COMMANDS = [
   "rewrap",
   "rotate",
   "setImmediate",
+  "generateNew",
+  "copyNew",
+  "autoRotate",
 ] as const satisfies readonly BackendCommand[];
-const MUTATING = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "setImmediate"] as const satisfies readonly BackendCommand[];
+const MUTATING = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "setImmediate", "generateNew", "copyNew", "autoRotate"] as const satisfies readonly BackendCommand[];
 
 const matching = {
   /** The command the fault is bound to; any command when omitted. */

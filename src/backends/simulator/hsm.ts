@@ -12,8 +12,11 @@ import { authorize, authorizeBytes, requiredSignatures, type SignedRequest } fro
  */
 
 export interface HsmRequest extends SignedRequest {
-  readonly command: "loadNew" | "commitNew" | "clearNew" | "setImmediate";
-  /** loadNew only: the combined key, as the importer key would unwrap it inside the unit. */
+  readonly command: "loadNew" | "commitNew" | "clearNew" | "setImmediate" | "generateNew" | "exportNew";
+  /**
+   * loadNew: the combined key, as the importer key would unwrap it inside the unit (IMPORT_WK, also of a key exported
+   * from a recovery unit); generateNew: the random key GEN_WK makes inside the recovery unit (drawn by the simulator).
+   */
   readonly key?: Uint8Array;
   /**
    * Whether the unit checks the register against the signed VP (EP11 commit and finalize carry it: `vpBinding` `hsm`).
@@ -43,18 +46,24 @@ export function executeOnHsm(unit: UnitState, request: HsmRequest, signedBytes?:
 function applyRegisterRule(unit: UnitState, request: HsmRequest): UnitState {
   const mismatch = (detail: string) => new RegisterMismatchError(unit.id, detail);
   switch (request.command) {
-    case "loadNew": {
-      // IMPORT_WK into an occupied pending register is undocumented (research §11.3); the simulator refuses it.
-      if (unit.new.status !== "Empty") throw mismatch(`the new master key register is ${unit.new.status}, not Empty; nothing was loaded`);
-      if (!request.key || verificationPattern(request.key) !== request.vp) throw mismatch("the key sent does not have the signed verification pattern");
-      return { ...unit, new: { status: "Full Uncommitted", key: Buffer.from(request.key).toString("hex"), vp: request.vp } };
-    }
+    case "generateNew":
+      // GEN_WK with a current key set fills the pending register (research §4.3); only recovery units may (permission 0x08).
+      if (unit.type !== "recovery") throw ep11Error(unit.id, "randomKeyNotAllowed");
+      return intoNewRegister(unit, request);
+    case "loadNew":
+      return intoNewRegister(unit, request);
     case "commitNew": {
       if (unit.new.status === "Empty" || (request.bindsVp && !sameVp(unit.new.vp, request.vp))) throw ep11Error(unit.id, "commitVpMismatch");
       return { ...unit, new: { ...unit.new, status: "Full Committed" } };
     }
     case "clearNew":
       return { ...unit, new: { status: "Empty" } };
+    case "exportNew": {
+      // EXPORT_NEXT_WK: a recovery unit (permission 0x02) wraps its pending key for another unit's importer key.
+      if (unit.type !== "recovery") throw ep11Error(unit.id, "exportNotAllowed");
+      if (unit.new.status === "Empty" || !sameVp(unit.new.vp, request.vp)) throw mismatch(`the new master key register holds ${describeNew(unit)}, not ${shortVp(request.vp)}; nothing was exported`);
+      return unit;
+    }
     case "setImmediate": {
       // FINALIZE_WK: the committed next WK becomes current and the previous WK is gone from this unit (research §9).
       // It does not look at key storage: the real setimm only warns. The invariant checker catches misuse.
@@ -64,6 +73,14 @@ function applyRegisterRule(unit: UnitState, request: HsmRequest): UnitState {
       return { ...unit, current: { status: "Valid", key: unit.new.key, vp: unit.new.vp }, new: { status: "Empty" } };
     }
   }
+}
+
+/** IMPORT_WK (and GEN_WK): the key lands in the Empty new register, Full Uncommitted. */
+function intoNewRegister(unit: UnitState, request: HsmRequest): UnitState {
+  // IMPORT_WK into an occupied pending register is undocumented (research §11.3); the simulator refuses it.
+  if (unit.new.status !== "Empty") throw new RegisterMismatchError(unit.id, `the new master key register is ${unit.new.status}, not Empty; nothing was loaded`);
+  if (!request.key || verificationPattern(request.key) !== request.vp) throw new RegisterMismatchError(unit.id, "the key sent does not have the signed verification pattern");
+  return { ...unit, new: { status: "Full Uncommitted", key: Buffer.from(request.key).toString("hex"), vp: request.vp } };
 }
 
 /** The refusal of set immediate on a unit whose new register is not Full Committed with `vp`. */

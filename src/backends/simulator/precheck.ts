@@ -27,6 +27,29 @@ export function commonAdminSkis(units: readonly PrecheckUnit[], signerSkis: read
 
 /** `selected`: the workstation's selection; every unit of the instance must be in it. */
 export function rotatePrecheck(units: readonly PrecheckUnit[], signerSkis: readonly string[], targetVp: Vp, selected: ReadonlySet<string>): string[] {
+  const reasons = initialConditions(units, signerSkis, selected);
+  const pending = agree(units, (u) => u.new, "Full Committed");
+  if (pending === undefined) {
+    reasons.push("The new master key registers are not all Full Committed with the same verification pattern.");
+  } else if (!sameVp(pending, targetVp)) {
+    reasons.push(`The new master key registers hold ${shortVp(pending)}, not the rewrap target ${shortVp(targetVp)}.`);
+  }
+  return reasons;
+}
+
+/** The key every unit's register holds in `status`, or undefined when they do not all agree. */
+function agree(units: readonly PrecheckUnit[], register: (u: PrecheckUnit) => { status: string; vp?: Vp }, status: string): Vp | undefined {
+  const vps = units.map((u) => (register(u).status === status ? register(u).vp : undefined));
+  const first = vps[0];
+  return first !== undefined && vps.every((vp) => vp !== undefined && sameVp(vp, first)) ? first : undefined;
+}
+
+/**
+ * The initial conditions `cryptounit-mk-rotate` and `auto-mk-rotate` both check (research §4.1, §4.3): every unit
+ * selected, none in imprint mode, one signature threshold, a common set of administrators meeting it, and every
+ * current register Valid with one VP.
+ */
+export function initialConditions(units: readonly PrecheckUnit[], signerSkis: readonly string[], selected: ReadonlySet<string>): string[] {
   const reasons: string[] = [];
   const ids = (list: readonly PrecheckUnit[]) => list.map((u) => u.id).join(", ");
 
@@ -42,19 +65,6 @@ export function rotatePrecheck(units: readonly PrecheckUnit[], signerSkis: reado
   const threshold = Math.max(...units.map((u) => u.thresholds.signature));
   if (imprint.length === 0 && commonAdminSkis(units, signerSkis).length < threshold) reasons.push(PRECHECK_TEXT.commonAdmins);
 
-  // The key every unit's register holds in `status`, or undefined when they do not all agree.
-  const agree = (register: (u: PrecheckUnit) => { status: string; vp?: Vp }, status: string): Vp | undefined => {
-    const vps = units.map((u) => (register(u).status === status ? register(u).vp : undefined));
-    const first = vps[0];
-    return first !== undefined && vps.every((vp) => vp !== undefined && sameVp(vp, first)) ? first : undefined;
-  };
-  if (agree((u) => u.current, "Valid") === undefined) reasons.push("The current master key registers are not all Valid with the same verification pattern.");
-
-  const pending = agree((u) => u.new, "Full Committed");
-  if (pending === undefined) {
-    reasons.push("The new master key registers are not all Full Committed with the same verification pattern.");
-  } else if (!sameVp(pending, targetVp)) {
-    reasons.push(`The new master key registers hold ${shortVp(pending)}, not the rewrap target ${shortVp(targetVp)}.`);
-  }
+  if (agree(units, (u) => u.current, "Valid") === undefined) reasons.push("The current master key registers are not all Valid with the same verification pattern.");
   return reasons;
 }

@@ -76,3 +76,16 @@ export function decideSetImmediate(unit: UnitState, expectedVp: Vp): Decision {
   }
   return "send";
 }
+
+/** The generating recovery unit's GEN_WK: its new register must be Empty (auto-mk-rotate clears it first). */
+export function decideGenerate(unit: UnitState): Decision {
+  if (unit.new.status !== "Empty") throw new RegisterMismatchError(unit.id, `the new master key register holds ${describeNew(unit)}; a key is generated only into an Empty one; nothing was generated`);
+  return "send";
+}
+
+/** A copy of the generated key `vp` into a unit's new register: already there is a success, anything else a refusal. */
+export function decideCopy(unit: UnitState, vp: Vp): Decision {
+  if (unit.new.status === "Empty") return "send";
+  if (sameVp(unit.new.vp, vp)) return "noop";
+  throw new RegisterMismatchError(unit.id, `the new master key register already holds ${describeNew(unit)}, not ${shortVp(vp)}; nothing was copied`);
+}

@@ -2,7 +2,7 @@ import { InputError } from "../../model/errors";
 import { chooseSigners, requiredSignatures } from "../../model/signers";
 import { EMPTY_VP, sameVp, shortVp, type Vp } from "../../model/vp";
 import type { CurrentRegister, NewRegister } from "../../model/registers";
-import type { Backend, CallOptions, LoadNewRequest, RewrapStatus, RotateOptions, Signers, UnitRef, UnitsCommand, UnitStatus } from "../../engine/port/backend";
+import type { AutoRotateOptions, Backend, CallOptions, GenerateNewRequest, LoadNewRequest, RewrapStatus, RotateOptions, Signers, UnitRef, UnitsCommand, UnitStatus } from "../../engine/port/backend";
 import { describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
 import { RegisterMismatchError, SelectionError, UnsupportedCommandError } from "../../engine/port/errors";
 import { ADMIN_COMMAND, DOMAIN_FLAGS, type DomainInfo } from "../../protocol/ep11-admin";
@@ -153,6 +153,19 @@ export class TkeApiBackend implements Backend {
   async rotate(targetVp: Vp, signers: Signers, options?: RotateOptions): Promise<void> {
     if (!this.options.cli) throw this.needsCli("rotate", "there is no public API for the key storage rewrap (cryptounit-mk-rotate)");
     return this.options.cli.rotate(targetVp, signers, options);
+  }
+
+  async generateNew(): Promise<Vp> {
+    throw new UnsupportedCommandError("generateNew", "the TKE API backend generates a key in a recovery unit with the TKE CLI's auto-mk-rotate (autoRotate), which also commits, rewraps and promotes");
+  }
+
+  async copyNew(): Promise<void> {
+    throw new UnsupportedCommandError("copyNew", "the TKE API backend copies a generated key only inside the TKE CLI's auto-mk-rotate (autoRotate)");
+  }
+
+  async autoRotate(request: GenerateNewRequest, signers: Signers, options?: AutoRotateOptions): Promise<Vp> {
+    if (!this.options.cli) throw this.needsCli("autoRotate", "there is no public API for the key storage rewrap that auto-mk-rotate ends with");
+    return this.options.cli.autoRotate(request, signers, options);
   }
 
   private needsCli(command: string, why: string): UnsupportedCommandError {

@@ -337,6 +337,18 @@ export class TkeCliBackend implements Backend {
     throw new UnsupportedCommandError("rewrap", "the TKE CLI rewraps key storage and promotes every unit in one command, cryptounit-mk-rotate (rotate)");
   }
 
+  async generateNew(): Promise<Vp> {
+    throw new UnsupportedCommandError("generateNew", "the TKE CLI generates a key in a recovery unit only inside auto-mk-rotate (autoRotate), which also commits, rewraps and promotes");
+  }
+
+  async copyNew(): Promise<void> {
+    throw new UnsupportedCommandError("copyNew", "the TKE CLI copies a generated key only inside auto-mk-rotate (autoRotate)");
+  }
+
+  async autoRotate(): Promise<Vp> {
+    throw new UnsupportedCommandError("autoRotate", "this release does not drive the TKE CLI's auto-mk-rotate yet; rotate with key part files");
+  }
+
   /**
    * cryptounit-mk-rotate: every unit of the instance, read first (all committed with the target); the marker is
    * reported the moment its line arrives; success is a fresh read showing every unit on the target.

@@ -92,6 +92,14 @@ export interface LoadNewRequest extends Omit<UnitsCommand, "expectedVp"> {
   readonly keyParts: KeyParts;
 }
 
+/**
+ * A new master key generated in a recovery crypto unit instead of loaded from key parts (IBM's `auto-mk-rotate`,
+ * research §4.3): `units` are every unit of the instance, which all end up holding the key in their new register.
+ */
+export interface GenerateNewRequest {
+  readonly units: readonly string[];
+}
+
 export interface RewrapProgress {
   readonly done: number;
   readonly total: number;
@@ -119,6 +127,25 @@ export interface RotateOptions extends RewrapOptions {
   readonly onMarker?: () => void;
 }
 
+export interface GenerateOptions extends CallOptions {
+  /**
+   * Called with the new key's VP once a recovery unit's new register holds it, before it is copied anywhere, and
+   * awaited: the caller journals it durably before anything else changes. A backend that cannot read the key before
+   * its command goes on (IBM's CLI prints no VP) does not call it; the key is then known from the registers afterwards.
+   */
+  readonly onGenerated?: (vp: Vp) => Promise<void>;
+}
+
+export interface AutoRotateOptions extends RotateOptions, GenerateOptions {
+  /**
+   * Called the moment every new register holds the generated key, committed, and the service is about to rewrap key
+   * storage to it ("Delaying 30 seconds to allow server to discover new master key values"): from here on the key
+   * may protect records, so it must never be replaced (IBM: only `cryptounit-mk-rotate` may resume). Synchronous, as
+   * `onMarker`: the caller journals it at once.
+   */
+  readonly onDelaying?: () => void;
+}
+
 /** One rotation per instance at a time: held for a time-to-live, renewed before each step, released at the end. */
 export interface Lease {
   /** Extends the lease by its time-to-live again; rejects (LeaseHeldError) when another holder took it over meanwhile. */
@@ -136,8 +163,8 @@ export interface Lease {
  *   it took effect with the same `expectedVp` it returns success, so a lost response can be retried safely. A set
  *   command acts on its units in parallel or one after another, as the backend can, and reports the first failure
  *   once the units it started on have settled: the next observation tells which units it reached.
- * - `rewrap` exists only with `capabilities.rotation` `separate`, `rotate` only with `combined`; the other rejects
- *   with UnsupportedCommandError.
+ * - `rewrap`, `generateNew` and `copyNew` exist only with `capabilities.rotation` `separate`, `rotate` and
+ *   `autoRotate` only with `combined`; the others reject with UnsupportedCommandError.
  * - Errors are the typed errors of `./errors`; `isTransient` tells which may be retried.
  */
 export interface Backend {
@@ -194,6 +221,27 @@ export interface Backend {
   /** cryptounit-mk-setimm — promotes the committed new registers to current and empties new. Irreversible. */
   setImmediate(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
 
+  /**
+   * The first half of `auto-mk-rotate`, where it is a command of its own (`rotation: "separate"`): a random master key
+   * generated in the new register of a recovery unit (EP11 GEN_WK, one signature), `onGenerated`, then copied into
+   * the new register of every other unit of `units` (GEN_IMPORTER on the target, EXPORT_NEXT_WK on the recovery unit
+   * under the signature threshold, IMPORT_WK on the target). Every new register of `units` must be Empty; they end
+   * Full Uncommitted with the one key, whose VP it returns. Never idempotent: each call makes another key. Rejects with
+   * UnsupportedCommandError on an instance without recovery units or in `eu-es`, where IBM offers no `auto-mk-rotate`.
+   */
+  generateNew(request: GenerateNewRequest, signers: Signers, options?: GenerateOptions): Promise<Vp>;
+  /**
+   * Finishes an interrupted generation (`rotation: "separate"`): copies the key `expectedVp` from the new register of
+   * a recovery unit holding it into the new registers of `units` (each Empty, or already holding it: a success).
+   */
+  copyNew(command: UnitsCommand, signers: Signers, options?: CallOptions): Promise<void>;
+  /**
+   * `auto-mk-rotate` as one command (`rotation: "combined"`): generates as `generateNew` does (overwriting any new
+   * register), commits every unit, `onDelaying`, rewraps key storage, `onMarker`, then sets immediate on every unit.
+   * Returns the key's VP. Its pre-check: every current register Valid with one VP, no imprint mode, recovery units.
+   */
+  autoRotate(request: GenerateNewRequest, signers: Signers, options?: AutoRotateOptions): Promise<Vp>;
+
   /** One rotation per instance at a time, where the backend can enforce it (the simulator can). */
   acquireLease?(owner: string, ttlMs: number): Promise<Lease>;
 
@@ -201,6 +249,6 @@ export interface Backend {
   close?(): Promise<void>;
 }
 
-export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "rotate" | "setImmediate";
+export type MutatingCommand = "select" | "deselect" | "loadNew" | "commitNew" | "clearNew" | "rewrap" | "rotate" | "setImmediate" | "generateNew" | "copyNew" | "autoRotate";
 export type ReadCommand = "listUnits" | "queryUnit" | "rewrapStatus";
 export type BackendCommand = MutatingCommand | ReadCommand;

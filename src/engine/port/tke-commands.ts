@@ -16,4 +16,7 @@ export const TKE_COMMAND = {
   rewrap: "cryptounit-mk-rotate",
   rotate: "cryptounit-mk-rotate",
   setImmediate: "cryptounit-mk-setimm",
+  generateNew: "auto-mk-rotate (generate and copy)",
+  copyNew: "auto-mk-rotate (copy)",
+  autoRotate: "auto-mk-rotate",
 } as const satisfies Readonly<Record<BackendCommand, string | undefined>>;
