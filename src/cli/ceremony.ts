@@ -118,6 +118,9 @@ export const TKE_COMMANDS: Readonly<Record<ActionKind, string>> = {
   rotate: TKE_COMMAND.rotate,
   recordRewrap: "(journal only)",
   setImmediate: TKE_COMMAND.setImmediate,
+  generateNew: TKE_COMMAND.generateNew,
+  copyNew: TKE_COMMAND.copyNew,
+  autoRotate: TKE_COMMAND.autoRotate,
 };
 
 export interface PlannedStep {

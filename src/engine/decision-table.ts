@@ -50,7 +50,7 @@ export function exampleObservation(units: UnitStatus[], rewrap: RewrapStatus = {
 /** A journal of this tool's rotation from `old` to `targetVp` on the example instance, open, with no steps. */
 export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Journal {
   return {
-    schemaVersion: 3,
+    schemaVersion: 4,
     rotationId: "rot-example",
     binding: EXAMPLE_BINDING,
     fromVp: EXAMPLE_VPS.old,
@@ -59,6 +59,7 @@ export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Jour
     completedAt: null,
     rewrapProof: null,
     keyParts: null,
+    generated: null,
     steps: [],
     ...extra,
   };
@@ -79,6 +80,7 @@ export const STAGES = [
   "Promotion",
   "A pending key that is not the declared one",
   "Key part files only the backend opens",
+  "A key generated in a recovery unit (auto-mk-rotate)",
   "Refusals",
 ] as const;
 export type Stage = (typeof STAGES)[number];
@@ -103,7 +105,7 @@ export interface DecisionRow {
    * `combined` ones too, except that a `rewrap` step is a `rotate` there (a test replays every row with the combined
    * shape); `combined` rows are about what only that shape has, the marker.
    */
-  readonly rotation?: "combined";
+  readonly rotation?: "combined" | "separate";
   readonly example: { readonly observation: Observation; readonly journal?: Journal; readonly desired?: Desired };
   readonly expect: ExpectedDecision;
 }
@@ -122,6 +124,11 @@ const IBM = {
   onlyAfterMarker: 'The repair is prescribed only "If the message is present" ("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."); here the backend shows it is not: "An incorrect recovery action can cause the master key value for key storage to be lost and contents of key storage to become unusable."',
   checkOutput: '"You need to carefully check the command output before the error occurred to determine what recovery action to take." The message decides: the register pattern alone does not.',
   notCovered: (what: string) => `Not covered by the page (${what}).`,
+  // IBM's troubleshooting page for rotations with recovery crypto units, as research/tke-domain.md §4.3–4.4 records it.
+  delaying: '"Delaying 30 seconds to allow server to discover new master key values" is printed once "all new master key registers have been set with a randomly generated new master key value"; key storage is re-encrypted after it.',
+  neither: '"If neither message is present", auto-mk-rotate "can be run again": it generates a fresh random value over the new master key registers. The page assumes nobody else touched the instance.',
+  onlyDelaying: '"Do not rerun the `ibmcloud tke auto-mk-rotate` command. If you do, the contents of key storage becomes unusable." With only the Delaying message present, re-encryption has started: run `ibmcloud tke cryptounit-mk-rotate` to resume it.',
+  noRecovery: '"The service instance does not contain any recovery crypto units." (IBM\'s SDK refuses the same); auto-mk-rotate is "not available in Madrid (eu-es)".',
 } as const;
 
 const { old, desired, other } = EXAMPLE_VPS;
@@ -144,6 +151,15 @@ const files = (expectedVp?: Vp): Desired => ({ ...EXAMPLE_DESIRED, key: { kind: 
 /** Our journal recording that a load of the files reported `madeVp` (null: the load never reported). */
 const learnedBy = (madeVp: Vp | null, extra: Partial<Journal> = {}): Journal =>
   j(madeVp ?? desired, { targetVp: madeVp, keyParts: { ids: FILE_IDS, madeVp, at: madeVp && "2026-01-01T00:00:00.000Z" }, steps: [step("loadNew", madeVp, madeVp ? "ok" : "started")], ...extra });
+/** A key generated in a recovery unit: a rotation wanted away from `old`. */
+const generatedKey = (): Desired => ({ ...EXAMPLE_DESIRED, key: { kind: "generated", replacing: old } });
+/** A key generated in a recovery unit, no new one wanted. */
+const keepGenerated: Desired = { ...EXAMPLE_DESIRED, key: { kind: "generated", replacing: undefined } };
+/** A recovery unit (the last unit of the generation examples). */
+const r = (id: string, current: Vp | "-", next: string) => u(id, current, next, { type: "recovery" });
+/** Our journal of a generation from `old`: its key `madeVp` (null: never reported), the Delaying line, the steps. */
+const generation = (madeVp: Vp | null, extra: Partial<Journal> = {}): Journal =>
+  j(madeVp ?? desired, { targetVp: madeVp, generated: { madeVp, at: madeVp && "2026-01-01T00:00:00.000Z", delayingAt: null }, steps: [step("generateNew", madeVp, madeVp ? "ok" : "started")], ...extra });
 const halfPromoted = (selected = true) => [u("u1", desired, "-", { selected }), u("u2", old, `c:${desired}`), u("u3", old, `c:${desired}`)];
 
 export const DECISION_TABLE: readonly DecisionRow[] = [
@@ -773,6 +789,140 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     example: { observation: o([u("u1", old, `u:${other}`), u("u2", old, `u:${other}`)]), desired: files(desired), journal: learnedBy(other) },
     expect: { kind: "refuse", code: "KeyPartsMismatch" },
   },
+  // A key generated in a recovery unit
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
+    when: "a new generated key is wanted (its trigger changed, or the rotation policy made one due), and the instance has recovery units",
+    then: "generate a key in a recovery unit and copy it into every unit; its VP is journaled before any copy (then commit, rewrap, set immediate). With a combined rotate command: auto-mk-rotate, which does all of it, its two lines journaled as they are printed",
+    why: "a fresh key replaces the current one only through a rotation, which rewraps key storage before any promotion",
+    ibm: IBM.delaying,
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), r("u2", old, "-")]), desired: generatedKey() },
+    expect: { kind: "act", action: "generateNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
+    when: "no new key is wanted (the trigger is unchanged and no rotation is due), and no generation of ours is under way",
+    then: "done",
+    why: "nothing asks for another key",
+    ibm: IBM.notCovered("nothing to do"),
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), r("u2", old, "-")]), desired: keepGenerated },
+    expect: { kind: "done" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
+    when: "a new generated key is wanted, and the instance has no recovery units (or is in Madrid, eu-es)",
+    then: "refuse (CannotGenerate), change nothing: rotate with key part files instead",
+    why: "only a recovery unit may generate a random master key (EP11 3-80-52 elsewhere)",
+    ibm: IBM.noRecovery,
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-")]), desired: generatedKey() },
+    expect: { kind: "refuse", code: "CannotGenerate" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Uninitialized",
+    when: "a generated key is declared, and no unit has a current key",
+    then: "refuse (CannotGenerate), change nothing: initialise with ibmcloud tke auto-init",
+    why: "auto-mk-rotate rotates from a current key; an instance with recovery units is initialised by auto-init",
+    ibm: IBM.notCovered("initialisation: auto-init"),
+    example: { observation: o([u("u1", "-", "-"), r("u2", "-", "-")], { state: "none", records: 0 }), desired: generatedKey() },
+    expect: { kind: "refuse", code: "CannotGenerate" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Loading",
+    when: "our journal records the generated key, the recovery unit holds it, other units do not yet (the run stopped between copies)",
+    then: "copy it from the recovery unit into the units that lack it",
+    why: "adding a key to empty registers loses nothing, and a key that may already protect records is never replaced",
+    ibm: IBM.notCovered("the command copies the key itself; a separate copy is the SDK's EXPORT_WK and IMPORT_WK"),
+    rotation: "separate",
+    report: "either",
+    example: { observation: o([u("u1", old, "-"), u("u2", old, "-"), r("u3", old, `u:${desired}`)]), desired: generatedKey(), journal: generation(desired) },
+    expect: { kind: "act", action: "copyNew", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Loading",
+    when: "our auto-mk-rotate stopped between copies, printed neither line, and the backend reports no rewrap to its key",
+    then: "run auto-mk-rotate again: it generates a fresh key over the partial one",
+    why: "the backend's report proves no record is under the partial key",
+    ibm: IBM.neither,
+    rotation: "combined",
+    example: { observation: o([u("u1", old, "-"), r("u2", old, `u:${desired}`)]), desired: generatedKey(), journal: generation(desired, { steps: [step("autoRotate", desired, "started")] }) },
+    expect: { kind: "act", action: "autoRotate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Loading",
+    when: "our auto-mk-rotate stopped between copies, and the backend cannot report the rewrap",
+    then: "refuse (CannotFinishRotation), change nothing: the manual steps follow IBM's rule on the command's output",
+    why: "the registers cannot tell whether someone rewrapped to the key by hand and cleared a unit since; replacing it then would lose those records",
+    ibm: IBM.checkOutput,
+    rotation: "combined",
+    example: { observation: o([u("u1", old, "-"), r("u2", old, `u:${desired}`)], unknown), desired: generatedKey(), journal: generation(desired, { steps: [step("autoRotate", desired, "started")] }) },
+    expect: { kind: "refuse", code: "CannotFinishRotation" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Committed",
+    when: 'our journal saw auto-mk-rotate print "Delaying 30 seconds…" and then the run stopped; the backend cannot report the rewrap',
+    then: "rotate (cryptounit-mk-rotate), never auto-mk-rotate again",
+    why: "a rewrap to the generated key may have started; only finishing it is safe",
+    ibm: IBM.onlyDelaying,
+    rotation: "combined",
+    example: {
+      observation: o(committed(desired).map((unit, i) => (i === 1 ? { ...unit, type: "recovery" as const } : unit)), unknown),
+      desired: generatedKey(),
+      journal: generation(desired, { steps: [step("autoRotate", desired, "started")], generated: { madeVp: desired, at: "2026-01-01T00:00:00.000Z", delayingAt: "2026-01-01T00:00:30.000Z" } }),
+    },
+    expect: { kind: "act", action: "rotate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "HalfPromoted",
+    when: 'our journal saw auto-mk-rotate print "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm" for its key, then the run stopped after promoting some units',
+    then: "deselect the promoted units (cryptounit-rm), then set immediate on the rest",
+    why: "the marker, journaled the moment it was printed, proves key storage entirely under the new key",
+    ibm: IBM.rmThenSetimm,
+    rotation: "combined",
+    example: {
+      observation: o([u("u1", desired, "-"), u("u2", old, `c:${desired}`), r("u3", old, `c:${desired}`)], unknown),
+      desired: generatedKey(),
+      journal: generation(desired, { ...proof(desired, "marker"), steps: [step("autoRotate", desired, "started")], generated: { madeVp: desired, at: "2026-01-01T00:00:00.000Z", delayingAt: "2026-01-01T00:00:30.000Z" } }),
+    },
+    expect: { kind: "act", action: "deselect", units: ["u1"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Loaded",
+    when: "units hold a pending key, and our generation stopped before it recorded the key it made",
+    then: "refuse (UnknownPendingKey), change nothing: declare the key (expectedVerificationPattern) once the recovery units show it",
+    why: "a key nothing records is never assumed ours, and never replaced: another person may have loaded it",
+    ibm: IBM.notCovered("an interrupted generation"),
+    report: "either",
+    example: { observation: o([u("u1", old, `u:${other}`), r("u2", old, `u:${other}`)]), desired: generatedKey(), journal: generation(null, { targetVp: null }) },
+    expect: { kind: "refuse", code: "UnknownPendingKey" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
+    when: 'the key our journal says was generated is in no unit any more, and auto-mk-rotate had printed "Delaying 30 seconds…" for it',
+    then: "refuse (CannotFinishRotation), change nothing",
+    why: "records may be under the lost key; another generation would not bring them back and must not be started",
+    ibm: IBM.onlyDelaying,
+    report: "either",
+    example: {
+      observation: o([u("u1", old, "-"), r("u2", old, "-")]),
+      desired: generatedKey(),
+      journal: generation(desired, { steps: [step("autoRotate", desired, "started")], generated: { madeVp: desired, at: "2026-01-01T00:00:00.000Z", delayingAt: "2026-01-01T00:00:30.000Z" } }),
+    },
+    expect: { kind: "refuse", code: "CannotFinishRotation" },
+  },
   // Refusals
   {
     stage: "Refusals",
@@ -808,6 +958,7 @@ function backendOf(row: DecisionRow): string {
   const report = reportOf(row);
   const opaque = row.example.desired?.key.kind === "files" ? "; opens key part files" : "";
   if (row.rotation === "combined") return `${report}; combined rotate${opaque}`;
+  if (row.rotation === "separate") return `${report}; separate commands${opaque}`;
   return row.expect.kind === "act" && row.expect.action === "rewrap" ? `${report}; separate rewrap${opaque}` : `${report}${opaque}`;
 }
 
@@ -845,7 +996,10 @@ export function renderDecisionTable(): string {
     "backend opens the key part files itself (`opens key part files`: IBM's own files, loaded by the TKE CLI plug-in), the",
     "declared key is the files (their SHA-256s, as Activity Tracker's `masterKeyIds`) and its VP is what a load of them",
     "reported, as our journal of this instance records it, or what the user declared (`expectedVerificationPattern`);",
-    "until one says, the engine loads them to learn it, and never takes a pending key for theirs.",
+    "until one says, the engine loads them to learn it, and never takes a pending key for theirs. A key generated in a",
+    "recovery unit (IBM's `auto-mk-rotate`) is generated as one command on a `combined rotate` backend and as a",
+    "generation, copies, commit, rewrap and set immediate on a `separate commands` one; once a rewrap to it may have",
+    "started, it is only ever finished, never replaced by another generation.",
     "",
     "The last column quotes IBM's troubleshooting page for failed rotations with key part files for the same evidence.",
   ];

@@ -29,15 +29,43 @@ export type Action =
   /** journal only: records that rewrap to `vp` is complete, durably, before any promotion, and what proved it */
   | { readonly kind: "recordRewrap"; readonly units: readonly string[]; readonly vp: Vp; readonly evidence: Extract<RewrapProofSource, "backend" | "attestation"> }
   /** cryptounit-mk-setimm */
-  | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp };
+  | { readonly kind: "setImmediate"; readonly units: readonly string[]; readonly vp: Vp }
+  /**
+   * auto-mk-rotate's first half (`rotation: "separate"`): a key generated in a recovery unit and copied into every
+   * unit's new register. `vp` is undefined: the generation reports the key, and the journal records it before any copy.
+   */
+  | { readonly kind: "generateNew"; readonly units: readonly string[]; readonly vp: undefined }
+  /** finishes an interrupted generation: copies `vp` from a recovery unit's new register into `units` */
+  | { readonly kind: "copyNew"; readonly units: readonly string[]; readonly vp: Vp }
+  /**
+   * auto-mk-rotate as one command (`rotation: "combined"`): generate, copy, commit, "Delaying 30 seconds…", rewrap, the
+   * marker, set immediate on every unit. `vp` is undefined: the key is made by the command.
+   */
+  | { readonly kind: "autoRotate"; readonly units: readonly string[]; readonly vp: undefined };
 
 export type ActionKind = Action["kind"];
 
-/** The steps that rewrap key storage: the separate rewrap, and the combined rotate (which then promotes every unit). */
-export function rewrapsKeyStorage(kind: string): kind is "rewrap" | "rotate" {
-  return kind === "rewrap" || kind === "rotate";
+/**
+ * The steps that rewrap key storage: the separate rewrap, the combined rotate (which then promotes every unit), and
+ * auto-mk-rotate (which generates the key first).
+ */
+export function rewrapsKeyStorage(kind: string): kind is "rewrap" | "rotate" | "autoRotate" {
+  return kind === "rewrap" || kind === "rotate" || kind === "autoRotate";
 }
-export const ACTION_KINDS = ["select", "deselect", "loadNew", "commitNew", "clearNew", "rewrap", "rotate", "recordRewrap", "setImmediate"] as const satisfies readonly ActionKind[];
+export const ACTION_KINDS = [
+  "select",
+  "deselect",
+  "loadNew",
+  "commitNew",
+  "clearNew",
+  "rewrap",
+  "rotate",
+  "recordRewrap",
+  "setImmediate",
+  "generateNew",
+  "copyNew",
+  "autoRotate",
+] as const satisfies readonly ActionKind[];
 
 /** Why the engine will not act. Each code has its own manual steps (manual-steps.ts). */
 export type RefusalCode =
@@ -55,7 +83,12 @@ export type RefusalCode =
    */
   | "UnknownPendingKey"
   /** The declared VP (`expectedVerificationPattern`) is not the key a load reported the declared key part files to make. */
-  | "KeyPartsMismatch";
+  | "KeyPartsMismatch"
+  /**
+   * A key is to be generated in a recovery unit, and the instance cannot: it has no recovery units (or is in eu-es,
+   * where there are none), or has no current master key to rotate from (IBM initialises such an instance with auto-init).
+   */
+  | "CannotGenerate";
 
 export interface Act {
   readonly kind: "act";
@@ -98,4 +131,8 @@ export const SIGNATURES_NEEDED: Readonly<Record<ActionKind, number | "threshold"
   rotate: 1,
   recordRewrap: 0,
   setImmediate: 1,
+  // EXPORT_WK from the recovery unit needs the signature threshold (research §5.2); auto-mk-rotate also commits.
+  generateNew: "threshold",
+  copyNew: "threshold",
+  autoRotate: "threshold",
 };

@@ -6,7 +6,7 @@ import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
 import type { Action, Refusal } from "./decision";
-import { beginStep, completeJournal, endStep, journalBinding, recordMarker, type Journal, type JournalBinding } from "./journal";
+import { beginStep, completeJournal, endStep, journalBinding, recordDelaying, recordGenerated, recordMarker, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import { observe } from "./observe";
 import type { Phase } from "./phases";
@@ -109,8 +109,10 @@ export class Executor {
   private lastObservation: Observation | undefined;
   /** Backend calls not yet settled, including those a timeout gave up on: the lease outlives them. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** The journaling of a combined rotate's marker, while it is under way. */
-  private marker: Promise<void> | undefined;
+  /** What a command's callbacks journal while it runs (the marker, auto-mk-rotate's lines), awaited when it settles. */
+  private during: Promise<void> | undefined;
+  /** The newest journal a callback made and is still persisting: the next callback builds on it. */
+  private unsaved: Journal | undefined;
   /** Aborted when the run ends: every backend call still running is asked to stop before its next change. */
   private readonly ending = new AbortController();
 
@@ -212,9 +214,9 @@ export class Executor {
     let madeVp: Vp | undefined;
     try {
       madeVp = (await this.withTimeout((signal) => this.dispatch(action, signal), `${action.kind} on ${action.units.join(", ") || "the instance"}`)) ?? undefined;
-      await this.marker;
+      await this.during;
     } catch (error) {
-      await this.marker?.catch(() => undefined);
+      await this.during?.catch(() => undefined);
       if (action.kind === "loadNew" && isSameKeyError(error)) {
         // Not a failure to retry: the load tells that the declared key is the current one, and nothing was loaded.
         await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: error.message, madeVp: error.currentVp }));
@@ -231,7 +233,7 @@ export class Executor {
       throw mismatch;
     }
     await this.save(endStep(this.journal as Journal, action, "ok", now(), { madeVp }));
-    if (madeVp !== undefined && action.vp === undefined) this.emit({ type: "keyLearned", vp: madeVp, current: false, elapsedMs: this.elapsedMs });
+    if (madeVp !== undefined && action.kind === "loadNew" && action.vp === undefined) this.emit({ type: "keyLearned", vp: madeVp, current: false, elapsedMs: this.elapsedMs });
     this.emit({ type: "stepDone", action: action.kind, units: action.units, elapsedMs: this.elapsedMs, durationMs: this.clock.now() - began });
   }
 
@@ -241,7 +243,8 @@ export class Executor {
     const { signers, keyParts } = material;
     const options = { signal };
     const onProgress = ({ done, total }: { done: number; total: number }) => this.emit({ type: "rewrapProgress", done, total, elapsedMs: this.elapsedMs });
-    this.marker = undefined;
+    const onGenerated = (vp: Vp) => this.generated(vp);
+    this.during = undefined;
     switch (action.kind) {
       case "select":
         return backend.select(action.units, options);
@@ -261,21 +264,70 @@ export class Executor {
         return backend.rotate(action.vp, signers, { signal, onProgress, onMarker: () => this.markerSeen(action.vp) });
       case "recordRewrap":
         return; // journal only: endStep records the proof
+      case "generateNew":
+        return backend.generateNew({ units: action.units }, signers, { signal, onGenerated });
+      case "copyNew":
+        return backend.copyNew({ units: action.units, expectedVp: action.vp }, signers, options);
+      case "autoRotate":
+        return backend.autoRotate({ units: action.units }, signers, {
+          signal,
+          onProgress,
+          onGenerated,
+          onDelaying: () => this.delayingSeen(),
+          onMarker: () => this.markerSeen(this.generatedVp()),
+        });
     }
+  }
+
+  /** The key the generation under way reported, once it did. */
+  private generatedVp(): Vp | undefined {
+    return (this.unsaved ?? this.journal)?.generated?.madeVp ?? undefined;
+  }
+
+  /**
+   * A generation reported its key before copying it anywhere: journaled durably before the backend goes on (it awaits
+   * this), so that every later state of the instance is one the journal explains.
+   */
+  private async generated(vp: Vp): Promise<void> {
+    await this.during;
+    const journal = this.unsaved ?? this.journal;
+    if (journal) await this.save(recordGenerated(journal, vp, new Date(this.clock.now()).toISOString()));
+    this.emit({ type: "keyGenerated", vp, elapsedMs: this.elapsedMs });
+  }
+
+  /** auto-mk-rotate printed "Delaying 30 seconds…": from now on its key may protect records; journaled at once. */
+  private delayingSeen(): void {
+    this.emit({ type: "delaying", vp: this.generatedVp(), elapsedMs: this.elapsedMs });
+    this.journalDuring((journal) => recordDelaying(journal, new Date(this.clock.now()).toISOString()));
   }
 
   /**
    * The combined rotate printed its marker and goes on promoting without waiting: the proof is journaled at once (the
    * caller's persist starts in this very call), so that a run killed part-way through the promotions leaves it behind.
    */
-  private markerSeen(vp: Vp): void {
+  private markerSeen(vp: Vp | undefined): void {
     const now = new Date(this.clock.now()).toISOString();
     this.emit({ type: "rewrapMarker", vp, elapsedMs: this.elapsedMs });
-    if (!this.journal) return;
-    const saving = this.save(recordMarker(this.journal, vp, now));
-    // Awaited once the rotate settles (perform); until then a failed persist must not end the process unhandled.
-    saving.catch(() => undefined);
-    this.marker = saving;
+    // An auto-mk-rotate whose key was not reported (IBM's CLI prints none) has nothing to bind the proof to.
+    if (vp !== undefined) this.journalDuring((journal) => recordMarker(journal, vp, now));
+  }
+
+  /**
+   * Journals while a command is still running, starting the persist in this very call: each update builds on the
+   * newest journal, persisted or not, and all are awaited once the command settles (perform).
+   */
+  private journalDuring(update: (journal: Journal) => Journal): void {
+    const base = this.unsaved ?? this.journal;
+    if (!base) return;
+    const next = update(base);
+    if (next === base) return;
+    this.unsaved = next;
+    const saving = this.save(next).finally(() => {
+      if (this.unsaved === next) this.unsaved = undefined;
+    });
+    this.during = Promise.all([this.during, saving]).then(() => undefined);
+    // Awaited once the command settles; until then a failed persist must not end the process unhandled.
+    this.during.catch(() => undefined);
   }
 
   /** Persists, then adopts: a journal that could not be written is never planned on (its proof would be a claim). */

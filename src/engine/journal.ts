@@ -14,7 +14,7 @@ import { ACTION_KINDS, rewrapsKeyStorage, type Action } from "./decision";
  * engine more careful, and it may carry the one proof a backend that cannot report key storage needs before any
  * promotion (`rewrapProof`).
  */
-export const JOURNAL_SCHEMA_VERSION = 3;
+export const JOURNAL_SCHEMA_VERSION = 4;
 
 const vp = z.string().refine(isVp, "expected a 64-character lower-case hex verification pattern");
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, "expected a SHA-256 as 64 lower-case hex characters");
@@ -94,7 +94,18 @@ const journalV3 = z.object({
   keyParts: z.object({ ids: z.array(sha256).min(1), madeVp: vp.nullable(), at: z.string().nullable() }).nullable(),
   steps: z.array(journalStepSchema),
 });
-export type Journal = z.infer<typeof journalV3>;
+
+const journalV4 = journalV3.extend({
+  schemaVersion: z.literal(4),
+  /**
+   * A key this ceremony generated in a recovery unit (`auto-mk-rotate`): its VP (`madeVp`, null until the generation
+   * reported it; journaled before it was copied anywhere) and when "Delaying 30 seconds to allow server to discover
+   * new master key values" was seen (`delayingAt`): from then on a rewrap to it may have started, and the key is never
+   * replaced (IBM: only cryptounit-mk-rotate may resume).
+   */
+  generated: z.object({ madeVp: vp.nullable(), at: z.string().nullable(), delayingAt: z.string().nullable() }).nullable(),
+});
+export type Journal = z.infer<typeof journalV4>;
 
 const journalV1 = z.object({
   schemaVersion: z.literal(1),
@@ -115,10 +126,11 @@ const journalV1 = z.object({
 const READERS: Readonly<Record<number, (raw: unknown) => Journal>> = {
   1: (raw) => {
     const { rewrapCompletedFor: _dropped, ...v1 } = journalV1.parse(raw);
-    return { ...v1, schemaVersion: JOURNAL_SCHEMA_VERSION, binding: null, rewrapProof: null, keyParts: null };
+    return { ...v1, schemaVersion: JOURNAL_SCHEMA_VERSION, binding: null, rewrapProof: null, keyParts: null, generated: null };
   },
-  2: (raw) => ({ ...journalV2.parse(raw), schemaVersion: JOURNAL_SCHEMA_VERSION, keyParts: null }),
-  3: (raw) => journalV3.parse(raw),
+  2: (raw) => ({ ...journalV2.parse(raw), schemaVersion: JOURNAL_SCHEMA_VERSION, keyParts: null, generated: null }),
+  3: (raw) => ({ ...journalV3.parse(raw), schemaVersion: JOURNAL_SCHEMA_VERSION, generated: null }),
+  4: (raw) => journalV4.parse(raw),
 };
 
 export class JournalFormatError extends Error {
@@ -183,7 +195,7 @@ export function journalMismatch(journal: Journal, binding: JournalBinding, rotat
   // A journal whose load never reported its key describes that load only, and only such a load continues it.
   if (target === null || rotation.targetVp === undefined) {
     if (target === null && rotation.targetVp === undefined) return sameOrBothNone(journal.fromVp, rotation.currentVp) ? undefined : fromMismatch;
-    return target === null ? `it records only a load of key part files that did not report the key it made` : `it records a rotation to ${shortVp(target)}, not a load of key part files whose key is not known yet`;
+    return target === null ? `it records only a load or a generation that did not report the key it made` : `it records a rotation to ${shortVp(target)}, not a load or a generation whose key is not known yet`;
   }
   if (!sameVp(target, rotation.targetVp)) return `it records a rotation to ${shortVp(target)}, not to ${shortVp(rotation.targetVp)}`;
   const reachedTarget = rotation.currentVp !== undefined && sameVp(rotation.currentVp, rotation.targetVp);
@@ -211,9 +223,9 @@ function proofOverturned(journal: Journal, rotation: ObservedRotation): string |
     return `its proof that key storage is under ${shortVp(proof.vp)} no longer stands: ${without.map((u) => u.id).join(", ")} hold${without.length === 1 ? "s" : ""} that key in neither register`;
   }
   const lastStep = (proves: (s: JournalStep) => boolean) => journal.steps.reduce((last, s, i) => (s.vp !== null && sameVp(s.vp, proof.vp) && proves(s) ? i : last), -1);
-  const loaded = lastStep((s) => s.action === "loadNew" || s.action === "commitNew");
+  const loaded = lastStep((s) => putsKey(s.action) || s.action === "commitNew");
   // The marker is journaled while its rotate step is still open; every other proof comes from a step that succeeded.
-  const proven = lastStep((s) => (rewrapsKeyStorage(s.action) || s.action === "recordRewrap") && (s.outcome === "ok" || (s.action === "rotate" && proof.source === "marker")));
+  const proven = lastStep((s) => (rewrapsKeyStorage(s.action) || s.action === "recordRewrap") && (s.outcome === "ok" || (endsWithMarker(s.action) && proof.source === "marker")));
   if (loaded > proven) {
     return `its proof that key storage is under ${shortVp(proof.vp)} came before ${shortVp(proof.vp)} was loaded again, for a later ceremony`;
   }
@@ -228,6 +240,15 @@ export interface StepContext {
   /** The registers before the step: `currentVp` becomes a new ceremony's `fromVp`. */
   readonly observed: Omit<ObservedRotation, "targetVp">;
 }
+
+/** The steps that put a key into new registers: a load, a generation in a recovery unit, and its copies. */
+const putsKey = (action: string) => action === "loadNew" || action === "generateNew" || action === "copyNew" || action === "autoRotate";
+
+/** The steps that print the marker while they still run: cryptounit-mk-rotate and auto-mk-rotate. */
+const endsWithMarker = (action: string) => action === "rotate" || action === "autoRotate";
+
+/** The steps that generate a key: its VP is reported by the step, not known before it. */
+const generates = (action: string) => action === "generateNew" || action === "autoRotate";
 
 /** The key part files a load names (opaque key parts), as the journal keeps them: sorted. */
 const keyPartIdsOf = (action: Action): string[] | undefined => (action.kind === "loadNew" && action.keyPartIds ? [...action.keyPartIds].sort() : undefined);
@@ -248,11 +269,14 @@ export function beginStep(journal: Journal | undefined, action: Action, ctx: Ste
         completedAt: null,
         rewrapProof: null,
         keyParts: null,
+        generated: null,
         steps: [],
       };
   const keyParts = base.keyParts ?? (ids ? { ids, madeVp: null, at: null } : null);
+  // A generation starts afresh each time (IBM's re-run makes another key); what an earlier one made no longer counts.
+  const generated = generates(action.kind) ? { madeVp: null, at: null, delayingAt: null } : base.generated;
   const step: JournalStep = { action: action.kind, units: [...action.units], vp: action.vp ?? null, outcome: "started", at: ctx.now, message: null };
-  return { ...base, keyParts, steps: [...base.steps, step] };
+  return { ...base, keyParts, generated, steps: [...base.steps, step] };
 }
 
 /** What a step's end adds to the journal besides its outcome. */
@@ -265,7 +289,7 @@ export interface StepEnd {
   readonly madeVp?: Vp;
 }
 
-/** What a successful step proves about key storage: our rewrap returned, or a recorded proof. */
+/** What a successful step proves about key storage: our rewrap (or auto-mk-rotate) returned, or a recorded proof. */
 function proofOf(action: Action): RewrapProofSource | undefined {
   if (rewrapsKeyStorage(action.kind)) return "rewrap";
   if (action.kind === "recordRewrap") return action.evidence;
@@ -278,11 +302,14 @@ export function endStep(journal: Journal, action: Action, outcome: "ok" | "faile
   if (!last || last.outcome !== "started" || last.action !== action.kind) return journal;
   const source = outcome === "ok" ? proofOf(action) : undefined;
   const made = end.madeVp;
+  const proven = action.vp ?? made;
+  const generated = journal.generated && made !== undefined && generates(action.kind) ? { ...journal.generated, madeVp: made, at: journal.generated.at ?? now } : journal.generated;
   return {
     ...journal,
     targetVp: journal.targetVp ?? made ?? null,
-    keyParts: made !== undefined && journal.keyParts ? { ...journal.keyParts, madeVp: made, at: now } : journal.keyParts,
-    rewrapProof: source && action.vp !== undefined ? { vp: action.vp, source, at: now } : journal.rewrapProof,
+    keyParts: made !== undefined && journal.keyParts && action.kind === "loadNew" ? { ...journal.keyParts, madeVp: made, at: now } : journal.keyParts,
+    generated,
+    rewrapProof: source && proven !== undefined ? { vp: proven, source, at: now } : journal.rewrapProof,
     steps: [...journal.steps.slice(0, -1), { ...last, vp: made ?? last.vp, outcome, at: now, message: end.message ?? null }],
   };
 }
@@ -293,8 +320,38 @@ export function endStep(journal: Journal, action: Action, outcome: "ok" | "faile
  */
 export function recordMarker(journal: Journal, vp: Vp, now: string): Journal {
   const last = journal.steps[journal.steps.length - 1];
-  if (!last || last.action !== "rotate" || last.outcome !== "started" || last.vp === null || !sameVp(last.vp, vp) || journal.targetVp === null || !sameVp(journal.targetVp, vp)) return journal;
+  if (!last || !endsWithMarker(last.action) || last.outcome !== "started" || last.vp === null || !sameVp(last.vp, vp) || journal.targetVp === null || !sameVp(journal.targetVp, vp)) return journal;
   return { ...journal, rewrapProof: { vp, source: "marker", at: now } };
+}
+
+/** The generation this journal has open (a generateNew or autoRotate step started and not ended), if any. */
+function openGeneration(journal: Journal): JournalStep | undefined {
+  const last = journal.steps[journal.steps.length - 1];
+  return last && generates(last.action) && last.outcome === "started" && journal.generated ? last : undefined;
+}
+
+/**
+ * recordGenerated — the generation under way reported its key, before copying it anywhere: it becomes the ceremony's
+ * key and the step's. A journal with no generation open is returned unchanged.
+ */
+export function recordGenerated(journal: Journal, vp: Vp, now: string): Journal {
+  const open = openGeneration(journal);
+  if (!open || !journal.generated) return journal;
+  return {
+    ...journal,
+    targetVp: vp,
+    generated: { ...journal.generated, madeVp: vp, at: now },
+    steps: [...journal.steps.slice(0, -1), { ...open, vp }],
+  };
+}
+
+/**
+ * recordDelaying — auto-mk-rotate printed "Delaying 30 seconds to allow server to discover new master key values":
+ * every new register holds the generated key, committed, and the rewrap to it may start at any moment.
+ */
+export function recordDelaying(journal: Journal, now: string): Journal {
+  if (!openGeneration(journal) || !journal.generated) return journal;
+  return { ...journal, generated: { ...journal.generated, delayingAt: now } };
 }
 
 /** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */
@@ -313,14 +370,19 @@ export function journalRecordsProof(journal: Journal | undefined, vp: Vp): boole
 
 const stepIsFor = (s: JournalStep, vp: Vp) => s.vp !== null && sameVp(s.vp, vp);
 
-/** Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared. */
+/**
+ * Whether this (bound) journal shows that a rewrap to `vp` was begun or proven: after that, `vp` is never cleared or
+ * replaced. An auto-mk-rotate begins it once it printed "Delaying 30 seconds…"; before that it has only generated.
+ */
 export function journalShowsRewrap(journal: Journal | undefined, vp: Vp): boolean {
-  return journalRecordsProof(journal, vp) || (journal?.steps.some((s) => rewrapsKeyStorage(s.action) && stepIsFor(s, vp)) ?? false);
+  if (!journal) return false;
+  const delayed = journal.generated !== null && journal.generated.delayingAt !== null && journal.generated.madeVp !== null && sameVp(journal.generated.madeVp, vp);
+  return journalRecordsProof(journal, vp) || delayed || journal.steps.some((s) => (s.action === "rewrap" || s.action === "rotate") && stepIsFor(s, vp));
 }
 
-/** Whether this (bound) journal shows that this tool loaded `vp` into a new register: only then may it be cleared. */
+/** Whether this (bound) journal shows that this tool put `vp` into a new register (a load, a generation): only then may it be cleared. */
 export function journalShowsLoad(journal: Journal | undefined, vp: Vp): boolean {
-  return journal?.steps.some((s) => s.action === "loadNew" && stepIsFor(s, vp)) ?? false;
+  return journal?.steps.some((s) => putsKey(s.action) && stepIsFor(s, vp)) ?? false;
 }
 
 /** Whether this tool wrote the journal on this instance through this service (open or closed). */
@@ -347,4 +409,32 @@ export function journalInterruptedLoad(journal: Journal | undefined, binding: Jo
   const files = journal && writtenHere(journal, binding) ? journal.keyParts : null;
   if (!journal || !files || files.madeVp !== null || !sameIds(files.ids, ids)) return undefined;
   return journal.steps.find((s) => s.action === "loadNew" && s.vp === null)?.at;
+}
+
+/**
+ * journalGeneratedVp — the key a generation of ours under way made: a journal this tool wrote on this instance through
+ * this service, still open, whose generation reported its key, and which rotates away from `replacing` (any key, when
+ * undefined). A closed journal names nothing: its key is the current one or was abandoned.
+ */
+export function journalGeneratedVp(journal: Journal | undefined, binding: JournalBinding, replacing: Vp | undefined): Vp | undefined {
+  if (!journal || !writtenHere(journal, binding) || journal.completedAt !== null) return undefined;
+  const made = journal.generated?.madeVp ?? null;
+  if (made === null) return undefined;
+  if (replacing !== undefined && (journal.fromVp === null || !sameVp(journal.fromVp, replacing))) return undefined;
+  return made;
+}
+
+/**
+ * journalInterruptedGeneration — when a journal this tool wrote on this instance through this service shows a
+ * generation that never reported its key (the run stopped between the unit making it and the journal recording it),
+ * the time it started; for messages.
+ */
+export function journalInterruptedGeneration(journal: Journal | undefined, binding: JournalBinding): string | undefined {
+  if (!journal || !writtenHere(journal, binding) || journal.completedAt !== null || !journal.generated || journal.generated.madeVp !== null) return undefined;
+  return [...journal.steps].reverse().find((s) => generates(s.action))?.at;
+}
+
+/** When this (bound) journal saw auto-mk-rotate's "Delaying 30 seconds…" line for its generation, if it did. */
+export function journalSawDelaying(journal: Journal | undefined): string | undefined {
+  return journal?.generated?.delayingAt ?? undefined;
 }

@@ -104,3 +104,40 @@ export function keyPartsMismatchSteps(madeVp: Vp, expectedVp: Vp, loaded: boolea
       : ["if the expected pattern is right: declare the key part files that make it, and run again"]),
   ];
 }
+
+/** When a key is to be generated in a recovery unit and the instance cannot (research §4.3, §5.2). */
+export function cannotGenerateSteps(initialise: boolean): readonly string[] {
+  return [
+    "ibmcloud tke cryptounits   # the TYPE column: auto-mk-rotate needs RECOVERY crypto units",
+    ...(initialise ? ["ibmcloud tke auto-init   # initialises an instance with recovery units with a random master key"] : []),
+    "or rotate with key part files: declare keyParts (hpcs-mk keypart create; hpcs-mk rotate --key-part) instead of a recovery-unit key",
+  ];
+}
+
+/** When the generated key is in no unit any more although a rewrap to it may have started. */
+export const GENERATED_KEY_LOST_STEPS: readonly string[] = [
+  ...INSPECT,
+  'find the output of the auto-mk-rotate run: if it printed "Delaying 30 seconds to allow server to discover new master key values", key storage may be partly wrapped under that key',
+  "do not run auto-mk-rotate, cryptounit-mk-load or cryptounit-mk-clrnew; recover the key from a recovery unit (ibmcloud tke auto-mk-recover) or open an IBM support case with the cryptounit-mk output",
+];
+
+/** When units hold a pending key and a generation of ours stopped before recording the key it made. */
+export function unknownGeneratedKeySteps(target: Vp): readonly string[] {
+  return [
+    ...INSPECT,
+    `check that the recovery units hold ${target} in their new register: the generation starts there, so it is most likely the key this tool generated`,
+    `if it is: declare it and run again: expectedVerificationPattern: "${target}" on the MasterKey, or hpcs-mk rotate --expected-vp ${target}`,
+    "if someone else loaded it: let their rotation finish; never run auto-mk-rotate over a key a rewrap may have started to",
+  ];
+}
+
+/** research §4.4, auto-mk-rotate: a generation that stopped before every unit held the key. */
+export function interruptedGenerationSteps(target: Vp): readonly string[] {
+  return [
+    ...INSPECT,
+    'find the output of the auto-mk-rotate run that stopped, and look for "Delaying 30 seconds to allow server to discover new master key values" and "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm"',
+    "if neither line is there (IBM: re-encryption has not started): ibmcloud tke auto-mk-rotate   # generates a fresh key over the partial one and rotates to it",
+    `if either line is there: do not run auto-mk-rotate again ("the contents of key storage becomes unusable"); open an IBM support case with the cryptounit-mk output (${target} is not in every unit)`,
+    "then run pulumi up (or hpcs-mk rotate) again",
+  ];
+}

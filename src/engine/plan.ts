@@ -2,10 +2,25 @@ import type { UnitStatus } from "./port/backend";
 import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { rewrapsKeyStorage, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
-import { journalInterruptedLoad, journalMismatch, journalRecordsProof, journalShowsLoad, journalShowsRewrap, type Journal, type JournalBinding, type ObservedRotation } from "./journal";
+import {
+  journalInterruptedGeneration,
+  journalInterruptedLoad,
+  journalMismatch,
+  journalRecordsProof,
+  journalShowsLoad,
+  journalShowsRewrap,
+  type Journal,
+  type JournalBinding,
+  type ObservedRotation,
+} from "./journal";
+import { generationUnavailable } from "../model/recovery-units";
 import { knowDeclaredKey, knownVp, type DeclaredKey, type KeyKnowledge } from "./declared-key";
 import {
   CANNOT_FINISH_STEPS,
+  cannotGenerateSteps,
+  GENERATED_KEY_LOST_STEPS,
+  interruptedGenerationSteps,
+  unknownGeneratedKeySteps,
   DIVERGENCE_STEPS,
   FOREIGN_PENDING_STEPS,
   PRECHECK_SIGNERS_STEPS,
@@ -325,6 +340,8 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
   const { evidence, journal, lines } = evidenceFor(input, target);
   if (!journal.journal) {
     if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines);
+    const interrupted = desired.key.kind === "generated" ? journalInterruptedGeneration(input.journal, input.binding) : undefined;
+    if (interrupted) return unknownGeneratedKey(target, interrupted, holding, lines);
     return refuse(
       "ForeignPendingKey",
       `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${declared ? shortVp(declared) : ""}; run "hpcs-mk status", then clear it only if it is yours to discard`,
@@ -335,7 +352,7 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
   }
   const ours = journalShowsLoad(journal.journal, target);
   if (ours && !journalShowsRewrap(journal.journal, target) && !rewrapMayHaveStarted(evidence)) {
-    const then = declared ? `rotate to ${shortVp(declared)}` : "load the declared key part files";
+    const then = declared ? `rotate to ${shortVp(declared)}` : knowledge.kind === "generate" ? "generate a new key in a recovery unit" : knowledge.kind === "keep" ? "keep the current key" : "load the declared key part files";
     return withSelection(obs, desired, { kind: "clearNew", units: holding, vp: target }, `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then ${then}`);
   }
   // Clearing now could destroy the only key some records are under: finish the old rotation, then rotate again.
@@ -353,6 +370,121 @@ function keyPartsMismatch(input: PlanInput, knowledge: Extract<KeyKnowledge, { k
   );
 }
 
+/**
+ * A pending key from a generation of ours whose key nothing recorded (the run stopped between the unit making it and
+ * the journal recording it): most likely that one, but never assumed. Declaring it resumes.
+ */
+function unknownGeneratedKey(target: Vp, startedAt: string, holding: readonly string[], lines: readonly string[]): Refusal {
+  return refuse(
+    "UnknownPendingKey",
+    `units ${holding.join(", ")} hold pending key ${target}; this tool started generating a key in a recovery unit at ${startedAt} and the run stopped before the key was recorded, so it is most likely that one. If it is, declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) and run again`,
+    holding,
+    unknownGeneratedKeySteps(target),
+    lines,
+  );
+}
+
+/** Every unit agrees on `current` with no pending key: restore any selection, then done. */
+function converged(obs: Observation, current: Vp): Decision {
+  const unselected = obs.units.filter((u) => !u.selected);
+  if (unselected.length > 0) {
+    return act({ kind: "select", units: idsOf(unselected), vp: current }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
+  }
+  return { kind: "done", vp: current };
+}
+
+/** The instance cannot generate a key in a recovery unit here: IBM's reason, and the way that works. */
+function cannotGenerate(input: PlanInput, reason: string, initialise: boolean): Refusal {
+  return refuse("CannotGenerate", reason, idsOf(input.observation.units), cannotGenerateSteps(initialise));
+}
+
+/** Generates a new key in a recovery unit: auto-mk-rotate whole (combined), or its generation and copies (separate). */
+function startGeneration(input: PlanInput, replacing: Vp): Decision {
+  const { observation: obs, desired } = input;
+  const unavailable = generationUnavailable(obs.units);
+  if (unavailable !== undefined) return cannotGenerate(input, unavailable, false);
+  const all = idsOf(obs.units);
+  if (input.capabilities.rotation === "combined") {
+    return withSelection(obs, desired, { kind: "autoRotate", units: all, vp: undefined }, `rotate from ${shortVp(replacing)} to a key generated in a recovery unit (auto-mk-rotate: generate, copy, commit, rewrap, set immediate)`, true);
+  }
+  return withSelection(obs, desired, { kind: "generateNew", units: all, vp: undefined }, `generate a new master key in a recovery unit and copy it into every unit (rotating from ${shortVp(replacing)}); its VP is journaled before any copy`, true);
+}
+
+/**
+ * research §4.4 for auto-mk-rotate: a generation of ours may be replaced by a fresh one (IBM: "neither message ⇒ rerun
+ * auto-mk-rotate") only while no rewrap to its key can have started: our journal shows we made it and saw neither
+ * "Delaying 30 seconds…" nor a rewrap step to it, and the backend reports no rewrap to it. Where the backend cannot
+ * report, the registers cannot tell it either (someone may have rewrapped by hand and cleared a unit since): never.
+ */
+function mayReplaceGenerated(input: PlanInput, pending: Vp): boolean {
+  const { evidence, journal } = evidenceFor(input, pending);
+  if (!journal.journal || !journalShowsLoad(journal.journal, pending) || journalShowsRewrap(journal.journal, pending)) return false;
+  return evidence.state !== "unknown" && !rewrapMayHaveStarted(evidence);
+}
+
+/**
+ * Carries the generation of `target` one step further: copies it from the recovery unit into the units that lack it
+ * (adding a key loses nothing), or replaces it while no rewrap to it can have started; then the rotation goes on as
+ * for a loaded key.
+ */
+function continueGeneration(input: PlanInput, target: Vp): Decision {
+  const { phase, observation: obs, desired } = input;
+  if (phase.name !== "Loading") return continueRotation(input, target, target);
+  const lagging = idsOf(obs.units.filter((u) => phase.roles[u.id] === "pendingEmpty"));
+  const holding = idsOf(obs.units.filter((u) => u.new.status !== "Empty"));
+  const source = obs.units.some((u) => u.type === "recovery" && u.new.status !== "Empty" && sameVp(u.new.vp, target));
+  if (input.capabilities.rotation === "separate" && source) {
+    return withSelection(obs, desired, { kind: "copyNew", units: lagging, vp: target }, `finish copying the generated key ${shortVp(target)} from the recovery unit into ${lagging.join(", ")}`);
+  }
+  if (mayReplaceGenerated(input, target)) {
+    // IBM: with neither line of auto-mk-rotate seen, run it again: it generates a fresh key over the partial one.
+    if (input.capabilities.rotation === "combined") return startGeneration(input, phase.currentVp as Vp);
+    return withSelection(obs, desired, { kind: "clearNew", units: holding, vp: target }, `clear the partly copied key ${shortVp(target)} that no recovery unit holds any more (the backend reports no rewrap to it), then generate again`);
+  }
+  const { lines } = evidenceFor(input, target);
+  return refuse(
+    "CannotFinishRotation",
+    `the generation of ${shortVp(target)} stopped part-way (units ${holding.join(", ")} hold it, ${lagging.join(", ")} do not), and nothing proves that no key storage rewrap to it started, so it is neither copied further nor replaced`,
+    idsOf(obs.units),
+    interruptedGenerationSteps(target),
+    lines,
+  );
+}
+
+/**
+ * A key generated in a recovery unit (`auto-mk-rotate`, research §4.3): the key under way is the one our journal
+ * recorded the generation making, or a declared one. Once a rewrap to it may have started it is only ever finished,
+ * never replaced by another generation (IBM: "Do not rerun the ibmcloud tke auto-mk-rotate command").
+ */
+function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
+  const { phase, observation: obs, desired } = input;
+  const replacing = desired.key.kind === "generated" ? desired.key.replacing : undefined;
+  const declared = knownVp(knowledge);
+  switch (phase.name) {
+    case "HalfPromoted":
+      return repairHalfPromoted(input, phase.pendingVp as Vp);
+    case "Uninitialized":
+      return cannotGenerate(input, "the instance has no current master key to rotate from: an instance with recovery units is initialised with ibmcloud tke auto-init", true);
+    case "Active": {
+      const current = phase.currentVp as Vp;
+      // The generated key is in no unit any more, although a rewrap to it may have started: never generate another.
+      if (declared && !sameVp(current, declared) && knowledge.kind === "known" && knowledge.source === "learned" && journalShowsRewrap(input.journal, declared)) {
+        return refuse(
+          "CannotFinishRotation",
+          `the key ${shortVp(declared)} this tool generated is in no unit any more, although a key storage rewrap to it may have started; another key must not be generated`,
+          idsOf(obs.units),
+          GENERATED_KEY_LOST_STEPS,
+        );
+      }
+      return replacing !== undefined && sameVp(current, replacing) ? startGeneration(input, current) : converged(obs, current);
+    }
+    default: {
+      const target = phase.pendingVp as Vp;
+      return declared && sameVp(target, declared) ? continueGeneration(input, target) : abandonedRotation(input, target, knowledge);
+    }
+  }
+}
+
 /** plan — the next single safe step, done, or a refusal with the manual TKE steps (DESIGN §4 decision table). */
 export function plan(input: PlanInput): Decision {
   const { phase, observation: obs } = input;
@@ -366,18 +498,13 @@ export function plan(input: PlanInput): Decision {
   }
   const knowledge = knowDeclaredKey(input.desired.key, input.journal, input.binding);
   if (knowledge.kind === "conflict") return keyPartsMismatch(input, knowledge);
+  if (input.desired.key.kind === "generated") return planGenerated(input, knowledge);
   const declared = knownVp(knowledge);
   switch (phase.name) {
     case "Uninitialized":
       return declared ? startRotation(input, declared) : learnKey(input);
     case "Active": {
-      if (declared && phase.currentVp !== undefined && sameVp(phase.currentVp, declared)) {
-        const unselected = obs.units.filter((u) => !u.selected);
-        if (unselected.length > 0) {
-          return act({ kind: "select", units: idsOf(unselected), vp: declared }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
-        }
-        return { kind: "done", vp: phase.currentVp };
-      }
+      if (declared && phase.currentVp !== undefined && sameVp(phase.currentVp, declared)) return converged(obs, phase.currentVp);
       return declared ? startRotation(input, declared) : learnKey(input);
     }
     case "HalfPromoted":

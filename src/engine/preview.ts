@@ -15,8 +15,9 @@ export interface Preview {
   /**
    * How the ceremony would end if every step succeeded: done, or the refusal it would meet. `keyLearnedAtLoad`: the
    * last step loads key part files whose key is not known yet; what follows depends on the key that load reports.
+   * `keyGenerated`: the last step generates a key in a recovery unit (and, for auto-mk-rotate, rotates to it).
    */
-  readonly end: Exclude<Decision, Act> | { readonly kind: "tooLong" } | { readonly kind: "keyLearnedAtLoad" };
+  readonly end: Exclude<Decision, Act> | { readonly kind: "tooLong" } | { readonly kind: "keyLearnedAtLoad" } | { readonly kind: "keyGenerated" };
 }
 
 const PREVIEW_LIMIT = 64;
@@ -41,6 +42,7 @@ export function previewCeremony(input: PreviewInput): Preview {
     if (decision.kind !== "act") return { steps, end: decision };
     steps.push({ ...decision, phase: phase.name });
     if (decision.action.vp === undefined && decision.action.kind === "loadNew") return { steps, end: { kind: "keyLearnedAtLoad" } };
+    if (decision.action.kind === "generateNew" || decision.action.kind === "autoRotate") return { steps, end: { kind: "keyGenerated" } };
     const context = { now: "preview", newRotationId: () => "preview", binding, observed: observedRegisters(phase, obs) };
     journal = endStep(beginStep(journal, decision.action, context), decision.action, "ok", "preview");
     obs = project(obs, decision.action);

@@ -10,6 +10,11 @@ function loadedKey(vp: Vp | undefined, madeVp: Vp | undefined): Vp {
   return key;
 }
 
+function generatedKey(madeVp: Vp | undefined): Vp {
+  if (madeVp === undefined) throw new Error("project: a generation cannot be projected without the key it makes");
+  return madeVp;
+}
+
 /**
  * project — what an action does to an observation if it succeeds: the register transitions of research §3.
  * Pure; used to preview a whole ceremony (`pulumi preview`, `hpcs-mk plan`) without touching the instance. A load of
@@ -34,12 +39,19 @@ export function project(obs: Observation, action: Action, madeVp?: Vp): Observat
       case "setImmediate":
       case "rotate":
         return { ...u, current: { status: "Valid", vp: action.vp }, new: { status: "Empty", vp: EMPTY_VP } };
+      case "copyNew":
+        return u.new.status === "Empty" ? { ...u, new: { status: "Full Uncommitted", vp: action.vp } } : u;
+      case "generateNew":
+        return { ...u, new: { status: "Full Uncommitted", vp: generatedKey(madeVp) } };
+      case "autoRotate":
+        return { ...u, current: { status: "Valid", vp: generatedKey(madeVp) }, new: { status: "Empty", vp: EMPTY_VP } };
       default:
         return u;
     }
   });
   // A backend that cannot report the rewrap still cannot after it: the proof is the journal's (endStep records it).
   const records = reportedRecords(obs.rewrap);
-  const rewrap = rewrapsKeyStorage(action.kind) && records !== undefined && action.vp !== undefined ? ({ state: "complete", targetVp: action.vp, records } as const) : obs.rewrap;
+  const rewrapped = action.kind === "autoRotate" ? madeVp : action.vp;
+  const rewrap = rewrapsKeyStorage(action.kind) && records !== undefined && rewrapped !== undefined ? ({ state: "complete", targetVp: rewrapped, records } as const) : obs.rewrap;
   return { units, rewrap };
 }

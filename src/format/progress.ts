@@ -16,7 +16,11 @@ export function renderProgress(event: ProgressEvent): string | undefined {
       if (event.action === "rewrap") return `${at} rewrap ok (${seconds(event.durationMs)}): KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.`;
       return `${at} ${event.action} ok (${seconds(event.durationMs)})`;
     case "rewrapMarker":
-      return `${at} rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm. (journaled; set immediate follows on every unit)`;
+      return `${at} rotate: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm. (${event.vp ? "journaled" : "seen"}; set immediate follows on every unit)`;
+    case "keyGenerated":
+      return `${at} a recovery unit generated the new master key ${shortVp(event.vp)} (journaled before it is copied)`;
+    case "delaying":
+      return `${at} auto-mk-rotate: Delaying 30 seconds to allow server to discover new master key values (journaled: from now on the key${event.vp ? ` ${shortVp(event.vp)}` : ""} is never replaced)`;
     case "rewrapProgress":
       return event.done === event.total || event.done % Math.max(1, Math.floor(event.total / 10)) === 0 ? `${at} rewrap ${event.done}/${event.total} records` : undefined;
     case "keyLearned":

@@ -159,6 +159,7 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
   if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
   else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
   else if (preview.end.kind === "keyLearnedAtLoad") ctx.log("  then: the steps that follow depend on the key the load reports (commit, rewrap, set immediate), or done if it is the current key");
+  else if (preview.end.kind === "keyGenerated") ctx.log("  then: the rotation goes on to the key the generation reports (commit, rewrap, set immediate)");
 }
 
 interface Prior {

@@ -23,13 +23,13 @@ describe("the rotation journal", () => {
   test("reads a journal of schema version 1 (an earlier release) as unbound, without its proof, and never as evidence", () => {
     const v1 = { schemaVersion: 1, rotationId: "rot-old", fromVp: X, targetVp: D, startedAt: ctx.now, completedAt: null, rewrapCompletedFor: D, steps: [] };
     const read = parseJournal(v1);
-    expect(read).toMatchObject({ schemaVersion: 3, rotationId: "rot-old", binding: null, rewrapProof: null, keyParts: null, targetVp: D });
+    expect(read).toMatchObject({ schemaVersion: 4, rotationId: "rot-old", binding: null, rewrapProof: null, keyParts: null, generated: null, targetVp: D });
     expect(journalMismatch(read!, EXAMPLE_BINDING, rotationTo(D))).toBe("it was written by an earlier release, which did not record the instance");
   });
 
   test("refuses a newer schema version with a message saying to upgrade", () => {
-    expect(() => parseJournal({ ...exampleJournal(D), schemaVersion: 4 })).toThrow(
-      new JournalFormatError("the rotation journal has schemaVersion 4, which this release does not read (it reads 1 to 3); upgrade pulumi-hpcs-masterkey before resuming"),
+    expect(() => parseJournal({ ...exampleJournal(D), schemaVersion: 5 })).toThrow(
+      new JournalFormatError("the rotation journal has schemaVersion 5, which this release does not read (it reads 1 to 4); upgrade pulumi-hpcs-masterkey before resuming"),
     );
   });
 
@@ -41,7 +41,7 @@ describe("the rotation journal", () => {
         return e as Error;
       }
     })();
-    expect(error?.message).toBe("the rotation journal (schemaVersion 3) is malformed: field steps.0.vp: expected a 64-character lower-case hex verification pattern");
+    expect(error?.message).toBe("the rotation journal (schemaVersion 4) is malformed: field steps.0.vp: expected a 64-character lower-case hex verification pattern");
     expect(() => parseJournal({ steps: [] })).toThrow("no numeric schemaVersion");
   });
 
@@ -124,10 +124,16 @@ describe("the journal of key part files only the backend opens (opaque)", () => 
   const learn: Action = { kind: "loadNew", units: ["u1"], vp: undefined, keyPartIds: ids };
   const loadFiles = (vp: string): Action => ({ kind: "loadNew", units: ["u1"], vp, keyPartIds: ids });
 
-  test("reads a journal of schema version 2 as version 3, with no key part files", () => {
+  test("reads a journal of schema version 3 as version 4, with no generation", () => {
+    const v3 = { ...exampleJournal(D), schemaVersion: 3 };
+    delete (v3 as Partial<Journal>).generated;
+    expect(parseJournal(v3)).toEqual({ ...exampleJournal(D), schemaVersion: 4, generated: null });
+  });
+
+  test("reads a journal of schema version 2 as version 4, with no key part files", () => {
     const v2 = { ...exampleJournal(D), schemaVersion: 2 };
     delete (v2 as Partial<Journal>).keyParts;
-    expect(parseJournal(v2)).toEqual({ ...exampleJournal(D), schemaVersion: 3, keyParts: null });
+    expect(parseJournal(v2)).toEqual({ ...exampleJournal(D), schemaVersion: 4, keyParts: null });
   });
 
   test("a load to learn the key starts a ceremony with no key, recording the files (sorted) and no result", () => {
@@ -169,6 +175,6 @@ describe("the journal of key part files only the backend opens (opaque)", () => 
     expect(beginStep(started, loadFiles(D), { ...ctx, newRotationId: () => "other" })).toMatchObject({ rotationId: "other", targetVp: D, steps: [{ vp: D }] });
     const moved = { ...ctx, newRotationId: () => "moved", observed: { currentVp: T, units: [{ id: "u1", current: T, pending: undefined }] } };
     expect(beginStep(started, learn, moved).rotationId).toBe("moved");
-    expect(journalMismatch(started, EXAMPLE_BINDING, rotationTo(D))).toBe("it records only a load of key part files that did not report the key it made");
+    expect(journalMismatch(started, EXAMPLE_BINDING, rotationTo(D))).toBe("it records only a load or a generation that did not report the key it made");
   });
 });

@@ -15,7 +15,9 @@ function decide(row: DecisionRow, observation: Observation, rotation: Capabiliti
 
 /** A separate rewrap is the combined rotate on a backend that has only that; every other decision is the same. */
 function asCombined(expected: ExpectedDecision): ExpectedDecision {
-  return expected.kind === "act" && expected.action === "rewrap" ? { ...expected, action: "rotate" } : expected;
+  if (expected.kind !== "act") return expected;
+  if (expected.action === "rewrap") return { ...expected, action: "rotate" };
+  return expected.action === "generateNew" ? { ...expected, action: "autoRotate" } : expected;
 }
 
 function expectAsStated(row: DecisionRow, decision: Decision, expected: ExpectedDecision = row.expect): void {

@@ -12,6 +12,7 @@ import { project } from "../../src/engine/project";
 import { sameVp, type Vp } from "../../src/model/vp";
 import { CAPABILITY_CHOICES, type Capabilities } from "../../src/engine/port/capabilities";
 import { DESIRED, obs, unit, VP } from "./observations";
+import { allUnder, holds, readers, reportsOf, type Truth } from "./ground-truth";
 
 /**
  * Every register combination of 2 and 3 units over three keys, against every state key storage can really be in
@@ -30,39 +31,8 @@ const FILE_IDS = ["1f".repeat(32), "2e".repeat(32)];
 const AT = "2026-01-01T00:00:00.000Z";
 const CURRENTS = ["-", X, D] as const;
 const NEWS = ["-", `u:${D}`, `c:${D}`, `u:${T}`, `c:${T}`, `c:${X}`] as const;
-
-/** The ground truth of key storage: the key each record is wrapped under. */
-type Truth = readonly Vp[];
 const TRUTHS: Truth[] = [[], [X, X], [T, T], [D, D], [X, T], [X, D], [T, D]];
 
-/**
- * Every report a truthful backend can give of a truth, and `unknown` (a backend that cannot report). A job moves
- * records from the key that was current when it started to its target, so records not under a job's target (or,
- * with no job ever, all records) are under a key that some unit still has as current: the only way to take a current
- * key off every unit is to promote them all, which makes those records unreadable everywhere before the engine acts.
- */
-function reportsOf(truth: Truth, units: readonly UnitStatus[]): RewrapStatus[] {
-  const n = truth.length;
-  const reports: RewrapStatus[] = [{ state: "unknown" }];
-  if (n === 0) return [...reports, { state: "none", records: 0 }];
-  const currentSomewhere = (vp: Vp) => units.some((u) => u.current.status === "Valid" && sameVp(u.current.vp, vp));
-  const keys = [...new Set(truth)];
-  if (keys.length === 1) {
-    const [k] = keys;
-    reports.push({ state: "complete", targetVp: k, records: n }, { state: "inProgress", targetVp: k, done: n, total: n });
-    if (currentSomewhere(k)) {
-      reports.push({ state: "none", records: n });
-      for (const target of [X, T, D].filter((v) => v !== k)) reports.push({ state: "inProgress", targetVp: target, done: 0, total: n });
-    }
-  } else {
-    for (const [target, source] of [keys, [...keys].reverse()]) {
-      if (currentSomewhere(source)) reports.push({ state: "inProgress", targetVp: target, done: truth.filter((v) => v === target).length, total: n });
-    }
-  }
-  return reports;
-}
-
-const allUnder = (truth: Truth, vp: Vp) => truth.length === 0 || truth.every((v) => sameVp(v, vp));
 const step = (action: Action["kind"], vp: Vp | null, outcome: "started" | "ok" | "failed" = "ok") => ({ action, units: ["u1"], vp, outcome, at: AT, message: null });
 const learned = (madeVp: Vp | null) => ({ keyParts: { ids: FILE_IDS, madeVp, at: madeVp && AT } });
 const proof = (vp: Vp, source: "rewrap" | "marker" = "rewrap") => ({ rewrapProof: { vp, source, at: "2026-01-01T00:00:00.000Z" } });
@@ -144,13 +114,6 @@ function desiredFor(truth: Truth, phase: Phase, observation: Observation): Desir
     }
   }
   return desired;
-}
-
-const holds = (u: UnitStatus, vp: Vp) => (u.current.status === "Valid" && sameVp(u.current.vp, vp)) || (u.new.status !== "Empty" && sameVp(u.new.vp, vp));
-
-/** Which units can read each record. */
-function readers(units: readonly UnitStatus[], truth: Truth): string[][] {
-  return truth.map((vp) => units.filter((u) => holds(u, vp)).map((u) => u.id));
 }
 
 /** The steps that move key storage: the separate rewrap, and the combined rotate (rewrap, then set immediate on every unit). */
@@ -246,7 +209,7 @@ describe("plan over every small instance state, judged against the ground truth 
         for (const truth of TRUTHS) {
           // Records under a key no unit holds are lost before the engine acts: not a state it can be judged on.
           if (truth.some((vp) => !selection.some((u) => holds(u, vp)))) continue;
-          for (const rewrap of reportsOf(truth, selection)) {
+          for (const rewrap of reportsOf(truth, selection, [X, T, D])) {
             const observation = obs(selection, rewrap);
             const phase = classify(observation);
             // A Diverged instance is refused before the journal or an attestation is looked at: two of each show it.

@@ -9,7 +9,7 @@ const day = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000);
 const at = (n: number) => day(n).toISOString();
 
 function journal(over: Partial<Journal>): Journal {
-  return { schemaVersion: 3, rotationId: "r", binding, fromVp: A, targetVp: B, startedAt: at(0), completedAt: at(1), rewrapProof: null, keyParts: null, steps: [], ...over };
+  return { schemaVersion: 4, rotationId: "r", binding, fromVp: A, targetVp: B, startedAt: at(0), completedAt: at(1), rewrapProof: null, keyParts: null, generated: null, steps: [], ...over };
 }
 
 describe("the key's age, from this tool's own records", () => {

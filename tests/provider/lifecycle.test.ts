@@ -201,10 +201,10 @@ describe("the MasterKey provider, called directly", () => {
       const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 0));
       const stored = { ...outs, rotation: v1(fixture.keyParts[1].vp) };
       const { props } = await readMasterKey(contextFor(fixture), fixture.instanceId, stored);
-      expect(props?.rotation).toMatchObject({ schemaVersion: 3, rotationId: "rot-v1", binding: null, rewrapProof: null });
+      expect(props?.rotation).toMatchObject({ schemaVersion: 4, rotationId: "rot-v1", binding: null, rewrapProof: null });
       const { outs: updated } = await updateMasterKey(contextFor(fixture), { ...stored, __provider: "serialized-provider-text" }, checked(fixture, 1));
       expect(updated).toMatchObject({ phase: "Active", verificationPattern: fixture.keyParts[1].vp });
-      expect(updated.rotation).toMatchObject({ schemaVersion: 3, binding: { instanceId: fixture.instanceId, backend: expect.stringMatching(/^hpcs-simulator:/) } });
+      expect(updated.rotation).toMatchObject({ schemaVersion: 4, binding: { instanceId: fixture.instanceId, backend: expect.stringMatching(/^hpcs-simulator:/) } });
       expect(updated.rotation?.rotationId).not.toBe("rot-v1");
     });
 

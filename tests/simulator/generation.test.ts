@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { PrecheckFailedError, RegisterMismatchError, UnsupportedCommandError } from "../../src/engine/port/errors";
-import { NO_GENERATION } from "../../src/backends/simulator/backend";
+import { NO_GENERATION } from "../../src/model/recovery-units";
 import { executeOnHsm } from "../../src/backends/simulator/hsm";
 import { holding, type UnitState } from "../../src/backends/simulator/instance-state";
 import { signRequest } from "../../src/backends/simulator/signing";

@@ -4,6 +4,7 @@ import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../model/errors";
 import { combineKeyParts } from "../../model/key-parts";
+import { generationUnavailable, NO_GENERATION } from "../../model/recovery-units";
 import { isVp, sameVp, verificationPattern, type Vp } from "../../model/vp";
 import type {
   AutoRotateOptions,
@@ -79,15 +80,6 @@ export type KeyPartFileOpener = (files: readonly KeyPartFileRef[]) => Uint8Array
 
 const UNIT_COMMANDS: ReadonlySet<BackendCommand> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate", "generateNew", "copyNew", "autoRotate"]);
 
-/** IBM's reasons an instance cannot generate a key in a recovery unit (research §1.1, §4.3, §8.3). */
-export const NO_GENERATION = {
-  noRecoveryUnits:
-    "The service instance does not contain any recovery crypto units. auto-mk-rotate generates the new master key in a recovery crypto unit; rotate with key part files instead",
-  madrid: "Recovery crypto units, and with them auto-mk-rotate, are not available in Madrid (eu-es); rotate with key part files instead",
-} as const;
-
-/** The region of a unit's location `[region].[zone].[module].[domain]`. */
-const regionOf = (location: string) => /^\[([^\]]+)\]/.exec(location)?.[1];
 
 /** The default crash: a real process death, which end-to-end tests rely on. */
 export const killProcess: CrashHook = (point) => {
@@ -350,9 +342,9 @@ export class SimulatorBackend implements Backend {
 
   /** The recovery unit a key is generated in, or IBM's reason why the instance has none. */
   private generatingUnit(state: InstanceState, command: BackendCommand): UnitState {
-    if (state.units.some((u) => regionOf(u.location) === "eu-es")) throw new UnsupportedCommandError(command, NO_GENERATION.madrid);
+    const unavailable = generationUnavailable(state.units);
     const source = state.units.find((u) => u.type === "recovery");
-    if (!source) throw new UnsupportedCommandError(command, NO_GENERATION.noRecoveryUnits);
+    if (unavailable !== undefined || !source) throw new UnsupportedCommandError(command, unavailable ?? NO_GENERATION.noRecoveryUnits);
     return source;
   }
 

@@ -33,7 +33,7 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
     const j = ceremony.journal;
     return {
       command: "plan",
-      outcome: planned.end.kind === "done" || planned.end.kind === "keyLearnedAtLoad" ? "ok" : planned.end.kind === "refuse" ? "refused" : "failed",
+      outcome: planned.end.kind === "done" || planned.end.kind === "keyLearnedAtLoad" || planned.end.kind === "keyGenerated" ? "ok" : planned.end.kind === "refuse" ? "refused" : "failed",
       instanceId: opts.instance,
       phase: view.phase.name,
       currentVp: view.phase.currentVp ?? null,

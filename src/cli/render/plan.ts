@@ -40,7 +40,9 @@ export function renderPlanSteps(planned: PlannedCeremony, style: Style): string[
   else if (end.kind === "keyLearnedAtLoad") {
     lines.push("THEN: the load reports the key the key part files make; if it is the current key, nothing is loaded and the instance is converged, else the rotation to it goes on (commit, rewrap, set immediate).");
   }
-  else lines.push(`THEN: ${style.bad("no end")}: the plan did not converge; this is a bug in hpcs-mk, please report it.`);
+  else if (end.kind === "keyGenerated") {
+    lines.push("THEN: the generation reports the new key (journaled before it is copied anywhere); the rotation to it goes on from there (commit, rewrap, set immediate).");
+  } else lines.push(`THEN: ${style.bad("no end")}: the plan did not converge; this is a bug in hpcs-mk, please report it.`);
   return lines;
 }
 
