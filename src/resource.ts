@@ -22,7 +22,13 @@ export interface MasterKeyArgs {
    * The 2 or 3 key part files whose XOR is the master key (`hpcs-mk keypart create`), or, with a backend that opens them
    * itself (IBM's TKE CLI plug-in), IBM's own files: then their key is learned when a load reports it.
    */
-  readonly keyParts: pulumi.Input<[pulumi.Input<SecretFileArgs>, pulumi.Input<SecretFileArgs>, ...pulumi.Input<SecretFileArgs>[]]>;
+  readonly keyParts?: pulumi.Input<[pulumi.Input<SecretFileArgs>, pulumi.Input<SecretFileArgs>, ...pulumi.Input<SecretFileArgs>[]]>;
+  /**
+   * Instead of key parts: the master key is generated in a recovery crypto unit (IBM's `auto-mk-rotate`), which needs
+   * no key part files. Creating the resource adopts the current key; a new key is generated when `keepers` change (as
+   * Terraform's random_id) or `rotationPeriodDays` makes a rotation due. Give exactly one of `keyParts` and this.
+   */
+  readonly recoveryUnitKey?: pulumi.Input<{ keepers?: pulumi.Input<Record<string, pulumi.Input<string>>> }>;
   /** TKE signature key files (`N.sigkey`) of installed administrators: enough to meet the signature threshold. */
   readonly signatureKeys: pulumi.Input<pulumi.Input<SecretFileArgs>[]>;
   /**
@@ -49,8 +55,9 @@ export interface MasterKeyArgs {
 }
 
 /**
- * MasterKey — the master key of one HPCS instance, declared by its key parts. `pulumi up` rotates to it (and
- * resumes an interrupted rotation); `pulumi refresh` shows drift, including half-promoted instances.
+ * MasterKey — the master key of one HPCS instance, declared by its key parts or as a key generated in a recovery
+ * unit. `pulumi up` rotates to it (and resumes an interrupted rotation); `pulumi refresh` shows drift, including
+ * half-promoted instances.
  */
 export class MasterKey extends pulumi.dynamic.Resource {
   declare readonly instanceId: pulumi.Output<string>;
@@ -69,6 +76,10 @@ export class MasterKey extends pulumi.dynamic.Resource {
   declare readonly rotationDueAt: pulumi.Output<string | null>;
   /** Whether a rotation was due at the last refresh or update. */
   declare readonly rotationDue: pulumi.Output<boolean>;
+  /** Where the declared key comes from: `keyParts` or `recoveryUnit`. */
+  declare readonly keySource: pulumi.Output<"keyParts" | "recoveryUnit">;
+  /** With `recoveryUnitKey`: the keepers the current key was generated (or adopted) for. */
+  declare readonly generatedFor: pulumi.Output<{ keepers: Record<string, string> } | null>;
   declare readonly driftReasons: pulumi.Output<string[]>;
   declare readonly keyPartFiles: pulumi.Output<string[]>;
   /** SHA-256 of each key part file: the ids IBM's Activity Tracker records as `masterKeyIds`. */
@@ -80,7 +91,8 @@ export class MasterKey extends pulumi.dynamic.Resource {
     const props = {
       instanceId: args.instanceId,
       // Passwords must never be stored in plain text: the whole list becomes a secret.
-      keyParts: pulumi.secret(args.keyParts),
+      keyParts: args.keyParts === undefined ? undefined : pulumi.secret(args.keyParts),
+      recoveryUnitKey: args.recoveryUnitKey,
       signatureKeys: pulumi.secret(args.signatureKeys),
       expectedVerificationPattern: args.expectedVerificationPattern,
       attestRewrapComplete: args.attestRewrapComplete,
@@ -95,6 +107,8 @@ export class MasterKey extends pulumi.dynamic.Resource {
       keyAge: undefined,
       rotationDueAt: undefined,
       rotationDue: undefined,
+      keySource: undefined,
+      generatedFor: undefined,
       driftReasons: undefined,
       keyPartFiles: undefined,
       keyPartIds: undefined,

@@ -1,12 +1,12 @@
 import type { Journal, JournalBinding } from "../engine/journal";
 import type { Phase } from "../engine/phases";
-import { ageInDays, dueSentence, keyAgeAfter, recordedKeyAge, rotationSchedule, settledKey, type DueAdvice, type KeyAge } from "../engine/rotation-policy";
+import { ageInDays, dueAdvice, dueSentence, keyAgeAfter, recordedKeyAge, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
 import { displayPath } from "./config";
 import type { CommandContext } from "./context";
 import { defaultKeyAgeFile, readKeyAgeFile, writeKeyAgeFile } from "./key-age-file";
 
 /** The CLI's words for declaring key parts and rotating: what a due rotation tells the custodians. */
-export const CLI_DUE_ADVICE: DueAdvice = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate" };
+export const CLI_WORDS: ShellWords = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate" };
 
 /** The key's age and the policy as `status`, `plan` and `rotate` report them (`--json`: stable fields). */
 export interface KeyAgeReport {
@@ -30,6 +30,8 @@ export interface KeyAgeInput {
   readonly periodDays: number | undefined;
   /** `rotate` records what it saw (a first sight included); `status` and `plan` only read. */
   readonly record: boolean;
+  /** Where the next key comes from, for what a due rotation asks: key parts (the default) or a recovery unit. */
+  readonly source?: "keyParts" | "recoveryUnit";
 }
 
 const nowOf = (ctx: CommandContext) => (ctx.now ? ctx.now() : new Date());
@@ -48,6 +50,6 @@ export function keyAgeReport(input: KeyAgeInput, ctx: CommandContext): KeyAgeRep
     keyAgeDays: keyAge ? ageInDays(keyAge, now) : null,
     keyAgeFile: file,
     rotationPolicy: policy ? { periodDays: policy.periodDays, dueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null, due: schedule.state === "due" } : null,
-    due: dueSentence(schedule, policy, now, CLI_DUE_ADVICE) ?? null,
+    due: dueSentence(schedule, policy, now, dueAdvice(input.source ?? "keyParts", CLI_WORDS)) ?? null,
   };
 }

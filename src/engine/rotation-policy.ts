@@ -106,23 +106,26 @@ export function describeKeyAge(age: KeyAge, now: Date): string {
   return `the master key ${shortVp(age.verificationPattern)} has been current since ${age.since} (${origin}), ${days(ageInDays(age, now))}`;
 }
 
-/**
- * What the people who make the next key do when a rotation is due. With key part files the tool cannot make the new
- * parts: that is the key custodians' job (split knowledge), so it says exactly what they do and in which shell's words.
- */
-export interface DueAdvice {
-  /** How to declare new key parts in this shell: `keyParts` (provider), `--key-part` (CLI). */
+/** How a shell names things in the due sentence: `keyParts` and `pulumi up` (provider), `--key-part` and `hpcs-mk rotate` (CLI). */
+export interface ShellWords {
+  /** How to declare new key parts in this shell. */
   readonly declareKeyParts: string;
-  /** The command that then rotates: `pulumi up`, `hpcs-mk rotate`. */
+  /** The command that then rotates. */
   readonly rotateCommand: string;
 }
 
-/** The drift sentence of a due rotation; undefined when none is due. */
-export function dueSentence(schedule: RotationSchedule, policy: RotationPolicy | undefined, now: Date, advice: DueAdvice): string | undefined {
+/**
+ * What the people who make the next key do when a rotation is due. With key part files the tool cannot make the new
+ * parts: that is the key custodians' job (split knowledge), so it says exactly what they do. A key generated in a
+ * recovery unit needs nobody: the next run generates it.
+ */
+export function dueAdvice(source: "keyParts" | "recoveryUnit", words: ShellWords): string {
+  if (source === "recoveryUnit") return `${words.rotateCommand} generates a new master key in a recovery unit and rotates to it (auto-mk-rotate)`;
+  return `The key custodians each create a new key part file (hpcs-mk keypart create, or ibmcloud tke mk-add --random), declare the new files in ${words.declareKeyParts}, and run ${words.rotateCommand}`;
+}
+
+/** The drift sentence of a due rotation, ending with `advice` (dueAdvice); undefined when none is due. */
+export function dueSentence(schedule: RotationSchedule, policy: RotationPolicy | undefined, now: Date, advice: string): string | undefined {
   if (schedule.state !== "due" || policy === undefined) return undefined;
-  return (
-    `a master key rotation is due since ${schedule.dueAt}: the rotation policy is every ${days(policy.periodDays)}, and ${describeKeyAge(schedule.age, now)}. ` +
-    `The key custodians each create a new key part file (hpcs-mk keypart create, or ibmcloud tke mk-add --random), ` +
-    `declare the new files in ${advice.declareKeyParts}, and run ${advice.rotateCommand}`
-  );
+  return `a master key rotation is due since ${schedule.dueAt}: the rotation policy is every ${days(policy.periodDays)}, and ${describeKeyAge(schedule.age, now)}. ${advice}`;
 }

@@ -27,6 +27,8 @@ interface DeclaredKeyParts {
  * not opened, and their key is the declared `expectedVerificationPattern` or, until a load tells it, unknown.
  */
 function declaredKeyParts(inputs: ValidInputs, keyParts: Capabilities["keyParts"]): DeclaredKeyParts {
+  // A generated key is known only once a generation reports it.
+  if (inputs.keyParts === undefined) return { keyPartIds: [], desiredVerificationPattern: null };
   const keyPartIds = keyPartFileRefs(inputs.keyParts).map((f) => f.sha256);
   if (keyParts === "opaque") return { keyPartIds, desiredVerificationPattern: inputs.expectedVerificationPattern ?? null };
   return { keyPartIds, desiredVerificationPattern: desiredVp(inputs.keyParts) };
@@ -49,7 +51,7 @@ export function checkInputs(news: Record<string, unknown>, keyParts: Capabilitie
   try {
     declared = declaredKeyParts(inputs, keyParts);
   } catch (error) {
-    failures.push(attribute("keyParts", inputs.keyParts, error));
+    failures.push(attribute("keyParts", inputs.keyParts ?? [], error));
   }
   let signerSkis: string[] = [];
   try {

@@ -19,12 +19,24 @@ const secretFile = (what: string) =>
   });
 
 /** What users write in `new MasterKey(...)`: `z.input` is the args type, `z.output` what `check` validates. */
-export const masterKeyInputsSchema = z.object({
+export const masterKeyInputsSchema = z
+  .object({
   instanceId: z.string({ error: "the HPCS service instance id (GUID)" }).min(1, "the HPCS service instance id must not be empty"),
   keyParts: z
     .array(secretFile("key part"))
     .min(2, "a master key needs 2 or 3 key parts")
-    .max(3, "a master key needs 2 or 3 key parts"),
+    .max(3, "a master key needs 2 or 3 key parts")
+    .optional(),
+  /**
+   * The master key is generated in a recovery crypto unit (IBM's auto-mk-rotate) instead of made of key parts. A new
+   * one is generated when `keepers` change (as Terraform's random_id) or the rotation policy makes one due.
+   */
+  recoveryUnitKey: z
+    .object({
+      keepers: z.record(z.string(), z.string({ error: "recoveryUnitKey.keepers: every value must be a string" })).optional(),
+    })
+    .strict()
+    .optional(),
   signatureKeys: z
     .array(secretFile("signature key"))
     .min(1, "at least one administrator signature key is needed")
@@ -56,7 +68,17 @@ export const masterKeyInputsSchema = z.object({
       stepSeconds: z.number().int().min(1).max(86_400).optional(),
     })
     .optional(),
-});
+  })
+  .superRefine((inputs, ctx) => {
+    const sources = [inputs.keyParts !== undefined, inputs.recoveryUnitKey !== undefined].filter(Boolean).length;
+    if (sources !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: [inputs.keyParts === undefined ? "keyParts" : "recoveryUnitKey"],
+        message: `declare the master key one way: keyParts (2 or 3 key part files) or recoveryUnitKey (a key generated in a recovery crypto unit), ${sources === 0 ? "not neither" : "not both"}`,
+      });
+    }
+  });
 export type MasterKeyInputs = z.input<typeof masterKeyInputsSchema>;
 export type ValidInputs = z.output<typeof masterKeyInputsSchema>;
 
@@ -67,7 +89,7 @@ export interface CheckedInputs extends ValidInputs {
    * `expectedVerificationPattern` (a backend that opens the files itself), or null when only a load can tell.
    */
   readonly desiredVerificationPattern: string | null;
-  /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
+  /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`; none for a generated key. */
   readonly keyPartIds: readonly string[];
   readonly signerSkis: readonly string[];
   readonly __provider?: string;

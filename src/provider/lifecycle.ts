@@ -15,12 +15,12 @@ import { keyPartFileRefs, openKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
 import { renderProgress } from "../format/progress";
-import { isVp, sameVp, shortVp } from "../model/vp";
-import { dueSentence, parseKeyAge, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
+import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
+import { dueAdvice, dueSentence, parseKeyAge, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
 import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
-import { PROVIDER_DUE_ADVICE, shapeOutputs, type LastStep, type MasterKeyOutputs } from "./outputs";
+import { PROVIDER_WORDS, shapeOutputs, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
 
 export interface LifecycleContext {
   readonly config: ProviderConfig;
@@ -88,16 +88,55 @@ function storedJournal(ctx: LifecycleContext, raw: unknown): Journal | undefined
   }
 }
 
+/** Where the declared key comes from. */
+const sourceOf = (inputs: Props): MasterKeyOutputs["keySource"] => (inputs.recoveryUnitKey === undefined ? "keyParts" : "recoveryUnit");
+
+/** The keepers a generated key is declared for, in one spelling (sorted keys), so a reordering is no change. */
+function generatedFor(inputs: Props): GeneratedFor {
+  const keepers = ((inputs.recoveryUnitKey as { keepers?: Record<string, string> } | undefined)?.keepers ?? {}) as Record<string, string>;
+  return { keepers: Object.fromEntries(Object.keys(keepers).sort().map((k) => [k, keepers[k]])) };
+}
+
+/** The keepers the stored key was generated (or adopted) for, if it was declared as a generated key. */
+function storedGeneratedFor(olds: Props): GeneratedFor | null {
+  const stored = olds.generatedFor as { keepers?: unknown } | null | undefined;
+  return stored && typeof stored.keepers === "object" && stored.keepers !== null ? generatedFor({ recoveryUnitKey: { keepers: stored.keepers } }) : null;
+}
+
+/**
+ * Why a new key is to be generated in a recovery unit, or undefined: its keepers changed since the current key was
+ * generated (or adopted) for them, or the rotation policy made a rotation due. Adopting a key (a first create, or a
+ * switch from key parts) generates nothing.
+ */
+function generationReason(news: Props, olds: Props, now: Date): string | undefined {
+  if (news.recoveryUnitKey === undefined) return undefined;
+  const stored = storedGeneratedFor(olds);
+  if (stored && JSON.stringify(stored) !== JSON.stringify(generatedFor(news))) return "its keepers changed";
+  if (rotationSchedule(parseKeyAge(olds.keyAge), policyOf(news), now).state === "due") return "the rotation policy made a rotation due";
+  return undefined;
+}
+
+/** The key a generation replaces: the current one as the state records it (the old key until a rotation completes). */
+function keyToReplace(news: Props, olds: Props, now: Date): Vp | undefined {
+  if (generationReason(news, olds, now) === undefined) return undefined;
+  const age = parseKeyAge(olds.keyAge);
+  return age?.verificationPattern ?? (isVp(olds.verificationPattern) ? olds.verificationPattern : undefined);
+}
+
 /** The declared key as the engine takes it, for a backend that takes key part values or opens the files itself. */
-function declaredKeyOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"]): DeclaredKey {
+function declaredKeyOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"], olds: Props, now: Date): DeclaredKey {
+  if (inputs.recoveryUnitKey !== undefined) {
+    const expected = inputs.expectedVerificationPattern;
+    return { kind: "generated", replacing: keyToReplace(inputs as unknown as Props, olds, now), ...(expected ? { expectedVp: expected } : {}) };
+  }
   if (keyParts === "material" && inputs.desiredVerificationPattern !== null) return { kind: "vp", vp: inputs.desiredVerificationPattern };
   return { kind: "files", ids: inputs.keyPartIds, ...(inputs.expectedVerificationPattern ? { expectedVp: inputs.expectedVerificationPattern } : {}) };
 }
 
-/** What the inputs declare, as the engine takes it. */
-function desiredOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"], signerSkis: readonly string[]): Desired {
+/** What the inputs declare, as the engine takes it; `olds` (the stored outputs) say whether a generated key is due. */
+function desiredOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"], signerSkis: readonly string[], olds: Props, now: Date): Desired {
   const attestation = inputs.attestRewrapComplete === undefined ? undefined : parseAttestation(inputs.attestRewrapComplete);
-  return { key: declaredKeyOf(inputs, keyParts), signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
+  return { key: declaredKeyOf(inputs, keyParts, olds, now), signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
 }
 
 const sameIds = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((id, i) => id === b[i]);
@@ -121,16 +160,21 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
   const desired = news.desiredVerificationPattern ?? learned;
   const observed = olds.verificationPattern;
   const now = nowOf(ctx);
-  const due = dueSentence(rotationSchedule(parseKeyAge(olds.keyAge), policyOf(news), now), policyOf(news), now, PROVIDER_DUE_ADVICE);
+  const due = dueSentence(rotationSchedule(parseKeyAge(olds.keyAge), policyOf(news), now), policyOf(news), now, dueAdvice(sourceOf(news), PROVIDER_WORDS));
+  const generation = generationReason(news, olds, now);
+  // A generated key has no VP to compare: it is the stored one until its keepers change or a rotation falls due.
+  const keyDiffers = news.recoveryUnitKey === undefined ? !(isVp(desired) && isVp(observed) && sameVp(desired, observed)) : generation !== undefined;
   const changes =
     replaces.length > 0 ||
     containsUnknown(news) ||
     olds.__provider !== news.__provider ||
     olds.phase !== "Active" ||
     (olds.rotationPeriodDays ?? null) !== (news.rotationPeriodDays ?? null) ||
+    (olds.keySource ?? "keyParts") !== sourceOf(news) ||
     due !== undefined ||
-    !(isVp(desired) && isVp(observed) && sameVp(desired, observed));
+    keyDiffers;
   if (due !== undefined) ctx.log(due);
+  else if (generation !== undefined) ctx.log(`a new master key will be generated in a recovery unit: ${generation}`);
   if (changes && replaces.length === 0 && !containsUnknown(news)) await printCeremony(ctx, news as unknown as CheckedInputs, olds);
   return { changes, replaces, deleteBeforeReplace: false };
 }
@@ -148,12 +192,12 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
   const observation = await observe(backend, unitIdsOf(olds));
   const journal = storedJournal(ctx, olds.rotation);
   const binding = journalBinding(backend);
-  const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis);
+  const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis, olds, nowOf(ctx));
   const preview = previewCeremony({ observation, journal, binding, desired, capabilities: backend.capabilities });
   const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
   const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
   ctx.log(
-    `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
+    `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
   );
   preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
   if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
@@ -163,6 +207,8 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
 }
 
 interface Prior {
+  /** The stored outputs (none for a create): whether a generated key is due, and what it was generated for. */
+  readonly olds: Props;
   readonly journal: Journal | undefined;
   readonly lastRotatedAt: string | null;
   readonly keyAge: KeyAge | undefined;
@@ -174,8 +220,11 @@ interface Prior {
  * SHA-256s for a backend that opens them itself.
  */
 function keyPartsFor(backend: Backend, inputs: CheckedInputs): { keyParts: Material["keyParts"]; close(): void } {
-  if (backend.capabilities.keyParts === "opaque") return { keyParts: { kind: "files", files: keyPartFileRefs(inputs.keyParts) }, close: () => undefined };
-  const opened = openKeyParts(inputs.keyParts);
+  const refs = inputs.keyParts ?? [];
+  if (backend.capabilities.keyParts === "opaque") return { keyParts: { kind: "files", files: keyPartFileRefs(refs) }, close: () => undefined };
+  // A key generated in a recovery unit has no parts to open.
+  if (refs.length === 0) return { keyParts: { kind: "material", parts: [] }, close: () => undefined };
+  const opened = openKeyParts(refs);
   return { keyParts: { kind: "material", parts: opened.parts }, close: () => opened.close() };
 }
 
@@ -188,18 +237,24 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
   const keyParts = keyPartsFor(backend, inputs);
   try {
     const signers = openSigners(inputs.signatureKeys);
-    const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski));
+    const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski), prior.olds, nowOf(ctx));
     const binding = journalBinding(backend);
-    const context = (journal: Journal | undefined, lastStep: LastStep) => ({
+    const source = sourceOf(inputs as unknown as Props);
+    const context = (journal: Journal | undefined, lastStep: LastStep, converged?: Vp) => ({
       instanceId: inputs.instanceId,
       backend: backend.description,
-      desiredVp: knownVp(knowDeclaredKey(desired.key, journal, binding)) ?? null,
-      keyPartFiles: inputs.keyParts.map((p) => p.file),
+      // A generated key, once converged, is the current one: generated (or adopted) for these keepers.
+      desiredVp: knownVp(knowDeclaredKey(desired.key, journal, binding)) ?? (source === "recoveryUnit" ? (converged ?? null) : null),
+      keyPartFiles: (inputs.keyParts ?? []).map((p) => p.file),
       keyPartIds: inputs.keyPartIds,
       journal,
       previousLastRotatedAt: prior.lastRotatedAt,
       previousKeyAge: prior.keyAge,
       rotationPeriodDays: inputs.rotationPeriodDays,
+      keySource: source,
+      // What the current key was generated for changes only when a run converges: a failed one keeps the old keepers,
+      // so the next run still wants the new key.
+      generatedFor: source === "recoveryUnit" && converged !== undefined ? generatedFor(inputs as unknown as Props) : storedGeneratedFor(prior.olds),
       binding,
       now: nowOf(ctx),
       lastStep,
@@ -221,7 +276,7 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
     try {
       const result = await executor.run();
       if (result.outcome === "done") {
-        const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }));
+        const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }, result.phase.currentVp));
         // A converged instance's only drift is a due rotation, which key custodians act on: said, never a failed run.
         outputs.driftReasons.forEach((reason) => ctx.log(`hpcs ${inputs.instanceId}: ${reason}`));
         return outputs;
@@ -253,12 +308,13 @@ async function observeOutputs(backend: Backend, error: ExecutionError, context: 
 
 export async function createMasterKey(ctx: LifecycleContext, inputs: Props): Promise<{ id: string; outs: MasterKeyOutputs }> {
   const checked = inputs as unknown as CheckedInputs;
-  const outs = await converge(ctx, checked, { journal: undefined, lastRotatedAt: null, keyAge: undefined, knownUnits: [] }, false);
+  const outs = await converge(ctx, checked, { olds: {}, journal: undefined, lastRotatedAt: null, keyAge: undefined, knownUnits: [] }, false);
   return { id: checked.instanceId, outs };
 }
 
 export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: Props): Promise<{ outs: MasterKeyOutputs }> {
   const prior = {
+    olds,
     journal: storedJournal(ctx, olds.rotation),
     lastRotatedAt: typeof olds.lastRotatedAt === "string" ? olds.lastRotatedAt : null,
     keyAge: parseKeyAge(olds.keyAge),
@@ -297,6 +353,8 @@ async function refreshWith(ctx: LifecycleContext, backend: Backend, id: string, 
     previousLastRotatedAt: typeof props.lastRotatedAt === "string" ? props.lastRotatedAt : null,
     previousKeyAge: parseKeyAge(props.keyAge),
     rotationPeriodDays: policyOf(props)?.periodDays,
+    keySource: props.keySource === "recoveryUnit" ? "recoveryUnit" : "keyParts",
+    generatedFor: storedGeneratedFor(props),
     binding,
     now,
     lastStep: (props.lastStep as LastStep | undefined) ?? { outcome: "ok", reason: "Refreshed", message: "" },

@@ -5,7 +5,7 @@ import type { Phase, PhaseName } from "../engine/phases";
 import { shortVp, type Vp } from "../model/vp";
 import { describeEvidence, rewrapEvidence } from "../engine/rewrap-evidence";
 import type { JournalBinding } from "../engine/journal";
-import { dueSentence, keyAgeAfter, rotationSchedule, settledKey, type KeyAge } from "../engine/rotation-policy";
+import { dueAdvice, dueSentence, keyAgeAfter, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
 
 /** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
 export interface UnitOutput {
@@ -49,6 +49,10 @@ export interface MasterKeyOutputs {
   readonly rotationDueAt: string | null;
   /** Whether a rotation was due when these outputs were computed (the last refresh or update). */
   readonly rotationDue: boolean;
+  /** Where the declared key comes from: key part files, or a recovery unit (`recoveryUnitKey`). */
+  readonly keySource: "keyParts" | "recoveryUnit";
+  /** With `recoveryUnitKey`: the keepers the current key was generated (or adopted) for; a change of them generates anew. */
+  readonly generatedFor: GeneratedFor | null;
   readonly driftReasons: readonly string[];
   readonly keyPartFiles: readonly string[];
   /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
@@ -69,6 +73,11 @@ function unitOutput(u: UnitStatus): UnitOutput {
   };
 }
 
+/** The trigger a generated key was made for (Terraform random_id's `keepers`). */
+export interface GeneratedFor {
+  readonly keepers: Readonly<Record<string, string>>;
+}
+
 export interface OutputContext {
   readonly instanceId: string;
   readonly backend: string;
@@ -79,13 +88,16 @@ export interface OutputContext {
   readonly previousLastRotatedAt: string | null;
   readonly previousKeyAge: KeyAge | undefined;
   readonly rotationPeriodDays: number | undefined;
+  readonly keySource: MasterKeyOutputs["keySource"];
+  /** With a key generated in a recovery unit: the keepers the current key was generated (or adopted) for. */
+  readonly generatedFor: GeneratedFor | null;
   readonly binding: JournalBinding;
   readonly now: Date;
   readonly lastStep: LastStep;
 }
 
 /** Pulumi's words for declaring key parts and rotating: what a due rotation's drift reason tells the custodians. */
-export const PROVIDER_DUE_ADVICE = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up" } as const;
+export const PROVIDER_WORDS: ShellWords = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up" };
 
 /** The drift reason of an unfinished rotation; a half-promotion the backend shows premature is called out. */
 function unfinished(observation: Observation, phase: Phase): string {
@@ -106,9 +118,9 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
   const keyAge = keyAgeAfter(ctx.previousKeyAge, settledKey(phase), ctx.journal, ctx.binding, ctx.now.toISOString());
   const policy = ctx.rotationPeriodDays === undefined ? undefined : { periodDays: ctx.rotationPeriodDays };
   const schedule = rotationSchedule(keyAge, policy, ctx.now);
-  const due = dueSentence(schedule, policy, ctx.now, PROVIDER_DUE_ADVICE);
+  const due = dueSentence(schedule, policy, ctx.now, dueAdvice(ctx.keySource, PROVIDER_WORDS));
   if (due !== undefined) driftReasons.push(due);
-  if (ctx.desiredVp === null) driftReasons.push("the key the declared key part files make is not known yet (the backend opens them): the next pulumi up loads them to learn it, and is done if it is the current key");
+  if (ctx.desiredVp === null && ctx.keySource === "keyParts") driftReasons.push("the key the declared key part files make is not known yet (the backend opens them): the next pulumi up loads them to learn it, and is done if it is the current key");
   return {
     instanceId: ctx.instanceId,
     backend: ctx.backend,
@@ -122,6 +134,8 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
     rotationPeriodDays: ctx.rotationPeriodDays ?? null,
     rotationDueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null,
     rotationDue: schedule.state === "due",
+    keySource: ctx.keySource,
+    generatedFor: ctx.generatedFor,
     driftReasons,
     keyPartFiles: [...ctx.keyPartFiles],
     keyPartIds: [...ctx.keyPartIds],
