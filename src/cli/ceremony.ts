@@ -13,6 +13,10 @@ import type { DeclaredKey } from "../engine/declared-key";
 import type { Material } from "../engine/executor";
 import { InputError } from "../model/errors";
 import { parseVp, sameVp, type Vp } from "../model/vp";
+import { classify } from "../engine/classify";
+import { observe } from "../engine/observe";
+import { settledKey } from "../engine/rotation-policy";
+import { keyAgeReport } from "./key-age";
 import type { GlobalOptions } from "./argv";
 import { cliConfig, displayPath } from "./config";
 import type { CommandContext } from "./context";
@@ -37,6 +41,11 @@ export interface CeremonyOptions extends GlobalOptions {
   readonly expectedVp: string | undefined;
   /** The rotation policy (`--rotation-period-days`): the report says when a rotation is due and what the custodians do. */
   readonly rotationPeriodDays: number | undefined;
+  /**
+   * Generate the new key in a recovery unit instead of loading key parts (`--recovery-unit-key`): now, or with a
+   * rotation policy only when a rotation is due.
+   */
+  readonly recoveryUnitKey: boolean;
 }
 
 export interface OpenedCeremony {
@@ -73,7 +82,7 @@ async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandCon
   const partRefs = await keyPartRefs(ctx, opts.keyPart, opts.keyPartPasswordEnv, "--key-part-password-env");
   const signerRefs = await signatureKeyRefs(ctx, opts.signatureKey, opts.signatureKeyPasswordEnv, "--signature-key-password-env");
   const expectedVp = opts.expectedVp === undefined ? undefined : parseVp(opts.expectedVp);
-  const parts = openParts(backend, partRefs, expectedVp);
+  const parts = opts.recoveryUnitKey ? await generatedKey(backend, opts, ctx, journalFile, expectedVp) : openParts(backend, partRefs, expectedVp);
   try {
     const signers = openSigners(signerRefs);
     const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
@@ -105,6 +114,20 @@ function openParts(backend: Backend, refs: readonly KeyPartRef[], expectedVp: Vp
     throw new InputError(`--expected-vp: the key parts make the master key ${opened.vp}, not ${expectedVp}; check that the right --key-part files are given (hpcs-mk keypart show)`, "expectedVp");
   }
   return { keyParts: { kind: "material", parts: opened.parts }, key: { kind: "vp", vp: opened.vp }, close: () => opened.close() };
+}
+
+/**
+ * `--recovery-unit-key`: a key generated in a recovery unit, replacing the current one; with `--rotation-period-days`
+ * only once a rotation is due by this workstation's key age record. A generation of ours under way (the journal
+ * file) is finished either way.
+ */
+async function generatedKey(backend: Backend, opts: CeremonyOptions, ctx: CommandContext, journalFile: string, expectedVp: Vp | undefined): Promise<{ keyParts: Material["keyParts"]; key: DeclaredKey; close(): void }> {
+  const phase = classify(await observe(backend));
+  const age = keyAgeReport({ instance: opts.instance, binding: journalBinding(backend), phase, journal: readJournalFile(journalFile), periodDays: opts.rotationPeriodDays, record: false, source: "recoveryUnit" }, ctx);
+  const wanted = opts.rotationPeriodDays === undefined || age.rotationPolicy?.due === true;
+  const current = settledKey(phase);
+  const keyParts: Material["keyParts"] = backend.capabilities.keyParts === "opaque" ? { kind: "files", files: [] } : { kind: "material", parts: [] };
+  return { keyParts, key: { kind: "generated", replacing: wanted ? current : undefined, ...(expectedVp ? { expectedVp } : {}) }, close: () => undefined };
 }
 
 /** The TKE CLI command each action stands for, so people who know TKE can read a plan. */

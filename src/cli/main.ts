@@ -69,6 +69,10 @@ const ceremonyFlags = {
     help: 'attest that key storage is entirely under VP (you saw "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm." for it), for the situation CODE names, as a RewrapNotProven refusal prints it; recorded in the journal',
   },
   rotationPeriodDays: rotationPeriodFlag,
+  recoveryUnitKey: {
+    kind: "boolean",
+    help: "generate the new master key in a recovery crypto unit (auto-mk-rotate) instead of loading --key-part files; with --rotation-period-days only once a rotation is due",
+  },
   expectedVp: {
     kind: "string",
     value: "VP",
@@ -79,7 +83,8 @@ const ceremonyFlags = {
 function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefined {
   const parts = o.keyPart as string[];
   const signers = o.signatureKey as string[];
-  if (parts.length < 2 || parts.length > 3) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), not ${parts.length}`;
+  if (o.recoveryUnitKey === true && parts.length > 0) return "give either --key-part files or --recovery-unit-key (a key generated in a recovery crypto unit), not both";
+  if (o.recoveryUnitKey !== true && (parts.length < 2 || parts.length > 3)) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), or --recovery-unit-key, not ${parts.length} key part file(s)`;
   if (signers.length === 0) return "give at least one --signature-key file (an installed administrator's N.sigkey)";
   if (typeof o.attestRewrapComplete === "string" && parseAttestation(o.attestRewrapComplete) === undefined) {
     return `--attest-rewrap-complete: ${ATTESTATION_FORMAT}`;

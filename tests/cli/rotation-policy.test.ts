@@ -73,3 +73,41 @@ test("a due rotation with unchanged key parts: rotate succeeds, changes nothing,
   expect(again.stdout).toMatch(/NOTE: a master key rotation is due since .*: the rotation policy is every 30 days, .*The key custodians each create a new key part file/);
   expect(JSON.parse(readFileSync(record, "utf8"))).toEqual(old);
 });
+
+test("--recovery-unit-key: plan shows the generation, rotate generates and rotates; with a policy it rotates only once due", async () => {
+  const initial = ws.keyParts("initial");
+  expect((await ws.run(["sim", "init", "--instance-id", "inst-3", "--operational", "2", "--recovery", "2", "--records", "5", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))])).code).toBe(0);
+  const both = await ws.run(["plan", "--instance", "inst-3", "--recovery-unit-key", ...initial.flags, ...SIGNER_FLAGS]);
+  expect(both.code).toBe(2);
+  expect(both.stderr).toContain("give either --key-part files or --recovery-unit-key (a key generated in a recovery crypto unit), not both");
+
+  const planned = await ws.run(["plan", "--instance", "inst-3", "--recovery-unit-key", ...SIGNER_FLAGS]);
+  expect(planned.code).toBe(0);
+  expect(planned.stdout).toContain("→ declared a key generated in a recovery unit");
+  expect(planned.stdout).toMatch(/generateNew +1, 2, 3, 4 +auto-mk-rotate \(generate and copy\)/);
+  expect(planned.stdout).toContain("THEN: the generation reports the new key");
+
+  const rotated = await ws.run(["rotate", "--instance", "inst-3", "--recovery-unit-key", ...SIGNER_FLAGS, "--yes", "--json"]);
+  expect(rotated.code).toBe(0);
+  const report = rotated.json<AgeJson & { desiredVp: string }>();
+  expect(report.desiredVp).not.toBe(initial.vp);
+  expect(report.keyAge).toMatchObject({ verificationPattern: report.desiredVp, source: "rotation" });
+  expect(rotated.stderr).toMatch(/a recovery unit generated the new master key [0-9a-f]{12}… \(journaled before it is copied\)/);
+  expect((await ws.run(["sim", "verify", "--instance", "inst-3"])).code).toBe(0);
+
+  // With a policy, nothing is due yet: rotate changes nothing.
+  const notDue = await ws.run(["rotate", "--instance", "inst-3", "--recovery-unit-key", "--rotation-period-days", "30", ...SIGNER_FLAGS, "--yes", "--json"]);
+  expect(notDue.code).toBe(0);
+  expect(notDue.json<{ desiredVp: string; steps: number }>()).toMatchObject({ desiredVp: report.desiredVp, steps: 0 });
+  // Forty days later by the record, it is due: rotate generates again.
+  const record = join(ws.dir, ".hpcs-mk", "inst-3.key-age.json");
+  const stored = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
+  writeFileSync(record, JSON.stringify({ ...stored, keyAge: { ...stored.keyAge, since: new Date(Date.now() - 40 * DAY).toISOString() } }));
+  const status = await ws.run(["status", "--instance", "inst-3", "--rotation-period-days", "30"]);
+  expect(status.code).toBe(3);
+  const due = await ws.run(["rotate", "--instance", "inst-3", "--recovery-unit-key", "--rotation-period-days", "30", ...SIGNER_FLAGS, "--yes", "--json"]);
+  expect(due.code).toBe(0);
+  expect(due.json<{ desiredVp: string }>().desiredVp).not.toBe(report.desiredVp);
+  expect((await ws.run(["status", "--instance", "inst-3", "--rotation-period-days", "30"])).code).toBe(0);
+  expect(ws.leakedSecrets()).toEqual([]);
+});

@@ -16,6 +16,8 @@ export interface PlanReport extends Report, PlannedCeremony, KeyAgeReport {
   readonly currentVp: Vp | null;
   /** The VP of the master key the declared key parts make; null while only a load can tell (files the backend opens). */
   readonly desiredVp: Vp | null;
+  /** Where the declared key comes from: `--key-part` files, or a recovery unit (`--recovery-unit-key`). */
+  readonly keySource: "keyParts" | "recoveryUnit";
   readonly journalFile: string;
   /** The journaled ceremony the plan continues, if any. */
   readonly journal: { readonly rotationId: string; readonly targetVp: Vp | null; readonly rewrapProof: Journal["rewrapProof"]; readonly completedAt: string | null } | null;
@@ -38,10 +40,11 @@ export async function plan(opts: PlanOptions, ctx: CommandContext): Promise<Plan
       phase: view.phase.name,
       currentVp: view.phase.currentVp ?? null,
       desiredVp: knownVp(knowDeclaredKey(ceremony.desired.key, ceremony.journal, ceremony.binding)) ?? null,
+      keySource: ceremony.desired.key.kind === "generated" ? "recoveryUnit" : "keyParts",
       journalFile: ceremony.journalFile,
       journal: j ? { rotationId: j.rotationId, targetVp: j.targetVp, rewrapProof: j.rewrapProof, completedAt: j.completedAt } : null,
       ...planned,
-      ...keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase: view.phase, journal: j, periodDays: opts.rotationPeriodDays, record: false }, ctx),
+      ...keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase: view.phase, journal: j, periodDays: opts.rotationPeriodDays, record: false, source: opts.recoveryUnitKey ? "recoveryUnit" : "keyParts" }, ctx),
     };
   } finally {
     await ceremony.close();

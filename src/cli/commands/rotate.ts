@@ -78,12 +78,13 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     const known = (journal: Journal | undefined) => knownVp(knowDeclaredKey(ceremony.desired.key, journal, ceremony.binding)) ?? null;
     // The key's age is recorded from what the run last saw: it resets only once a rotation completed.
     const age = (phase: Phase | undefined, journal: Journal | undefined) =>
-      keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase, journal, periodDays: opts.rotationPeriodDays, record: true }, ctx);
+      keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase, journal, periodDays: opts.rotationPeriodDays, record: true, source: opts.recoveryUnitKey ? "recoveryUnit" : "keyParts" }, ctx);
     const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "steps" | "refusal" | "error">): RotateReport => ({
       command: "rotate",
       outcome,
       instanceId: opts.instance,
-      desiredVp: known(journal),
+      // A generated key, once converged, is the current one.
+      desiredVp: known(journal) ?? (ceremony.desired.key.kind === "generated" && outcome === "ok" ? (phase?.currentVp ?? null) : null),
       journalFile: ceremony.journalFile,
       phase: phase?.name ?? null,
       ...rest,
@@ -92,7 +93,8 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     });
     if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
     const target = known(ceremony.journal);
-    ctx.progress(`rotating ${opts.instance} to ${target ? shortVp(target) : "the key the key part files make (learned when they are loaded)"} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
+    const to = target ? shortVp(target) : ceremony.desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)";
+    ctx.progress(`rotating ${opts.instance} to ${to} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
     const counter = { steps: 0 };
     try {
       const result = await execute(ceremony, ctx, unitLabeler(units), counter);

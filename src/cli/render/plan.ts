@@ -51,7 +51,7 @@ export function renderPlan(report: PlanReport, style: Style): string {
     ? `journal ${report.journalFile}: rotation ${report.journal.rotationId} to ${report.journal.targetVp ? shortVp(report.journal.targetVp) : "a key not yet reported"}${report.journal.rewrapProof ? `, rewrap to ${shortVp(report.journal.rewrapProof.vp)} recorded complete (${report.journal.rewrapProof.source})` : ""}${report.journal.completedAt ? `, completed ${report.journal.completedAt}` : ""}`
     : `journal ${report.journalFile}: none yet`;
   return [
-    `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${report.desiredVp ? shortVp(report.desiredVp) : "the key the key part files make (not known until they are loaded)"}`,
+    `PLANNED CEREMONY for ${style.bold(report.instanceId)}: phase ${report.phase}, current ${report.currentVp ? shortVp(report.currentVp) : "none"} → declared ${report.desiredVp ? shortVp(report.desiredVp) : report.keySource === "recoveryUnit" ? "a key generated in a recovery unit" : "the key the key part files make (not known until they are loaded)"}`,
     journal,
     "",
     ...renderPlanSteps(report, style),
