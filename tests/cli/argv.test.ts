@@ -5,7 +5,7 @@ import { COMMANDS, parseArgv } from "../../src/cli/main";
 /** Argument parsing apart from the commands: argv → the options object each command receives (or help/usage). */
 
 const globals = { simDir: undefined, json: false };
-const ceremony = { keyPart: ["a.json", "b.json"], keyPartPasswordEnv: ["A", "B"], signatureKey: ["1.sigkey"], signatureKeyPasswordEnv: [], journal: undefined };
+const ceremony = { keyPart: ["a.json", "b.json"], keyPartPasswordEnv: ["A", "B"], signatureKey: ["1.sigkey"], signatureKeyPasswordEnv: [], journal: undefined, recoveryUnitKey: false };
 const ceremonyArgs = ["--key-part", "a.json", "--key-part", "b.json", "--key-part-password-env", "A", "--key-part-password-env", "B", "--signature-key", "1.sigkey"];
 
 interface RunRow {
