@@ -19,10 +19,12 @@ for (const operational of [1, 2, 3]) {
     for (const failover of [0, 2, 3].filter((f) => f <= operational)) SHAPES.push({ operational, recovery, failover });
   }
 }
-const STARTS: Start[] = ["rotation", "initialisation"];
+const STARTS: Start[] = ["rotation", "initialisation", "generation"];
 const FULL = process.env.CRASH_FULL === "1";
 /** The initialisations a sampled run sweeps: the fewest and the most units, and recovery and failover units alone. */
 const SAMPLED_INITIALISATIONS = ["2/0/0", "3/2/0", "2/2/2", "3/2/3"];
+/** The generations in a recovery unit a sampled run sweeps, with each rotation shape: the fewest and the most units. */
+const SAMPLED_GENERATIONS = ["2/2/0", "3/2/3"];
 const shapeKey = (s: Shape) => `${s.operational}/${s.recovery}/${s.failover}`;
 /**
  * Every shape and start with a separate rewrap; with the combined rotate, the rotations (an initialisation has no
@@ -30,10 +32,13 @@ const shapeKey = (s: Shape) => `${s.operational}/${s.recovery}/${s.failover}`;
  * A sampled run (CI) leaves out the one-operational-unit edge cases and sweeps initialisations on four shapes.
  */
 type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke"; readonly via: TkeVia; readonly shape: Shape };
-const sampled = (shape: Shape, start: Start) => shape.operational > 1 && (start === "rotation" || SAMPLED_INITIALISATIONS.includes(shapeKey(shape)));
+const sampled = (shape: Shape, start: Start) =>
+  shape.operational > 1 && (start === "rotation" || (start === "initialisation" ? SAMPLED_INITIALISATIONS : SAMPLED_GENERATIONS).includes(shapeKey(shape)));
+/** A generation needs recovery units; an initialisation never rotates, so the combined shape adds nothing to it unless full. */
+const applies = (shape: Shape, start: Start, rotation: "separate" | "combined") => (start === "generation" ? shape.recovery > 0 : FULL || rotation === "separate" || start === "rotation");
 const SIMULATOR_JOBS: Job[] = CAPABILITY_CHOICES.rotation.flatMap((rotation) =>
   SHAPES.flatMap((shape) =>
-    STARTS.filter((start) => FULL || ((rotation === "separate" || start === "rotation") && sampled(shape, start))).map((start) => ({ kind: "simulator" as const, shape, start, rotation })),
+    STARTS.filter((start) => applies(shape, start, rotation) && (FULL || sampled(shape, start))).map((start) => ({ kind: "simulator" as const, shape, start, rotation })),
   ),
 );
 /**
@@ -46,7 +51,9 @@ const TKE_JOBS: Job[] = [
   { kind: "tke", via: "tke-cli", shape: { operational: 3, recovery: 0, failover: 2 } },
   { kind: "tke", via: "tke-api+cli", shape: { operational: 2, recovery: 0, failover: 2 } },
 ];
-const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS];
+/** `CRASH_ONLY=generation` (or `tke-cli`, `initialisation`, …) runs only the jobs of that kind: for working on one. */
+const only = process.env.CRASH_ONLY;
+const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS].filter((job) => only === undefined || (job.kind === "tke" ? job.via : job.start) === only);
 
 interface JobReport {
   readonly job: string;

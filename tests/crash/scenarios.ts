@@ -28,7 +28,8 @@ export interface Shape {
   readonly failover: number;
 }
 
-export type Start = "rotation" | "initialisation";
+/** What the run does: a rotation to key parts, a first-time initialisation, or a rotation to a key generated in a recovery unit. */
+export type Start = "rotation" | "initialisation" | "generation";
 
 export interface Template {
   readonly shape: Shape;
@@ -36,6 +37,7 @@ export interface Template {
   /** The backend's rotation shape: its reference calls differ (rewrap then set immediate, or one rotate). */
   readonly rotation: Capabilities["rotation"];
   readonly fixture: SimFixture;
+  /** The key the run converges to: the key parts' (a generation's key is random: then the key it replaces, `from`). */
   readonly desired: Vp;
   /** The mutating calls of an undisturbed run: every one is a crash point. */
   readonly reference: readonly AuditedCall[];
@@ -93,14 +95,21 @@ function executorFor(backend: Backend, template: Template, journal: Journal | un
   const { fixture } = template;
   const set = fixture.keyParts[1];
   const opaque = backend.capabilities.keyParts === "opaque";
+  const generation = template.start === "generation";
+  const keyParts = generation ? (opaque ? { kind: "files" as const, files: [] } : { kind: "material" as const, parts: [] }) : opaque ? set.files : set.material;
+  const key = generation
+    ? { kind: "generated" as const, replacing: fixture.keyParts[0].vp, ...(expectedVp ? { expectedVp } : {}) }
+    : opaque
+      ? { kind: "files" as const, ids: set.ids, ...(expectedVp ? { expectedVp } : {}) }
+      : { kind: "vp" as const, vp: template.desired };
   return new Executor({
     backend,
     desired: {
-      key: opaque ? { kind: "files", ids: set.ids, ...(expectedVp ? { expectedVp } : {}) } : { kind: "vp", vp: template.desired },
+      key,
       signerSkis: fixture.admins.map((a) => a.key.ski),
       ...(template.start === "initialisation" ? { rewrapAttestation: initialisationAttestation(template) } : {}),
     },
-    material: { keyParts: opaque ? set.files : set.material, signers: fixture.signers },
+    material: { keyParts, signers: fixture.signers },
     journal,
     persist,
     clock: instantClock(),
@@ -111,8 +120,9 @@ function executorFor(backend: Backend, template: Template, journal: Journal | un
 
 export async function prepareTemplate(shape: Shape, start: Start, rotation: Capabilities["rotation"]): Promise<Template> {
   // One administrator and threshold 1: the check is about crash points, and each P-521 signature costs milliseconds.
-  const fixture = await createSimFixture({ shape, anyShape: true, admins: 1, initialized: start === "rotation", records: start === "rotation" ? 6 : 0, chunkSize: 4, keyPartSets: 3 });
-  const desired = fixture.keyParts[1].vp;
+  const initialized = start !== "initialisation";
+  const fixture = await createSimFixture({ shape, anyShape: true, admins: 1, initialized, records: initialized ? 6 : 0, chunkSize: 4, keyPartSets: 3 });
+  const desired = fixture.keyParts[start === "generation" ? 0 : 1].vp;
   const scratch = copyInstance(fixture);
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
@@ -132,14 +142,33 @@ function copyInstance(fixture: SimFixture): string {
   return dir;
 }
 
-const PER_UNIT: ReadonlySet<string> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate"]);
+const PER_UNIT: ReadonlySet<string> = new Set(["loadNew", "commitNew", "clearNew", "setImmediate", "copyNew"]);
+
+type Point = { readonly command: AuditedCall["command"]; readonly units: readonly string[] };
+
+/**
+ * A generation's own points (the simulator's, faults.ts): GEN_WK in the recovery unit, then each copy into another
+ * unit; auto-mk-rotate adds each commit and its "Delaying 30 seconds…" line (command `autoRotate`), after which its
+ * rewrap and promotions are swept as the combined rotate's.
+ */
+function generationPoints(template: Template, call: AuditedCall): Point[] {
+  const units = template.fixture.units;
+  const recovery = units.find((u) => u.type === "recovery")?.id as string;
+  const others = call.units.filter((u) => u !== recovery);
+  const generate: Point[] = [{ command: "generateNew", units: [recovery] }, ...others.map((u) => ({ command: "copyNew" as const, units: [u] }))];
+  if (call.command === "generateNew") return generate;
+  return [...generate, ...call.units.map((u) => ({ command: "commitNew" as const, units: [u] })), { command: "autoRotate", units: [] }];
+}
 
 /**
  * Where faults can strike an undisturbed run: a master key command on a set of units at each of its units (the
- * simulator's per-unit HSM requests), every other command once per call.
+ * simulator's per-unit HSM requests), a generation at each of its own points, every other command once per call.
  */
-export function crashPoints(template: Template): { readonly command: AuditedCall["command"]; readonly units: readonly string[] }[] {
-  return template.reference.flatMap((call): { command: AuditedCall["command"]; units: readonly string[] }[] => (PER_UNIT.has(call.command) ? call.units.map((unit) => ({ command: call.command, units: [unit] })) : [call]));
+export function crashPoints(template: Template): Point[] {
+  return template.reference.flatMap((call): Point[] => {
+    if (call.command === "generateNew" || call.command === "autoRotate") return generationPoints(template, call);
+    return PER_UNIT.has(call.command) ? call.units.map((unit) => ({ command: call.command, units: [unit] })) : [call];
+  });
 }
 
 /**
@@ -165,10 +194,12 @@ export function scenariosFor(template: Template, options: { full: boolean } = { 
       { label: `transient 500 at ${where}`, faults: [{ kind: "transient", ...at }] },
       { label: `lost response of ${where}`, faults: [{ kind: "lostResponse", ...at }] },
     );
-    if (call.command === "rewrap" || call.command === "rotate") {
+    // auto-mk-rotate's last point is its Delaying line: the rewrap and the promotions follow, as in the combined rotate.
+    const rotates = call.command === "rotate" || (call.command === "autoRotate" && call.units.length === 0);
+    if (call.command === "rewrap" || rotates) {
       for (const afterRecords of [0, 1, 3, 5]) faults.push({ label: `crash mid-rewrap after ${afterRecords} records`, faults: [{ kind: "crashMidRewrap", afterRecords }] });
     }
-    if (call.command === "rotate") {
+    if (rotates) {
       // After the marker: before any promotion, after k of n, after all of them (before the command returns); and the
       // same with the marker lost, the output cut off before the caller saw it.
       const units = template.shape.operational + template.shape.recovery + template.shape.failover;
@@ -304,18 +335,32 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       const learned = journalLearnedVp(handed.journal, journalBinding(second), fixture.keyParts[1].ids);
       if (result.refusal?.code === "UnknownPendingKey" && learned) problems.push("refused UnknownPendingKey although the journal it was handed records what the declared files make");
       // The load's report is journaled the moment the load returns: a fault after it, resumed undisturbed with the journal, never meets an unknown key.
-      const afterLoad = scenario.faults.every((f) => !("command" in f) || (f.command !== "select" && f.command !== "loadNew"));
+      const afterLoad = scenario.faults.every((f) => !("command" in f) || (f.command !== "select" && f.command !== "loadNew" && f.command !== "generateNew"));
       if (result.refusal?.code === "UnknownPendingKey" && afterLoad && scenario.resumeWithJournal && scenario.interference === "none") problems.push("a run resumed with the journal of a load that had reported was refused UnknownPendingKey");
       const after = await snapshot(second, dir, fixture.instanceId);
       if (result.steps > 0 || before !== after) problems.push(`invariant 5: the resumed run was refused (${result.refusal?.code}) after changing the instance`);
       if (problems.length > 0) return { scenario, outcome: "failed", problems };
       const pending = result.phase.pendingVp;
-      if (result.refusal?.code !== "UnknownPendingKey" || pending === undefined || !sameVp(pending, template.desired)) {
+      // What the operator can confirm: the declared files made the pending key (Activity Tracker), or the recovery units
+      // hold it in their new register (a generation starts there).
+      const confirmable =
+        pending !== undefined &&
+        (template.start === "generation" ? result.observation.units.some((u) => u.type === "recovery" && u.new.status !== "Empty" && sameVp(u.new.vp, pending)) : sameVp(pending, template.desired));
+      if (result.refusal?.code !== "UnknownPendingKey" || !confirmable) {
         return { scenario, outcome: "refusedUnchanged", problems: [`refused: ${result.refusal?.code}: ${result.refusal?.message}`] };
       }
-      // Run 3: the operator finds in Activity Tracker that the declared files made the pending key, and declares it.
-      const third = await executorFor(audit(await open(), dir, fixture.instanceId, record), template, result.journal, () => undefined, pending).run();
+      // Run 3: the operator confirms the pending key (Activity Tracker, or the recovery units) and declares it.
+      const declaredRun = audit(await open(), dir, fixture.instanceId, record);
+      const beforeThird = await snapshot(declaredRun, dir, fixture.instanceId);
+      const third = await executorFor(declaredRun, template, result.journal, () => undefined, pending).run();
       problems.push(...record.violations);
+      // A generation that stopped part-way on a backend that cannot report the rewrap stays with the operator (IBM's
+      // rule reads the command's output) even once its key is declared: refused, and nothing changed.
+      const partialGeneration = template.start === "generation" && third.refusal?.code === "CannotFinishRotation" && scenario.capabilities.rewrapStatus === "hidden";
+      if (partialGeneration) {
+        if (third.steps > 0 || beforeThird !== (await snapshot(declaredRun, dir, fixture.instanceId))) problems.push("invariant 5: the declared run was refused after changing the instance");
+        return { scenario, outcome: problems.length ? "failed" : "refusedUnchanged", problems };
+      }
       if (third.outcome !== "done") problems.push(`with the pending key declared as the refusal says, the run was refused (${third.refusal?.code}: ${third.refusal?.message})`);
       problems.push(...(await convergenceProblems(second, dir, template)));
       return { scenario, outcome: problems.length ? "failed" : "confirmedUnknownKey", problems };
@@ -329,18 +374,24 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
   }
 }
 
-/** Invariant 4: converged means every unit on the desired key, new registers Empty, every record under it and readable. */
+/**
+ * Invariant 4: converged means every unit on the desired key (a generation: on one key other than the one it replaced),
+ * new registers Empty, every record under it and readable.
+ */
 async function convergenceProblems(backend: Backend, dir: string, template: Template): Promise<string[]> {
   const problems: string[] = [];
   const final = await observe(backend);
+  const generated = template.start === "generation";
+  const target = generated ? final.units[0].current.vp : template.desired;
+  if (generated && sameVp(target, template.desired)) problems.push("invariant 4: the generation ended on the key it was to replace");
   for (const unit of final.units) {
-    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, template.desired) || unit.new.status !== "Empty") {
+    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, target) || unit.new.status !== "Empty") {
       problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
     }
   }
   const storage = await verifyKeyStorage(dir, template.fixture.instanceId);
   problems.push(...storage.problems.map((p) => `invariant 4: ${p}`));
-  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, template.desired));
+  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, target));
   if (elsewhere.length > 0) problems.push(`invariant 4: records left under ${elsewhere.map(([vp, n]) => `${vp.slice(0, 12)} (${n})`).join(", ")}`);
   return problems;
 }
