@@ -4,7 +4,7 @@ import { REPO } from "../helpers/packed";
 
 /** Every relative link in the Markdown docs names a file that exists, and an anchor that one of its headings makes. */
 
-const PAGES = [join(REPO, "README.md"), ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(REPO, "docs", f)), join(REPO, "examples/simulator/README.md")];
+const PAGES = [join(REPO, "README.md"), ...readdirSync(join(REPO, "docs")).filter((f) => f.endsWith(".md")).map((f) => join(REPO, "docs", f)), join(REPO, "examples/simulator/README.md"), join(REPO, "examples/recovery-unit/README.md")];
 
 /** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens. */
 const anchorOf = (heading: string) =>

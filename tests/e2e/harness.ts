@@ -85,6 +85,11 @@ export class E2eProject {
     return this.pulumiOk("stack", "export");
   }
 
+  /** Replaces the project's program with another example's (the same resource names, so the stack carries over). */
+  useProgram(file: string): void {
+    cpSync(join(REPO, file), join(this.dir, "index.ts"));
+  }
+
   /** `pulumi stack import` of a deployment (through a file in the project, as an operator would). */
   importState(deployment: string): void {
     writeFileSync(join(this.root, "import.json"), deployment);

@@ -208,6 +208,37 @@ async function main(): Promise<number> {
     project.pulumiOk("preview", "--expect-no-changes");
   });
 
+  await check("5c. examples/recovery-unit: pulumi up adopts, rotates to a key generated in a recovery unit only when the keeper changes, and when a rotation is due", async () => {
+    project.useProgram("examples/recovery-unit/index.ts");
+    const before = project.outputs().verificationPattern as string;
+    project.pulumiOk("up", "--yes", "--skip-preview");
+    assert(project.outputs().verificationPattern === before && project.outputs().keySource === "recoveryUnit", "switching to recoveryUnitKey did not adopt the current key");
+    project.pulumiOk("preview", "--expect-no-changes");
+    project.pulumiOk("config", "set", "rotation", "2027Q1");
+    const preview = project.pulumi("preview", "--expect-no-changes");
+    assert(preview.code !== 0 && /a new master key will be generated in a recovery unit: its keepers changed[\s\S]*generateNew/.test(preview.output), `preview did not show the generation: ${preview.output.slice(-800)}`);
+    const out = project.pulumiOk("up", "--yes", "--skip-preview");
+    const generated = project.outputs().verificationPattern as string;
+    assert(/a recovery unit generated the new master key/.test(out) && generated !== before, "up did not generate and rotate to a new key");
+    await storageUnder(generated);
+    project.pulumiOk("preview", "--expect-no-changes");
+    project.pulumiOk("refresh", "--yes", "--expect-no-changes");
+    // The key became current 400 days ago: the policy (365 days) makes preview fail, and up rotates again.
+    const state = JSON.parse(project.exportState());
+    const resource = state.deployment.resources.find((r: { type: string }) => r.type === "pulumi-nodejs:dynamic/hpcs:MasterKey");
+    resource.outputs.keyAge.since = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    project.importState(JSON.stringify(state));
+    const overdue = project.pulumi("preview", "--expect-no-changes");
+    assert(overdue.code !== 0 && /pulumi up generates a new master key in a recovery unit and rotates to it/.test(overdue.output), "preview --expect-no-changes did not fail on the overdue generated key");
+    project.pulumiOk("up", "--yes", "--skip-preview");
+    const again = project.outputs().verificationPattern as string;
+    assert(again !== generated && project.outputs().rotationDue === false, "the due rotation did not generate another key");
+    await storageUnder(again);
+    project.pulumiOk("preview", "--expect-no-changes");
+    project.useProgram("examples/simulator/index.ts");
+    project.pulumiOk("config", "rm", "rotation");
+  });
+
   // The TKE CLI's shape: no rewrap status, rewrap and promotion in one cryptounit-mk-rotate, the VP checked by a read,
   // and key part files it opens itself, so their key is learned from the load.
   const nextKey = () => (key = key + 1 >= keys.length ? 1 : key + 1);
