@@ -1,6 +1,7 @@
 import type { Journal, JournalBinding } from "../engine/journal";
 import type { Phase } from "../engine/phases";
-import { ageInDays, dueAdvice, dueSentence, keyAgeAfter, recordedKeyAge, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
+import { ageInDays, dueAdvice, dueAtOf, dueSentence, keyAgeAfter, recordedKeyAge, rotationPolicy, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
+import { dateNow } from "../engine/clock";
 import { displayPath } from "./config";
 import type { CommandContext } from "./context";
 import { defaultKeyAgeFile, readKeyAgeFile, writeKeyAgeFile } from "./key-age-file";
@@ -34,22 +35,20 @@ export interface KeyAgeInput {
   readonly source?: "keyParts" | "recoveryUnit";
 }
 
-const nowOf = (ctx: CommandContext) => (ctx.now ? ctx.now() : new Date());
-
 /** keyAgeReport — reads (and for `rotate`, updates) the key age record, and judges it against the policy. */
 export function keyAgeReport(input: KeyAgeInput, ctx: CommandContext): KeyAgeReport {
   const file = displayPath(ctx.cwd, defaultKeyAgeFile(ctx.cwd, input.instance));
-  const now = nowOf(ctx);
+  const now = dateNow(ctx.now);
   const previous = readKeyAgeFile(file, input.binding);
   const keyAge = (input.record ? keyAgeAfter : recordedKeyAge)(previous, settledKey(input.phase), input.journal, input.binding, now.toISOString());
   if (input.record && keyAge !== undefined && keyAge !== previous) writeKeyAgeFile(file, input.binding, keyAge);
-  const policy = input.periodDays === undefined ? undefined : { periodDays: input.periodDays };
+  const policy = rotationPolicy(input.periodDays);
   const schedule = rotationSchedule(keyAge, policy, now);
   return {
     keyAge: keyAge ?? null,
     keyAgeDays: keyAge ? ageInDays(keyAge, now) : null,
     keyAgeFile: file,
-    rotationPolicy: policy ? { periodDays: policy.periodDays, dueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null, due: schedule.state === "due" } : null,
+    rotationPolicy: policy ? { periodDays: policy.periodDays, dueAt: dueAtOf(schedule), due: schedule.state === "due" } : null,
     due: dueSentence(schedule, policy, now, dueAdvice(input.source ?? "keyParts", CLI_WORDS)) ?? null,
   };
 }

@@ -5,6 +5,11 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The time now from an injected source (tests), else the system's: for the key's age and the rotation policy. */
+export function dateNow(now?: () => Date): Date {
+  return now ? now() : new Date();
+}
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>

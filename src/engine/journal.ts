@@ -433,8 +433,3 @@ export function journalInterruptedGeneration(journal: Journal | undefined, bindi
   if (!journal || !writtenHere(journal, binding) || journal.completedAt !== null || !journal.generated || journal.generated.madeVp !== null) return undefined;
   return [...journal.steps].reverse().find((s) => generates(s.action))?.at;
 }
-
-/** When this (bound) journal saw auto-mk-rotate's "Delaying 30 seconds…" line for its generation, if it did. */
-export function journalSawDelaying(journal: Journal | undefined): string | undefined {
-  return journal?.generated?.delayingAt ?? undefined;
-}

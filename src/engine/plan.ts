@@ -327,6 +327,20 @@ function unknownPendingKey(input: PlanInput, target: Vp, ids: readonly string[],
   );
 }
 
+/** What follows the clearing of an abandoned pending key, in the words of the declared key. */
+function afterClearing(knowledge: KeyKnowledge): string {
+  switch (knowledge.kind) {
+    case "known":
+      return `rotate to ${shortVp(knowledge.vp)}`;
+    case "generate":
+      return "generate a new key in a recovery unit";
+    case "keep":
+      return "keep the current key";
+    default:
+      return "load the declared key part files";
+  }
+}
+
 /**
  * The pending key `target` is not the declared one, or the declared key is not known. It may be cleared only when it
  * is provably ours and unused: a key this tool loaded on this instance (bound journal), no rewrap to it begun
@@ -352,8 +366,7 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
   }
   const ours = journalShowsLoad(journal.journal, target);
   if (ours && !journalShowsRewrap(journal.journal, target) && !rewrapMayHaveStarted(evidence)) {
-    const then = declared ? `rotate to ${shortVp(declared)}` : knowledge.kind === "generate" ? "generate a new key in a recovery unit" : knowledge.kind === "keep" ? "keep the current key" : "load the declared key part files";
-    return withSelection(obs, desired, { kind: "clearNew", units: holding, vp: target }, `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then ${then}`);
+    return withSelection(obs, desired, { kind: "clearNew", units: holding, vp: target }, `clear the abandoned pending key ${shortVp(target)} (this tool loaded it, and ${describeEvidence(evidence, target)}), then ${afterClearing(knowledge)}`);
   }
   // Clearing now could destroy the only key some records are under: finish the old rotation, then rotate again.
   return continueRotation(input, target, declared);

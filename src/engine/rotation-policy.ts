@@ -85,6 +85,16 @@ export type RotationSchedule =
   | { readonly state: "notDue"; readonly dueAt: string; readonly age: KeyAge }
   | { readonly state: "due"; readonly dueAt: string; readonly age: KeyAge };
 
+/** The policy a declared period (days) makes; none without one. */
+export function rotationPolicy(periodDays: number | undefined): RotationPolicy | undefined {
+  return periodDays === undefined ? undefined : { periodDays };
+}
+
+/** When the schedule says a rotation falls (or fell) due; null without a policy or a recorded age. */
+export function dueAtOf(schedule: RotationSchedule): string | null {
+  return schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null;
+}
+
 /** rotationSchedule — the one rule for "is a rotation due". Pure: `now` is given. */
 export function rotationSchedule(age: KeyAge | undefined, policy: RotationPolicy | undefined, now: Date): RotationSchedule {
   if (policy === undefined) return { state: "none" };

@@ -16,7 +16,8 @@ import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
 import { renderProgress } from "../format/progress";
 import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
-import { dueAdvice, dueSentence, parseKeyAge, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
+import { dueAdvice, dueSentence, parseKeyAge, rotationPolicy, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
+import { dateNow } from "../engine/clock";
 import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
@@ -30,10 +31,10 @@ export interface LifecycleContext {
   readonly now?: () => Date;
 }
 
-const nowOf = (ctx: LifecycleContext) => (ctx.now ? ctx.now() : new Date());
+const nowOf = (ctx: LifecycleContext) => dateNow(ctx.now);
 
 /** The policy a resource's inputs or outputs carry. */
-const policyOf = (props: Props): RotationPolicy | undefined => (typeof props.rotationPeriodDays === "number" ? { periodDays: props.rotationPeriodDays } : undefined);
+const policyOf = (props: Props): RotationPolicy | undefined => rotationPolicy(typeof props.rotationPeriodDays === "number" ? props.rotationPeriodDays : undefined);
 
 type Props = Record<string, unknown>;
 

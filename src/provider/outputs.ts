@@ -5,7 +5,7 @@ import type { Phase, PhaseName } from "../engine/phases";
 import { shortVp, type Vp } from "../model/vp";
 import { describeEvidence, rewrapEvidence } from "../engine/rewrap-evidence";
 import type { JournalBinding } from "../engine/journal";
-import { dueAdvice, dueSentence, keyAgeAfter, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
+import { dueAdvice, dueAtOf, dueSentence, keyAgeAfter, rotationPolicy, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
 
 /** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
 export interface UnitOutput {
@@ -116,7 +116,7 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
   if (phase.name === "Uninitialized") driftReasons.push("the instance has no master key yet: the next pulumi up initialises it");
   else if (phase.name !== "Active" && phase.name !== "Diverged") driftReasons.push(unfinished(observation, phase));
   const keyAge = keyAgeAfter(ctx.previousKeyAge, settledKey(phase), ctx.journal, ctx.binding, ctx.now.toISOString());
-  const policy = ctx.rotationPeriodDays === undefined ? undefined : { periodDays: ctx.rotationPeriodDays };
+  const policy = rotationPolicy(ctx.rotationPeriodDays);
   const schedule = rotationSchedule(keyAge, policy, ctx.now);
   const due = dueSentence(schedule, policy, ctx.now, dueAdvice(ctx.keySource, PROVIDER_WORDS));
   if (due !== undefined) driftReasons.push(due);
@@ -132,7 +132,7 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
     lastRotatedAt: ctx.journal?.completedAt ?? ctx.previousLastRotatedAt,
     keyAge: keyAge ?? null,
     rotationPeriodDays: ctx.rotationPeriodDays ?? null,
-    rotationDueAt: schedule.state === "due" || schedule.state === "notDue" ? schedule.dueAt : null,
+    rotationDueAt: dueAtOf(schedule),
     rotationDue: schedule.state === "due",
     keySource: ctx.keySource,
     generatedFor: ctx.generatedFor,
