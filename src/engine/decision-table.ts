@@ -815,6 +815,17 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   {
     stage: "A key generated in a recovery unit (auto-mk-rotate)",
     phase: "Active",
+    when: "every unit is on the key our open journal generated, although the caller still names it as the key to replace (a run stopped after the last promotion)",
+    then: "done (the journal is closed), no other key is generated",
+    why: "the caller's record of the current key is older than the run that changed it; the key it wants was made",
+    ibm: IBM.notCovered("the command ends with set immediate; a run stopped after it has nothing left to do"),
+    report: "either",
+    example: { observation: o([u("u1", desired, "-"), r("u2", desired, "-")]), desired: { ...EXAMPLE_DESIRED, key: { kind: "generated", replacing: desired } }, journal: generation(desired) },
+    expect: { kind: "done" },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
     when: "a new generated key is wanted, and the instance has no recovery units (or is in Madrid, eu-es)",
     then: "refuse (CannotGenerate), change nothing: rotate with key part files instead",
     why: "only a recovery unit may generate a random master key (EP11 3-80-52 elsewhere)",

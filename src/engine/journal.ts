@@ -414,14 +414,17 @@ export function journalInterruptedLoad(journal: Journal | undefined, binding: Jo
 /**
  * journalGeneratedVp — the key a generation of ours under way made: a journal this tool wrote on this instance through
  * this service, still open, whose generation reported its key, and which rotates away from `replacing` (any key, when
- * undefined). A closed journal names nothing: its key is the current one or was abandoned.
+ * undefined) or made `replacing` itself. The latter is a run that stopped after promoting the key it generated, before
+ * it closed its journal: its caller still records the old key, so it asks to replace the new one; finishing that
+ * rotation (closing the journal) is what it wants, not a second key. A closed journal names nothing: its key is the
+ * current one or was abandoned.
  */
 export function journalGeneratedVp(journal: Journal | undefined, binding: JournalBinding, replacing: Vp | undefined): Vp | undefined {
   if (!journal || !writtenHere(journal, binding) || journal.completedAt !== null) return undefined;
   const made = journal.generated?.madeVp ?? null;
   if (made === null) return undefined;
-  if (replacing !== undefined && (journal.fromVp === null || !sameVp(journal.fromVp, replacing))) return undefined;
-  return made;
+  if (replacing === undefined || sameVp(made, replacing)) return made;
+  return journal.fromVp !== null && sameVp(journal.fromVp, replacing) ? made : undefined;
 }
 
 /**

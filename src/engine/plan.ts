@@ -480,6 +480,8 @@ function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
       return cannotGenerate(input, "the instance has no current master key to rotate from: an instance with recovery units is initialised with ibmcloud tke auto-init", true);
     case "Active": {
       const current = phase.currentVp as Vp;
+      // A generation of ours promoted everywhere: done, even where the caller still names the old key as the one to replace.
+      if (declared && sameVp(current, declared)) return converged(obs, current);
       // The generated key is in no unit any more, although a rewrap to it may have started: never generate another.
       if (declared && !sameVp(current, declared) && knowledge.kind === "known" && knowledge.source === "learned" && journalShowsRewrap(input.journal, declared)) {
         return refuse(

@@ -83,6 +83,23 @@ describe("a master key generated in a recovery unit (recoveryUnitKey)", () => {
     expect(generated).not.toBe(before);
   });
 
+  test("a run that fails after the last promotion is finished by the retry: the key it generated stays, none other is made", async () => {
+    const rotation = "separate";
+    const { outs } = await createMasterKey(ctx([], rotation), inputs({ v: "1" }));
+    const before = await current();
+    await armFault(fixture.dir, fixture.instanceId, { kind: "fail", when: "after", command: "setImmediate" });
+    const error = (await updateMasterKey(ctx([], rotation), stored(outs), inputs({ v: "2" })).catch((e) => e)) as PartialStateError;
+    const generated = await current();
+    expect(generated).not.toBe(before);
+    expect(error.properties).toMatchObject({ phase: "Active", verificationPattern: generated, keyAge: { verificationPattern: generated, source: "rotation" } });
+    const lines: string[] = [];
+    const { outs: resumed } = await updateMasterKey(ctx(lines, rotation), error.properties, inputs({ v: "2" }));
+    expect(await current()).toBe(generated);
+    expect(lines.join("\n")).not.toMatch(/generated the new master key/);
+    expect(resumed).toMatchObject({ phase: "Active", verificationPattern: generated, generatedFor: { keepers: { v: "2" } }, keyAge: { verificationPattern: generated, source: "rotation" } });
+    expect((await diffMasterKey(ctx([], rotation), stored(resumed), inputs({ v: "2" }))).changes).toBe(false);
+  });
+
   test("an instance without recovery units refuses a generation with IBM's reason and changes nothing", async () => {
     const plain = await createSimFixture({ shape: { operational: 2, recovery: 0, failover: 0 } });
     try {
