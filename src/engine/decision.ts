@@ -52,6 +52,16 @@ export type ActionKind = Action["kind"];
 export function rewrapsKeyStorage(kind: string): kind is "rewrap" | "rotate" | "autoRotate" {
   return kind === "rewrap" || kind === "rotate" || kind === "autoRotate";
 }
+
+/**
+ * The steps that act on the whole instance, so every unit must be selected: those that rewrap key storage (IBM's
+ * rotate pre-check), and a generation and its copies, which read the key from a recovery unit's new register
+ * (auto-mk-rotate selects every unit itself).
+ */
+export function needsEveryUnitSelected(kind: string): boolean {
+  return rewrapsKeyStorage(kind) || kind === "generateNew" || kind === "copyNew";
+}
+
 export const ACTION_KINDS = [
   "select",
   "deselect",

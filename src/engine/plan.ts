@@ -1,7 +1,7 @@
 import type { UnitStatus } from "./port/backend";
 import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
-import { rewrapsKeyStorage, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
+import { needsEveryUnitSelected, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
 import {
   journalInterruptedGeneration,
   journalInterruptedLoad,
@@ -164,7 +164,7 @@ function signersPrecheck(obs: Observation, desired: Desired, action: Action, sta
 function withSelection(obs: Observation, desired: Desired, action: Action, reason: string, startsCeremony = false): Decision {
   const failed = signersPrecheck(obs, desired, action, startsCeremony);
   if (failed) return failed;
-  const needSelected = rewrapsKeyStorage(action.kind) ? idsOf(obs.units) : action.units;
+  const needSelected = needsEveryUnitSelected(action.kind) ? idsOf(obs.units) : action.units;
   const unselected = obs.units.filter((u) => needSelected.includes(u.id) && !u.selected);
   if (unselected.length > 0) {
     return act({ kind: "select", units: idsOf(unselected), vp: action.vp }, `select ${idsOf(unselected).join(", ")} so that ${action.kind} reaches them`);

@@ -103,7 +103,7 @@ function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotat
     if (replaced.length > 0) problems.push(`${action.kind} replaces ${replaced[0].new.vp.slice(0, 2)}, which records are under`);
     if (action.kind !== (rotation === "combined" ? "autoRotate" : "generateNew")) problems.push(`${action.kind} is not a command of a ${rotation} backend`);
   }
-  if (action.kind === "copyNew" && !units.some((u) => u.type === "recovery" && u.new.status !== "Empty" && sameVp(u.new.vp, action.vp))) problems.push("copyNew with no recovery unit holding the key");
+  if (action.kind === "copyNew" && !units.some((u) => u.type === "recovery" && u.selected && u.new.status !== "Empty" && sameVp(u.new.vp, action.vp))) problems.push("copyNew with no selected recovery unit holding the key");
   if (action.kind === "copyNew" && rotation === "combined") problems.push("copyNew is not a command of a combined backend");
   if ((action.kind === "rewrap" || action.kind === "rotate") && !(allSelectedAndAgreeing && units.every((u) => u.new.status === "Full Committed" && sameVp(u.new.vp, action.vp)))) {
     problems.push(`${action.kind} on an instance its pre-check refuses`);
@@ -153,7 +153,8 @@ describe("plan for a key generated in a recovery unit, over every small instance
       for (const withRecovery of [true, false]) {
         for (const units of instances(count, withRecovery)) {
           if (!withRecovery && units.some((u) => u.new.status !== "Empty")) continue;
-          for (const selection of [units, units.map((u, i) => (i === 0 ? { ...u, selected: false } : u))]) {
+          // Every unit selected, the first deselected, the last (the recovery unit, where there is one) deselected.
+          for (const selection of [units, units.map((u, i) => (i === 0 ? { ...u, selected: false } : u)), units.map((u, i) => (i === units.length - 1 ? { ...u, selected: false } : u))]) {
             for (const truth of TRUTHS) {
               if (truth.some((vp) => !selection.some((u) => holds(u, vp)))) continue;
               for (const rewrap of reportsOf(truth, selection, [X, T, FRESH[0]])) {
