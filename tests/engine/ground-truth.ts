@@ -1,4 +1,5 @@
 import type { RewrapStatus, UnitStatus } from "../../src/engine/port/backend";
+import type { Action } from "../../src/engine/decision";
 import { sameVp, type Vp } from "../../src/model/vp";
 
 /**
@@ -44,4 +45,19 @@ export const holds = (u: UnitStatus, vp: Vp) => (u.current.status === "Valid" &&
 /** Which units can read each record. */
 export function readers(units: readonly UnitStatus[], truth: Truth): string[][] {
   return truth.map((vp) => units.filter((u) => holds(u, vp)).map((u) => u.id));
+}
+
+/**
+ * Keys that records are under, or that a reported rewrap job moves them to at any moment (a job to T with none done
+ * yet still runs, or resumes when anyone re-runs the rotate): clearing or replacing one can lose records.
+ */
+export function keysInUse(truth: Truth, report: RewrapStatus): Vp[] {
+  return [...truth, ...(report.state === "inProgress" ? [report.targetVp] : [])];
+}
+
+/** Why `action` clears the target of a reported rewrap job from a unit, or undefined when it does not. */
+export function clearsJobTarget(units: readonly UnitStatus[], report: RewrapStatus, action: Action): string | undefined {
+  if (action.kind !== "clearNew" || report.state !== "inProgress") return undefined;
+  const cleared = units.some((u) => action.units.includes(u.id) && u.new.status !== "Empty" && sameVp(u.new.vp, report.targetVp));
+  return cleared ? `clearNew of ${report.targetVp.slice(0, 2)}, the target of the reported rewrap job` : undefined;
 }

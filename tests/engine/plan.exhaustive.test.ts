@@ -12,7 +12,7 @@ import { project } from "../../src/engine/project";
 import { sameVp, type Vp } from "../../src/model/vp";
 import { CAPABILITY_CHOICES, type Capabilities } from "../../src/engine/port/capabilities";
 import { DESIRED, obs, unit, VP } from "./observations";
-import { allUnder, holds, readers, reportsOf, type Truth } from "./ground-truth";
+import { allUnder, clearsJobTarget, holds, readers, reportsOf, type Truth } from "./ground-truth";
 
 /**
  * Every register combination of 2 and 3 units over three keys, against every state key storage can really be in
@@ -161,7 +161,7 @@ function journalAfter(began: Journal, action: Action, units: readonly UnitStatus
 }
 
 /** Judges one step against the ground truth: what it would lose, and anything else no plan may do. */
-function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotation: Capabilities["rotation"], desired: Desired): string[] {
+function judge(units: readonly UnitStatus[], truth: Truth, report: RewrapStatus, action: Action, rotation: Capabilities["rotation"], desired: Desired): string[] {
   const problems: string[] = [];
   const ids = units.map((u) => u.id);
   const targeted = units.filter((u) => action.units.includes(u.id));
@@ -182,6 +182,8 @@ function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotat
   // A recorded proof is a claim about key storage: the truth must bear it out.
   if (action.kind === "recordRewrap" && !allUnder(truth, action.vp)) problems.push(`recordRewrap of ${action.vp.slice(0, 2)} while records are under ${[...new Set(truth)].map((v) => v.slice(0, 2))}`);
   // The ground truth judges the step: after it, every unit still reads every record it could read.
+  const clearsTarget = clearsJobTarget(units, report, action);
+  if (clearsTarget) problems.push(clearsTarget);
   for (const loss of losses(units, truth, action)) problems.push(`${action.kind} on ${action.units.join(",")} loses ${loss}`);
   return problems;
 }
@@ -235,7 +237,7 @@ describe("plan over every small instance state, judged against the ground truth 
                   }
                   if (decision.kind !== "act") break;
                   const { action } = decision;
-                  for (const problem of judge(state.units, state.truth, action, rotation, desired)) violations.push(`${problem}: ${where()}`);
+                  for (const problem of judge(state.units, state.truth, state.rewrap, action, rotation, desired)) violations.push(`${problem}: ${where()}`);
                   if (step >= 16) {
                     violations.push(`no end after 16 steps: ${where()}`);
                     break;

@@ -7,7 +7,7 @@ import { observedRegisters, plan, type Desired } from "../../src/engine/plan";
 import { project } from "../../src/engine/project";
 import { CAPABILITY_CHOICES, type Capabilities } from "../../src/engine/port/capabilities";
 import { EMPTY_VP, sameVp, type Vp } from "../../src/model/vp";
-import { allUnder, holds, readers, reportsOf, type Truth } from "./ground-truth";
+import { allUnder, clearsJobTarget, holds, keysInUse, readers, reportsOf, type Truth } from "./ground-truth";
 import { DESIRED, obs, unit, VP } from "./observations";
 
 /**
@@ -85,8 +85,9 @@ function losses(units: readonly UnitStatus[], truth: Truth, action: Action, fres
   return before.flatMap((ids, record) => ids.filter((id) => !after[record].includes(id)).map((id) => `record ${record} (under ${truth[record].slice(0, 2)}) on ${id}`));
 }
 
-function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotation: Capabilities["rotation"], desired: Desired, fresh: Vp, journal: Journal | undefined): string[] {
+function judge(units: readonly UnitStatus[], truth: Truth, report: RewrapStatus, action: Action, rotation: Capabilities["rotation"], desired: Desired, fresh: Vp, journal: Journal | undefined): string[] {
   const problems: string[] = [];
+  const inUse = keysInUse(truth, report);
   const targeted = units.filter((u) => action.units.includes(u.id));
   const allSelectedAndAgreeing = units.every((u) => u.selected && u.current.status === "Valid" && sameVp(u.current.vp, units[0].current.vp));
   if (action.kind === "loadNew") problems.push("loadNew of a generated key");
@@ -99,7 +100,7 @@ function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotat
     if (!allSelectedAndAgreeing) problems.push(`${action.kind} before its initial conditions hold`);
     if (action.kind === "generateNew" && units.some((u) => u.new.status !== "Empty")) problems.push("generateNew into an occupied new register");
     // The one IBM warns of: re-running auto-mk-rotate after the rewrap started "makes the contents of key storage unusable".
-    const replaced = units.filter((u) => u.new.status !== "Empty" && truth.some((vp) => sameVp(vp, u.new.vp)));
+    const replaced = units.filter((u) => u.new.status !== "Empty" && inUse.some((vp) => sameVp(vp, u.new.vp)));
     if (replaced.length > 0) problems.push(`${action.kind} replaces ${replaced[0].new.vp.slice(0, 2)}, which records are under`);
     if (action.kind !== (rotation === "combined" ? "autoRotate" : "generateNew")) problems.push(`${action.kind} is not a command of a ${rotation} backend`);
   }
@@ -109,6 +110,8 @@ function judge(units: readonly UnitStatus[], truth: Truth, action: Action, rotat
     problems.push(`${action.kind} on an instance its pre-check refuses`);
   }
   if (action.kind === "setImmediate" && !targeted.every((u) => u.new.status === "Full Committed" && sameVp(u.new.vp, action.vp))) problems.push("setImmediate on a unit without it committed");
+  const clearsTarget = clearsJobTarget(units, report, action);
+  if (clearsTarget) problems.push(clearsTarget);
   if (action.kind === "recordRewrap" && !allUnder(truth, action.vp)) problems.push(`recordRewrap of ${action.vp.slice(0, 2)} while records are under ${[...new Set(truth)].map((v) => v.slice(0, 2))}`);
   for (const loss of losses(units, truth, action, fresh)) problems.push(`${action.kind} on ${action.units.join(",")} loses ${loss}`);
   return problems;
@@ -187,7 +190,7 @@ describe("plan for a key generated in a recovery unit, over every small instance
                         break;
                       }
                       const fresh = FRESH[state.generations];
-                      for (const problem of judge(state.units, state.truth, decision.action, rotation, desired, fresh, state.journal)) violations.push(`${problem}: ${where()}`);
+                      for (const problem of judge(state.units, state.truth, state.rewrap, decision.action, rotation, desired, fresh, state.journal)) violations.push(`${problem}: ${where()}`);
                       if (n >= 16) {
                         violations.push(`no end after 16 steps: ${where()}`);
                         break;
