@@ -34,7 +34,20 @@ export const DIVERGENCE_STEPS: Readonly<Record<DivergenceCode, readonly string[]
 export const FOREIGN_PENDING_STEPS: readonly string[] = [
   ...INSPECT,
   "find who loaded the pending key; if it belongs to a rotation in progress, let that rotation finish",
-  "if it is yours to discard and no cryptounit-mk-rotate ran since it was loaded: ibmcloud tke cryptounit-mk-clrnew",
+  'if it is yours to discard, and neither cryptounit-mk-rotate nor auto-mk-rotate ran since it was loaded (an auto-mk-rotate that printed "Delaying 30 seconds to allow server to discover new master key values" counts as run): ibmcloud tke cryptounit-mk-clrnew',
+  "then run pulumi up (or hpcs-mk rotate) again",
+];
+
+/**
+ * A pending key no journal records, where a key generated in a recovery unit is declared: most likely the generation
+ * of a run that stopped before its record was kept (the provider's journal reaches the stack state only at the end of
+ * a run), so it is resumed by declaring it, never cleared on a guess.
+ */
+export const FOREIGN_PENDING_GENERATED_STEPS: readonly string[] = [
+  ...INSPECT,
+  "if a pulumi up (or hpcs-mk rotate --recovery-unit-key) generating a key was stopped, the recovery units hold that key in their new register: declare it (expectedVerificationPattern on the MasterKey, or hpcs-mk rotate --expected-vp) and run again; the rotation is finished, never generated again",
+  'if it came from an ibmcloud tke auto-mk-rotate run, follow its output: neither "Delaying 30 seconds to allow server to discover new master key values" nor "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm" ⇒ ibmcloud tke auto-mk-rotate again; only "Delaying…" ⇒ ibmcloud tke cryptounit-mk-rotate, never auto-mk-rotate ("the contents of key storage becomes unusable")',
+  "never clear it (cryptounit-mk-clrnew) unless you know no rewrap to it started",
   "then run pulumi up (or hpcs-mk rotate) again",
 ];
 

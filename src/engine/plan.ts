@@ -23,6 +23,7 @@ import {
   unknownGeneratedKeySteps,
   DIVERGENCE_STEPS,
   FOREIGN_PENDING_STEPS,
+  FOREIGN_PENDING_GENERATED_STEPS,
   PRECHECK_SIGNERS_STEPS,
   initialisationNotProvenSteps,
   keyPartsMismatchSteps,
@@ -356,6 +357,15 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
     if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines);
     const interrupted = desired.key.kind === "generated" ? journalInterruptedGeneration(input.journal, input.binding) : undefined;
     if (interrupted) return unknownGeneratedKey(target, interrupted, holding, lines);
+    if (desired.key.kind === "generated") {
+      return refuse(
+        "ForeignPendingKey",
+        `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records; if a run generating a key was stopped, it is most likely that key: declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) to finish the rotation to it`,
+        holding,
+        FOREIGN_PENDING_GENERATED_STEPS,
+        lines,
+      );
+    }
     return refuse(
       "ForeignPendingKey",
       `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${declared ? shortVp(declared) : ""}; run "hpcs-mk status", then clear it only if it is yours to discard`,
