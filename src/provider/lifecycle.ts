@@ -104,6 +104,8 @@ function storedGeneratedFor(olds: Props): GeneratedFor | null {
   return stored && typeof stored.keepers === "object" && stored.keepers !== null ? generatedFor({ recoveryUnitKey: { keepers: stored.keepers } }) : null;
 }
 
+const KEEPERS_CHANGED = "its keepers changed";
+
 /**
  * Why a new key is to be generated in a recovery unit, or undefined: its keepers changed since the current key was
  * generated (or adopted) for them, or the rotation policy made a rotation due. Adopting a key (a first create, or a
@@ -112,7 +114,7 @@ function storedGeneratedFor(olds: Props): GeneratedFor | null {
 function generationReason(news: Props, olds: Props, now: Date): string | undefined {
   if (news.recoveryUnitKey === undefined) return undefined;
   const stored = storedGeneratedFor(olds);
-  if (stored && JSON.stringify(stored) !== JSON.stringify(generatedFor(news))) return "its keepers changed";
+  if (stored && JSON.stringify(stored) !== JSON.stringify(generatedFor(news))) return KEEPERS_CHANGED;
   if (rotationSchedule(parseKeyAge(olds.keyAge), policyOf(news), now).state === "due") return "the rotation policy made a rotation due";
   return undefined;
 }
@@ -241,6 +243,9 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
     const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski), prior.olds, nowOf(ctx));
     const binding = journalBinding(backend);
     const source = sourceOf(inputs as unknown as Props);
+    const wanted = desired.key.kind === "generated" && desired.key.replacing !== undefined;
+    // A converged key is made for these keepers when none was wanted (adopted), or when our generation made it.
+    const madeFor = (journal: Journal | undefined, converged: Vp) => !wanted || (journal?.generated?.madeVp !== undefined && journal.generated.madeVp !== null && sameVp(journal.generated.madeVp, converged));
     const context = (journal: Journal | undefined, lastStep: LastStep, converged?: Vp) => ({
       instanceId: inputs.instanceId,
       backend: backend.description,
@@ -253,9 +258,10 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       previousKeyAge: prior.keyAge,
       rotationPeriodDays: inputs.rotationPeriodDays,
       keySource: source,
-      // What the current key was generated for changes only when a run converges: a failed one keeps the old keepers,
-      // so the next run still wants the new key.
-      generatedFor: source === "recoveryUnit" && converged !== undefined ? generatedFor(inputs as unknown as Props) : storedGeneratedFor(prior.olds),
+      // What the current key was generated for changes only when a run converges on a key made for it: a failed run
+      // keeps the old keepers, so the next run still wants the new key, and so does a run that found the key changed
+      // outside it (by hand, or by a run whose record was lost) and generated nothing.
+      generatedFor: source === "recoveryUnit" && converged !== undefined && madeFor(journal, converged) ? generatedFor(inputs as unknown as Props) : storedGeneratedFor(prior.olds),
       binding,
       now: nowOf(ctx),
       lastStep,
@@ -280,6 +286,16 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
         const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }, result.phase.currentVp));
         // A converged instance's only drift is a due rotation, which key custodians act on: said, never a failed run.
         outputs.driftReasons.forEach((reason) => ctx.log(`hpcs ${inputs.instanceId}: ${reason}`));
+        const current = result.phase.currentVp as Vp;
+        if (wanted && !madeFor(result.journal, current)) {
+          ctx.log(
+            `hpcs ${inputs.instanceId}: the current master key ${shortVp(current)} is not the key the stack state recorded; it was changed outside this run (by hand, or by a run whose record was lost), so nothing was generated now. ${
+              generationReason(inputs as unknown as Props, prior.olds, nowOf(ctx)) === KEEPERS_CHANGED
+                ? `The next pulumi up generates a key for the new keepers, replacing ${shortVp(current)}`
+                : `Its age counts from now (first seen)`
+            }`,
+          );
+        }
         return outputs;
       }
       const refusal = result.refusal as Refusal;

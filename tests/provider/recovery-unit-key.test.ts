@@ -100,6 +100,27 @@ describe("a master key generated in a recovery unit (recoveryUnitKey)", () => {
     expect((await diffMasterKey(ctx([], rotation), stored(resumed), inputs({ v: "2" }))).changes).toBe(false);
   });
 
+  test("a keepers change after the key was rotated outside the stack is not swallowed: said, then generated at the next up", async () => {
+    const { outs } = await createMasterKey(ctx(), inputs({ v: "1" }));
+    // Someone rotates the instance outside this stack (another tool run, or by hand): the state still records the old key.
+    await updateMasterKey(ctx(), stored((await createMasterKey(ctx(), inputs({ w: "1" }))).outs), inputs({ w: "2" }));
+    const byHand = await current();
+    expect(byHand).not.toBe(outs.verificationPattern);
+
+    const lines: string[] = [];
+    const { outs: first } = await updateMasterKey(ctx(lines), stored(outs), inputs({ v: "2" }));
+    expect(await current()).toBe(byHand);
+    expect(lines.join("\n")).toContain(`the current master key ${byHand.slice(0, 12)}… is not the key the stack state recorded`);
+    expect(lines.join("\n")).toContain("The next pulumi up generates a key for the new keepers");
+    expect(first).toMatchObject({ verificationPattern: byHand, generatedFor: { keepers: { v: "1" } }, keyAge: { verificationPattern: byHand, source: "firstSeen" } });
+    expect((await diffMasterKey(ctx(), stored(first), inputs({ v: "2" }))).changes).toBe(true);
+
+    const { outs: second } = await updateMasterKey(ctx(), stored(first), inputs({ v: "2" }));
+    expect(await current()).not.toBe(byHand);
+    expect(second).toMatchObject({ generatedFor: { keepers: { v: "2" } }, keyAge: { source: "rotation" } });
+    expect((await diffMasterKey(ctx(), stored(second), inputs({ v: "2" }))).changes).toBe(false);
+  });
+
   test("an instance without recovery units refuses a generation with IBM's reason and changes nothing", async () => {
     const plain = await createSimFixture({ shape: { operational: 2, recovery: 0, failover: 0 } });
     try {
