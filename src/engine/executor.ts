@@ -6,11 +6,11 @@ import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
 import type { Action, Refusal } from "./decision";
-import { beginStep, completeJournal, endStep, journalBinding, recordDelaying, recordGenerated, recordMarker, type Journal, type JournalBinding } from "./journal";
+import { beginStep, completeJournal, endStep, journalBinding, recordDelaying, recordGenerated, recordMarker, recordUnboundMarker, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import { observe } from "./observe";
 import type { Phase } from "./phases";
-import { observedRegisters, plan, type Desired } from "./plan";
+import { observedRegisters, plan, withBoundGeneration, type Desired } from "./plan";
 import type { ProgressListener } from "./progress";
 
 /** What a run loads and signs with; the caller opens it and zeroes it after the run. */
@@ -177,7 +177,10 @@ export class Executor {
         this.lastObservation = observation;
         phase = classify(observation);
         this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });
-        const decision = plan({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired, capabilities: this.options.backend.capabilities });
+        const input = withBoundGeneration({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired, capabilities: this.options.backend.capabilities });
+        // A generation whose key the registers now name is journaled with it before anything acts on it.
+        if (input.journal !== this.journal) await this.save(input.journal);
+        const decision = plan(input);
         if (decision.kind === "done") {
           await this.save(completeJournal(this.journal, this.binding, decision.vp, new Date(this.clock.now()).toISOString()));
           this.emit({ type: "done", vp: decision.vp, elapsedMs: this.elapsedMs });
@@ -308,8 +311,8 @@ export class Executor {
   private markerSeen(vp: Vp | undefined): void {
     const now = new Date(this.clock.now()).toISOString();
     this.emit({ type: "rewrapMarker", vp, elapsedMs: this.elapsedMs });
-    // An auto-mk-rotate whose key was not reported (IBM's CLI prints none) has nothing to bind the proof to.
-    if (vp !== undefined) this.journalDuring((journal) => recordMarker(journal, vp, now));
+    // An auto-mk-rotate whose key was not reported (IBM's CLI prints none): kept unbound, bound from the registers later.
+    this.journalDuring((journal) => (vp !== undefined ? recordMarker(journal, vp, now) : recordUnboundMarker(journal, now)));
   }
 
   /**

@@ -103,7 +103,19 @@ const journalV4 = journalV3.extend({
    * new master key values" was seen (`delayingAt`): from then on a rewrap to it may have started, and the key is never
    * replaced (IBM: only cryptounit-mk-rotate may resume).
    */
-  generated: z.object({ madeVp: vp.nullable(), at: z.string().nullable(), delayingAt: z.string().nullable() }).nullable(),
+  generated: z
+    .object({
+      madeVp: vp.nullable(),
+      at: z.string().nullable(),
+      delayingAt: z.string().nullable(),
+      /**
+       * When auto-mk-rotate printed "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm" while its key was not
+       * known (IBM's CLI prints no VP): the proof, bound to the key when the registers name it (bindUnreportedGeneration).
+       * Absent in journals written before it existed.
+       */
+      markerAt: z.string().nullable().optional(),
+    })
+    .nullable(),
 });
 export type Journal = z.infer<typeof journalV4>;
 
@@ -352,6 +364,50 @@ export function recordGenerated(journal: Journal, vp: Vp, now: string): Journal 
 export function recordDelaying(journal: Journal, now: string): Journal {
   if (!openGeneration(journal) || !journal.generated) return journal;
   return { ...journal, generated: { ...journal.generated, delayingAt: now } };
+}
+
+/**
+ * recordUnboundMarker — auto-mk-rotate printed its marker while the key it generated is not known (IBM's CLI prints no
+ * VP): when that is kept, to be bound to the key the registers name (bindUnreportedGeneration). A journal with no
+ * generation open, or whose generation reported its key (recordMarker binds that one), is returned unchanged.
+ */
+export function recordUnboundMarker(journal: Journal, now: string): Journal {
+  if (!openGeneration(journal) || !journal.generated || journal.generated.madeVp !== null) return journal;
+  return { ...journal, generated: { ...journal.generated, markerAt: now } };
+}
+
+/**
+ * bindUnreportedGeneration — an auto-mk-rotate of ours (this instance, this service, still open) whose key was never
+ * reported (IBM's CLI prints no VP), but which printed "Delaying 30 seconds…": at that line every new register held the
+ * generated key, committed. The key is the one the registers now name: the only key that every unit holds, pending
+ * or (promoted since) current, apart from the key the ceremony rotates from. It becomes the ceremony's key, and a
+ * marker seen becomes the proof for it. Anything else (a unit without it, two candidate keys, no Delaying line) leaves
+ * the journal as it is, and the key stays unknown: the engine then refuses rather than guess. Replacing the key after
+ * that line would have taken clearing every unit's copy, so whoever did that owns the key the units hold now; finishing
+ * the rotation to it loses nothing the clearing had not already lost.
+ */
+export function bindUnreportedGeneration(journal: Journal | undefined, binding: JournalBinding, observed: Omit<ObservedRotation, "targetVp">): Journal | undefined {
+  const generated = journal?.generated;
+  if (!journal || !generated || !writtenHere(journal, binding) || journal.completedAt !== null) return journal;
+  if (generated.madeVp !== null || generated.delayingAt === null || journal.targetVp !== null) return journal;
+  const from = journal.fromVp;
+  const candidates = new Map<string, Vp>();
+  for (const u of observed.units) {
+    for (const key of [u.pending, u.current]) if (key !== undefined && (from === null || !sameVp(key, from))) candidates.set(key.slice(0, 56), key);
+  }
+  if (candidates.size !== 1) return journal;
+  const [key] = [...candidates.values()];
+  const everyUnitHolds = observed.units.length > 0 && observed.units.every((u) => [u.pending, u.current].some((k) => k !== undefined && sameVp(k, key)));
+  if (!everyUnitHolds) return journal;
+  const steps = journal.steps.map((s) => (generates(s.action) && s.vp === null && s === [...journal.steps].reverse().find((t) => generates(t.action)) ? { ...s, vp: key } : s));
+  const markerAt = generated.markerAt ?? null;
+  return {
+    ...journal,
+    targetVp: key,
+    generated: { ...generated, madeVp: key },
+    rewrapProof: markerAt !== null ? { vp: key, source: "marker", at: markerAt } : journal.rewrapProof,
+    steps,
+  };
 }
 
 /** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */

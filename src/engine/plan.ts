@@ -3,6 +3,7 @@ import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { needsEveryUnitSelected, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
 import {
+  bindUnreportedGeneration,
   journalInterruptedGeneration,
   journalInterruptedLoad,
   journalMismatch,
@@ -510,8 +511,15 @@ function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
   }
 }
 
+/** The input with an auto-mk-rotate of ours whose key was never reported bound to the key the registers name (journal.ts). */
+export function withBoundGeneration(input: PlanInput): PlanInput {
+  const journal = bindUnreportedGeneration(input.journal, input.binding, observedRegisters(input.phase, input.observation));
+  return journal === input.journal ? input : { ...input, journal };
+}
+
 /** plan — the next single safe step, done, or a refusal with the manual TKE steps (DESIGN §4 decision table). */
-export function plan(input: PlanInput): Decision {
+export function plan(given: PlanInput): Decision {
+  const input = withBoundGeneration(given);
   const { phase, observation: obs } = input;
   if (phase.name === "Diverged") {
     return refuse(

@@ -1,6 +1,6 @@
 import { EXAMPLE_BINDING, exampleJournal } from "../../src/engine/decision-table";
 import type { Action } from "../../src/engine/decision";
-import { beginStep, completeJournal, endStep, journalInterruptedLoad, journalLearnedVp, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type Journal, type ObservedRotation, type StepContext } from "../../src/engine/journal";
+import { beginStep, bindUnreportedGeneration, recordUnboundMarker, completeJournal, endStep, journalInterruptedLoad, journalLearnedVp, journalMismatch, journalShowsLoad, journalShowsRewrap, JournalFormatError, parseJournal, type Journal, type ObservedRotation, type StepContext } from "../../src/engine/journal";
 import { VP } from "./observations";
 
 const { X, T, D } = VP;
@@ -176,5 +176,39 @@ describe("the journal of key part files only the backend opens (opaque)", () => 
     const moved = { ...ctx, newRotationId: () => "moved", observed: { currentVp: T, units: [{ id: "u1", current: T, pending: undefined }] } };
     expect(beginStep(started, learn, moved).rotationId).toBe("moved");
     expect(journalMismatch(started, EXAMPLE_BINDING, rotationTo(D))).toBe("it records only a load or a generation that did not report the key it made");
+  });
+});
+
+describe("an auto-mk-rotate whose key was never reported (IBM's CLI prints no VP)", () => {
+  const { X, T, D } = VP;
+  const AT = "2026-01-01T00:00:00.000Z";
+  const unreported = (generated: Partial<NonNullable<Journal["generated"]>>): Journal =>
+    exampleJournal(T, { targetVp: null, fromVp: X, generated: { madeVp: null, at: null, delayingAt: null, ...generated }, steps: [{ action: "autoRotate", units: ["u1", "u2"], vp: null, outcome: "started", at: AT, message: null }] });
+  const registers = (...units: [string | undefined, string | undefined][]) => ({ currentVp: X, units: units.map(([current, pending], i) => ({ id: `u${i + 1}`, current, pending })) }) as Omit<ObservedRotation, "targetVp">;
+
+  test("after the Delaying line, the one key every unit holds is bound, and a marker becomes its proof", () => {
+    const bound = bindUnreportedGeneration(unreported({ delayingAt: AT, markerAt: AT }), EXAMPLE_BINDING, registers([T, undefined], [X, T]));
+    expect(bound).toMatchObject({ targetVp: T, generated: { madeVp: T }, rewrapProof: { vp: T, source: "marker" }, steps: [{ action: "autoRotate", vp: T }] });
+    expect(bindUnreportedGeneration(unreported({ delayingAt: AT }), EXAMPLE_BINDING, registers([X, T], [X, T]))).toMatchObject({ targetVp: T, rewrapProof: null });
+  });
+
+  test("nothing is bound without the Delaying line, with a unit lacking the key, with two candidates, or for another instance", () => {
+    const cases: [Journal, Omit<ObservedRotation, "targetVp">][] = [
+      [unreported({}), registers([X, T], [X, T])],
+      [unreported({ delayingAt: AT }), registers([X, T], [X, undefined])],
+      [unreported({ delayingAt: AT }), registers([T, undefined], [X, D])],
+      [{ ...unreported({ delayingAt: AT }), binding: { ...EXAMPLE_BINDING, instanceId: "another" } }, registers([X, T], [X, T])],
+      [{ ...unreported({ delayingAt: AT }), completedAt: AT }, registers([X, T], [X, T])],
+    ];
+    for (const [journal, observed] of cases) expect(bindUnreportedGeneration(journal, EXAMPLE_BINDING, observed)).toBe(journal);
+  });
+
+  test("a marker is kept unbound only while the generation is open and its key unknown; a v4 journal without it still reads", () => {
+    const open = unreported({ delayingAt: AT });
+    expect(recordUnboundMarker(open, AT).generated).toMatchObject({ markerAt: AT });
+    const reported = { ...open, targetVp: T, generated: { madeVp: T, at: AT, delayingAt: AT } };
+    expect(recordUnboundMarker(reported, AT)).toBe(reported);
+    const { markerAt: _absent, ...older } = open.generated as NonNullable<Journal["generated"]> & { markerAt?: string | null };
+    expect(parseJournal(JSON.parse(JSON.stringify({ ...open, generated: older })))?.generated).toEqual(older);
   });
 });
