@@ -112,6 +112,61 @@ describe("the TKE CLI backend against the ibmcloud emulator", () => {
     expect(attested.outcome).toBe("done");
   });
 
+  /** A key generated in a recovery unit (auto-mk-rotate), as `pulumi up` asks for one: replacing the current key. */
+  const generate = async (options: { journal?: Journal; persist?: (j: Journal) => void; retries?: number; replacing?: string } = {}) => {
+    const backend = await f.open();
+    const s = signers();
+    try {
+      return await new Executor({
+        backend,
+        desired: { key: { kind: "generated", replacing: options.replacing ?? f.sim.keyParts[0].vp }, signerSkis: s.keys.map((k) => k.ski) },
+        material: { keyParts: { kind: "files", files: [] }, signers: s },
+        journal: options.journal,
+        persist: options.persist,
+        retries: options.retries ?? 2,
+      }).run();
+    } finally {
+      await backend.close();
+    }
+  };
+
+  test("rotates to a key generated in a recovery unit with auto-mk-rotate: both lines journaled as they come, the key read afterwards", async () => {
+    const journals: Journal[] = [];
+    const result = await generate({ persist: (j) => journals.push(j) });
+    const made = result.phase.currentVp as string;
+    expect(result).toMatchObject({ outcome: "done", phase: { name: "Active" } });
+    expect(made).not.toBe(f.sim.keyParts[0].vp);
+    expect((await verifyKeyStorage(f.sim.dir, f.sim.instanceId)).byVp).toEqual({ [made]: 12 });
+    expect(journals.some((j) => j.generated?.delayingAt && j.generated.madeVp === null)).toBe(true);
+    expect(journals.some((j) => j.generated?.markerAt && j.generated.madeVp === null)).toBe(true);
+    expect(result.journal).toMatchObject({ targetVp: made, generated: { madeVp: made }, completedAt: expect.any(String) });
+    const text = everything();
+    expect(text).toContain("Delaying 30 seconds to allow server to discover new master key values");
+    expect(text).toContain("Transferring the master key value to 3 of 3 crypto units....");
+    expect(text).toContain("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm");
+    expect(f.transcripts.map((t) => t.command)).toContain("ibmcloud tke auto-mk-rotate");
+    expect(f.secrets().filter((secret) => text.includes(secret))).toEqual([]);
+  });
+
+  test.each([
+    { label: "after the Delaying line", fault: { kind: "crash", when: "after", command: "autoRotate" } as const, phase: "Committed", proof: false },
+    { label: "after the marker and one promotion", fault: { kind: "crashInRotate", promoted: 1 } as const, phase: "HalfPromoted", proof: true },
+  ])("the plug-in dies $label: the journal binds the key the registers name, and the next run finishes it, never auto-mk-rotate again", async ({ fault, phase, proof }) => {
+    await armFault(f.sim.dir, f.sim.instanceId, fault);
+    let journal: Journal | undefined;
+    await expect(generate({ persist: (j) => (journal = j), retries: 0 })).rejects.toThrow();
+    expect(journal).toMatchObject({ generated: { madeVp: null, delayingAt: expect.any(String) } });
+    expect(journal?.generated?.markerAt ?? null).toEqual(proof ? expect.any(String) : null);
+    const stopped = describeSimulatedInstance(f.sim.dir, f.sim.instanceId).units;
+    const generated = stopped.find((u) => u.new.status !== "Empty")?.new.vp as string;
+    const resumed = await generate({ journal });
+    expect(resumed).toMatchObject({ outcome: "done", phase: { name: "Active", currentVp: generated } });
+    const actions = resumed.journal?.steps.map((s) => s.action) ?? [];
+    expect(actions.filter((a) => a === "autoRotate")).toHaveLength(1);
+    expect(actions).toContain(phase === "Committed" ? "rotate" : "setImmediate");
+    expect((await verifyKeyStorage(f.sim.dir, f.sim.instanceId)).byVp).toEqual({ [generated]: 12 });
+  });
+
   test("a prompt the driver does not know stops the command unanswered (no y), and the run fails changing nothing", async () => {
     await armFault(f.sim.dir, f.sim.instanceId, { kind: "unexpectedPrompt", command: "loadNew" });
     const registers = () => JSON.stringify(describeSimulatedInstance(f.sim.dir, f.sim.instanceId).units);

@@ -311,7 +311,7 @@ export class SimulatorBackend implements Backend {
    * fresh random N"), the copies, a commit on every unit, the "Delaying 30 seconds…" line (`onDelaying`), then the
    * rewrap, the marker and the promotions as cryptounit-mk-rotate does them.
    */
-  async autoRotate(request: GenerateNewRequest, signers: Signers, options: AutoRotateOptions = {}): Promise<Vp> {
+  async autoRotate(request: GenerateNewRequest, signers: Signers, options: AutoRotateOptions & TransferProgress = {}): Promise<Vp> {
     if (this.capabilities.rotation !== "combined") throw new UnsupportedCommandError("autoRotate", "this simulated backend generates (generateNew), commits, rewraps and promotes in separate commands");
     return this.call("autoRotate", request.units, async () => {
       const state = this.store.read();
@@ -348,7 +348,7 @@ export class SimulatorBackend implements Backend {
     return source;
   }
 
-  private async generate(command: BackendCommand, units: readonly string[], signers: Signers, options: GenerateOptions): Promise<Vp> {
+  private async generate(command: BackendCommand, units: readonly string[], signers: Signers, options: GenerateOptions & TransferProgress): Promise<Vp> {
     const source = this.generatingUnit(this.store.read(), command);
     if (!units.includes(source.id)) throw new InputError(`generateNew: the units must be every unit of the instance, the recovery unit ${source.id} included`, "units");
     // Drawn here, as GEN_WK draws it inside the unit: the simulated unit stores it in its new register.
@@ -362,7 +362,7 @@ export class SimulatorBackend implements Backend {
       key.fill(0);
     }
     await options.onGenerated?.(vp);
-    await this.copyInto(source.id, units.filter((u) => u !== source.id), vp, signers, options.signal);
+    await this.copyInto(source.id, units.filter((u) => u !== source.id), vp, signers, options.signal, options.onTransfer);
     return vp;
   }
 
@@ -370,9 +370,10 @@ export class SimulatorBackend implements Backend {
    * "Transferring the master key value to N of M crypto units": per target, EXPORT_NEXT_WK on the recovery unit
    * (the signature threshold) and IMPORT_WK on the target (one signature), one target after another.
    */
-  private async copyInto(sourceId: string, targets: readonly string[], vp: Vp, signers: Signers, signal: AbortSignal | undefined): Promise<void> {
-    for (const target of targets) {
+  private async copyInto(sourceId: string, targets: readonly string[], vp: Vp, signers: Signers, signal: AbortSignal | undefined, onTransfer?: TransferProgress["onTransfer"]): Promise<void> {
+    for (const [index, target] of targets.entries()) {
       signal?.throwIfAborted();
+      onTransfer?.(index + 1, targets.length);
       await this.faults.at({ command: "copyNew", units: [target], when: "before" });
       const state = this.store.read();
       if (decideCopy(targetUnit(state, target, this.selection.selected(state)), vp) === "send") {
@@ -523,6 +524,11 @@ export class SimulatorBackend implements Backend {
     const request: HsmRequest = { ...signRequest({ target: unit.id, command, vp, counter: unit.transactionCounter + 1 }, keys), command, key, bindsVp };
     await this.store.update((state) => ({ state: replaceUnit(state, executeOnHsm(findUnit(state, unitId), request)) }));
   }
+}
+
+/** The simulator's own progress of a generation, for the ibmcloud emulator's "Transferring the master key value to N of M crypto units....". */
+export interface TransferProgress {
+  readonly onTransfer?: (n: number, of: number) => void;
 }
 
 /** True when the lease holder ran on this host and its process is gone. */

@@ -4,8 +4,11 @@ import { basename, join } from "node:path";
 import { InputError, KeyPartFileError, SignatureKeyFileError } from "../../model/errors";
 import { KEY_MATERIAL_MAX_BYTES, readBoundedFile } from "../../files/read-file";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
+import { generationUnavailable } from "../../model/recovery-units";
 import type {
+  AutoRotateOptions,
   Backend,
+  GenerateNewRequest,
   CallOptions,
   KeyPartFileRef,
   KeyParts,
@@ -345,9 +348,48 @@ export class TkeCliBackend implements Backend {
     throw new UnsupportedCommandError("copyNew", "the TKE CLI copies a generated key only inside auto-mk-rotate (autoRotate)");
   }
 
-  async autoRotate(): Promise<Vp> {
-    throw new UnsupportedCommandError("autoRotate", "this release does not drive the TKE CLI's auto-mk-rotate yet; rotate with key part files");
+  /**
+   * auto-mk-rotate: every unit of the instance, read first (IBM's initial conditions on the current registers, and a
+   * recovery unit to generate in); "Delaying 30 seconds…" and the marker are reported the moment their lines arrive.
+   * The plug-in prints no VP, so `onGenerated` is never called: the key is the one a fresh read shows every unit on
+   * afterwards, different from the key it rotated from.
+   */
+  async autoRotate(request: GenerateNewRequest, signers: Signers, options: AutoRotateOptions = {}): Promise<Vp> {
+    const all = (await this.snapshot()).units.map((u) => u.id);
+    const before = await this.fresh(all);
+    const fromVp = before[0]?.current.vp;
+    if (fromVp === undefined || before.some((u) => u.current.status !== "Valid" || !sameVp(u.current.vp, fromVp))) {
+      throw new PrecheckFailedError(["The current master key registers are not all in the Valid state with the same verification pattern."]);
+    }
+    const unavailable = generationUnavailable(before);
+    if (unavailable !== undefined) throw new UnsupportedCommandError("autoRotate", unavailable);
+    const missing = request.units.filter((u) => !all.includes(u));
+    if (missing.length > 0) throw new SelectionError(`auto-mk-rotate acts on every unit of the instance; ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not one of them`);
+    await this.prepareSigners(signers);
+    let delaying = false;
+    const rotation = rotationOutput(options);
+    const result = await this.mutation(
+      TKE_COMMAND.autoRotate,
+      all,
+      ["rotatePrecheckConfirm", "signerPassword"],
+      options,
+      (prompt, match) => (prompt.id === "rotatePrecheckConfirm" ? { text: "y", secret: false } : this.signerAnswer(prompt, match)),
+      (line) => {
+        if (!delaying && OUTCOMES.delaying.test(line.trim())) {
+          delaying = true;
+          options.onDelaying?.();
+        }
+        rotation(line);
+      },
+    );
+    const rotatedTo = (u: UnitStatus) => u.new.status === "Empty" && u.current.status === "Valid" && !sameVp(u.current.vp, fromVp);
+    await this.confirm(TKE_COMMAND.autoRotate, all, result, (u) => rotatedTo(u));
+    const after = await this.fresh(all);
+    const keys = new Set(after.map((u) => u.current.vp));
+    if (keys.size !== 1) throw new TkeOutputError(TKE_COMMAND.autoRotate, `it said OK, but the current registers hold ${[...keys].map(shortVp).join(", ")}`);
+    return after[0].current.vp;
   }
+
 
   /**
    * cryptounit-mk-rotate: every unit of the instance, read first (all committed with the target); the marker is
@@ -362,21 +404,13 @@ export class TkeCliBackend implements Backend {
     ];
     if (reasons.length > 0) throw new PrecheckFailedError(reasons);
     await this.prepareSigners(signers);
-    let marker = false;
     const result = await this.mutation(
       TKE_COMMAND.rotate,
       all,
       ["rotatePrecheckConfirm", "signerPassword"],
       options,
       (prompt, match) => (prompt.id === "rotatePrecheckConfirm" ? { text: "y", secret: false } : this.signerAnswer(prompt, match)),
-      (line) => {
-        if (!marker && OUTCOMES.marker.test(line.trim())) {
-          marker = true;
-          options.onMarker?.();
-        }
-        const progress = /^(\d+) of (\d+) keys\b/.exec(line.trim());
-        if (progress) options.onProgress?.({ done: Number(progress[1]), total: Number(progress[2]) });
-      },
+      rotationOutput(options),
     );
     await this.confirm(TKE_COMMAND.rotate, all, result, (u) => u.new.status === "Empty" && u.current.status === "Valid" && sameVp(u.current.vp, targetVp));
   }
@@ -539,6 +573,20 @@ export class TkeCliBackend implements Backend {
     this.options.onTranscript?.(result.transcript);
     return result;
   }
+}
+
+/** Reads a rotate command's output as it arrives: the marker (reported once), and the rewrap's progress. */
+function rotationOutput(options: RotateOptions): (line: string) => void {
+  let marker = false;
+  return (line) => {
+    const text = line.trim();
+    if (!marker && OUTCOMES.marker.test(text)) {
+      marker = true;
+      options.onMarker?.();
+    }
+    const progress = OUTCOMES.rewrapProgress.exec(text);
+    if (progress) options.onProgress?.({ done: Number(progress[1]), total: Number(progress[2]) });
+  };
 }
 
 function filesOf(keyParts: KeyParts): readonly KeyPartFileRef[] {

@@ -3,8 +3,8 @@
  * prompts it answers and of the outcomes it recognises (research/real-backends.md §2; research/tke-domain.md §2.4–2.5).
  * The driver answers a prompt only when its last lines are one of these, verbatim; anything else stops the command
  * (SIGHUP) and is reported, never answered, above all never with `y`. `documented` texts are quoted from IBM's docs or
- * real transcripts; `inferred` ones have no public source yet (the `cryptounit-mk-rotate` conversation, the
- * `cryptounit-rm` prompt): on a plug-in that prints something else they stop the command, and the transcript shows
+ * real transcripts; `inferred` ones have no public source yet (the `cryptounit-mk-rotate` and `auto-mk-rotate`
+ * conversations, which share the pre-check question here, the `cryptounit-rm` prompt): on a plug-in that prints something else they stop the command, and the transcript shows
  * what to pin here. Kept apart from the emulator's own texts on purpose: each is written from the research alone.
  */
 
@@ -68,6 +68,10 @@ export const OUTCOMES = {
   failed: exact("FAILED"),
   /** cryptounit-mk-rotate: key storage is entirely under the new key; promotion follows (research §4.2, §4.4). */
   marker: /^(KMS|MKS) CRK rewrap successful, waiting on cryptounit-mk-setimm\.?$/,
+  /** auto-mk-rotate: every new register holds the generated key, committed; the rewrap to it follows (research §4.3, §4.4). */
+  delaying: /^Delaying 30 seconds to allow server to discover new master key values\.*$/,
+  /** Rewrap progress, as the rotate commands print it (inferred). */
+  rewrapProgress: /^(\d+) of (\d+) keys\b/,
   ep11: exact("Error reported by EP11 crypto module."),
   returnCode: /^Return code: (\d+)$/,
   reasonCode: /^Reason code: (\d+)$/,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { AuthExpiredError, Ep11Error, PrecheckFailedError, SameKeyError, UnitUnavailableError } from "../../engine/port/errors";
+import { AuthExpiredError, Ep11Error, PrecheckFailedError, SameKeyError, UnitUnavailableError, UnsupportedCommandError } from "../../engine/port/errors";
 import { login, oauthTokens, pluginList, pluginShow, requireSession, target } from "./core-commands";
 import { checkedToday, configDir, pluginInstalled, TOKEN_LIFETIME_MS } from "./session";
 import { answerTo, InputEndedError, line } from "./terminal";
@@ -7,7 +7,7 @@ import { PLUGIN, TEXTS } from "./texts";
 import { openAccount } from "./tke/account";
 import { fail, PluginFailure, type TkeContext } from "./tke/common";
 import { cryptounitAdminAdd, cryptounitThresholdSet, cryptounitZeroize } from "./tke/administration-commands";
-import { mkClrnew, mkCommit, mkLoad, mkRotate, mkSetimm } from "./tke/master-key-commands";
+import { autoMkRotate, mkClrnew, mkCommit, mkLoad, mkRotate, mkSetimm } from "./tke/master-key-commands";
 import { changeSelection, cryptounitAdmins, cryptounitCompare, cryptounitMk, cryptounits, cryptounitThresholds } from "./tke/unit-commands";
 import { WorkstationError, workstationDir } from "./tke/workstation";
 import { mkAdd, mkRm, mks, sigkeyAdd, sigkeys, sigkeySel } from "./tke/workstation-commands";
@@ -35,6 +35,7 @@ const TKE_COMMANDS: Readonly<Record<string, (ctx: TkeContext, args: readonly str
   "cryptounit-mk-clrnew": (ctx) => mkClrnew(ctx),
   "cryptounit-mk-setimm": (ctx) => mkSetimm(ctx),
   "cryptounit-mk-rotate": (ctx) => mkRotate(ctx),
+  "auto-mk-rotate": (ctx) => autoMkRotate(ctx),
   sigkeys: (ctx) => sigkeys(ctx),
   "sigkey-add": (ctx) => sigkeyAdd(ctx),
   "sigkey-sel": (ctx) => sigkeySel(ctx),
@@ -98,6 +99,8 @@ function failureLines(error: unknown): readonly string[] {
   if (error instanceof UnitUnavailableError) return [TEXTS.unavailable.text];
   if (error instanceof SameKeyError) return [TEXTS.sameAsCurrent.text];
   if (error instanceof PrecheckFailedError) return error.reasons;
+  // The simulated instance cannot do it (no recovery unit, Madrid): IBM's reason alone.
+  if (error instanceof UnsupportedCommandError) return [error.reason];
   if (error instanceof InputEndedError || error instanceof WorkstationError) return [error.message];
   return [(error as Error)?.message ?? String(error)];
 }

@@ -118,6 +118,16 @@ export const TEXTS = {
   marker: documented("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."),
   rotationSuccessful: documented("Master key rotation successful."),
 
+  // tke: auto-mk-rotate (research tke-domain §4.3: its flow and two lines are documented, its prompts are not; auto-init's
+  // progress texts, §5.2, are taken for the generation)
+  autoRotateInstance: inferred("Enter the INSTANCE NUM of the service instance whose master key you want to rotate."),
+  autoRotateIntro: inferred("A random master key value will be generated in a recovery crypto unit, copied to every crypto unit of the service instance, and used to re-encrypt its key storage."),
+  generating: documented("Generating a random master key value...."),
+  transferring: (n: number, of: number) => documented(`Transferring the master key value to ${n} of ${of} crypto units....`),
+  delaying: documented("Delaying 30 seconds to allow server to discover new master key values"),
+  /** As the recovery-unit page quotes it: without the final period of the key-part page's. */
+  autoMarker: documented("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm"),
+
   // errors (research §2.4, §4.1)
   ep11Header: documented("Error reported by EP11 crypto module."),
   unauthorized: documented("Your access token is invalid, expired, or does not have the necessary permissions to access this instance."),

@@ -104,7 +104,7 @@ export class UnsupportedCommandError extends HpcsError {
   readonly retryable = false;
   constructor(
     readonly command: string,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${command} is not a command of this backend: ${reason}`);
   }

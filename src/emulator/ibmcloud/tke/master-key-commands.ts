@@ -5,6 +5,8 @@ import { appendFileSync } from "node:fs";
 import { rotatePrecheck, takeUnexpectedPrompt, unsafeAnswersFile, type SimulatorBackend } from "../../../backends/simulator";
 import type { BackendCommand } from "../../../engine/port/backend";
 import { ask, confirm, line } from "../terminal";
+import { renderTable } from "../table";
+import { markSelected, openAccount } from "./account";
 import { TEXTS } from "../texts";
 import { fail, promptSigners, selectedStatuses, type TkeContext } from "./common";
 import { printCurrentRegisters, printKeyParts, printNewRegisters, type SelectedUnit } from "./views";
@@ -168,6 +170,65 @@ export async function mkRotate(ctx: TkeContext): Promise<void> {
   line("OK");
   line(TEXTS.rotationSuccessful.text);
   const after = await selectedStatuses(ctx);
+  printNewRegisters(after);
+  line();
+  printCurrentRegisters(after);
+}
+
+/**
+ * The instance `auto-mk-rotate` rotates (research tke-domain §4.3: "Select instance (list if several)"): the one whose
+ * units the workstation has selected, all of them; otherwise the one instance of the account; otherwise the one the
+ * user picks from a list. Its units are then all selected, as the command selects them itself.
+ */
+function autoRotateInstance(ctx: TkeContext): string {
+  const groups = ctx.account.selectedByInstance();
+  const [selected] = [...groups.keys()];
+  if (groups.size === 1 && ctx.account.units.filter((u) => u.instanceId === selected).every((u) => u.selected)) return selected;
+  if (ctx.account.instances.length === 1) return ctx.account.instances[0];
+  renderTable(["INSTANCE NUM", "SERVICE INSTANCE"], ctx.account.instances.map((id, i) => [String(i + 1), id])).forEach((row) => line(row));
+  line();
+  const answer = ask(TEXTS.autoRotateInstance.text).trim();
+  return ctx.account.instances[Number(answer) - 1] ?? fail(TEXTS.badUnitNumber(answer).text);
+}
+
+/**
+ * `auto-mk-rotate` (research tke-domain §4.3, §4.4): the instance; every unit of it selected; the pre-check
+ * question; the signatures (the copies are exported under the signature threshold); a random key generated in a
+ * recovery unit and transferred to every other unit, committed; "Delaying 30 seconds…"; the rewrap with progress;
+ * the marker; set immediate on every unit. Its faults are the simulator's autoRotate points.
+ */
+export async function autoMkRotate(ctx: TkeContext): Promise<void> {
+  const instanceId = autoRotateInstance(ctx);
+  const units = ctx.account.units.filter((u) => u.instanceId === instanceId);
+  markSelected(ctx.account, units, true);
+  const account = await openAccount(ctx.account.simDir, ctx.tkeDir);
+  const selectedCtx = { ...ctx, account };
+  await unexpectedQuestion(selectedCtx, "autoRotate");
+  line(TEXTS.autoRotateIntro.text);
+  if (!confirm(TEXTS.rotatePrecheckQuestion.text, TEXTS.answer.text)) {
+    line(TEXTS.cancelled.text);
+    return;
+  }
+  const statuses = (await selectedStatuses(selectedCtx)).get(instanceId) ?? [];
+  const signers = promptSigners(selectedCtx, statuses, signatureThreshold(statuses));
+  const backend = await account.open(instanceId);
+  line(TEXTS.generating.text);
+  let shown = -1;
+  await backend.autoRotate({ units: statuses.map((s) => s.listed.id) }, signers, {
+    onTransfer: (n, of) => line(TEXTS.transferring(n, of).text),
+    onDelaying: () => line(TEXTS.delaying.text),
+    onProgress: ({ done, total }) => {
+      const step = Math.max(1, Math.ceil(total / 10));
+      if ((done === total || done - shown >= step) && done !== shown) {
+        shown = done;
+        line(TEXTS.rewrapProgress(done, total).text);
+      }
+    },
+    onMarker: () => line(TEXTS.autoMarker.text),
+  });
+  line("OK");
+  line(TEXTS.rotationSuccessful.text);
+  const after = await selectedStatuses(selectedCtx);
   printNewRegisters(after);
   line();
   printCurrentRegisters(after);
