@@ -7,7 +7,7 @@ import type { CommandContext } from "./context";
 import { defaultKeyAgeFile, readKeyAgeFile, writeKeyAgeFile } from "./key-age-file";
 
 /** The CLI's words for declaring key parts and rotating: what a due rotation tells the custodians. */
-export const CLI_WORDS: ShellWords = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate" };
+export const CLI_WORDS: ShellWords = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate", generateCommand: "hpcs-mk rotate --recovery-unit-key" };
 
 /** The key's age and the policy as `status`, `plan` and `rotate` report them (`--json`: stable fields). */
 export interface KeyAgeReport {
@@ -29,7 +29,7 @@ export interface KeyAgeInput {
   readonly phase: Phase | undefined;
   readonly journal: Journal | undefined;
   readonly periodDays: number | undefined;
-  /** `rotate` records what it saw (a first sight included); `status` and `plan` only read. */
+  /** `rotate` and `status` record what they saw (a first sight included); `plan` only reads. */
   readonly record: boolean;
   /** Where the next key comes from, for what a due rotation asks: key parts (the default) or a recovery unit. */
   readonly source?: "keyParts" | "recoveryUnit";

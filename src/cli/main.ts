@@ -272,10 +272,15 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     tke: "cryptounits, cryptounit-mk, cryptounit-compare",
     details: [
       "A read: exits 0 in any phase, Diverged included (every reason is listed); 1 only if the instance cannot be read.",
-      "With --rotation-period-days it also judges the current key's age (recorded by rotate in .hpcs-mk/) and exits 3",
-      "when a rotation is due, so a scheduled job can fail on an overdue key.",
+      "With --rotation-period-days it also judges the current key's age (recorded in .hpcs-mk/ by rotate, and by status",
+      "the first time it sees a key) and exits 3 when a rotation is due, so a scheduled job can fail on an overdue key.",
+      "With --recovery-unit-key the advice for a due rotation is to generate the key in a recovery unit.",
     ],
-    flags: { instance: instanceFlag, rotationPeriodDays: rotationPeriodFlag },
+    flags: {
+      instance: instanceFlag,
+      rotationPeriodDays: rotationPeriodFlag,
+      recoveryUnitKey: { kind: "boolean", help: "the instance's keys are generated in a recovery crypto unit (auto-mk-rotate): a due rotation says so" },
+    },
     examples: [`${BIN} status --instance $ID`, `${BIN} status --instance $ID --rotation-period-days 365 --json`],
     run: (o, ctx) => status(o, ctx),
     render: renderStatus,

@@ -122,6 +122,8 @@ export interface ShellWords {
   readonly declareKeyParts: string;
   /** The command that then rotates. */
   readonly rotateCommand: string;
+  /** The command that generates a new key in a recovery unit and rotates to it. */
+  readonly generateCommand: string;
 }
 
 /**
@@ -130,7 +132,7 @@ export interface ShellWords {
  * recovery unit needs nobody: the next run generates it.
  */
 export function dueAdvice(source: "keyParts" | "recoveryUnit", words: ShellWords): string {
-  if (source === "recoveryUnit") return `${words.rotateCommand} generates a new master key in a recovery unit and rotates to it (auto-mk-rotate)`;
+  if (source === "recoveryUnit") return `${words.generateCommand} generates a new master key in a recovery unit and rotates to it (auto-mk-rotate)`;
   return `The key custodians each create a new key part file (hpcs-mk keypart create, or ibmcloud tke mk-add --random), declare the new files in ${words.declareKeyParts}, and run ${words.rotateCommand}`;
 }
 

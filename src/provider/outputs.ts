@@ -97,7 +97,7 @@ export interface OutputContext {
 }
 
 /** Pulumi's words for declaring key parts and rotating: what a due rotation's drift reason tells the custodians. */
-export const PROVIDER_WORDS: ShellWords = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up" };
+export const PROVIDER_WORDS: ShellWords = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up", generateCommand: "pulumi up" };
 
 /** The drift reason of an unfinished rotation; a half-promotion the backend shows premature is called out. */
 function unfinished(observation: Observation, phase: Phase): string {

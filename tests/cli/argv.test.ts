@@ -20,19 +20,19 @@ const runRows: RunRow[] = [
     name: "status",
     reason: "the instance flag and --json land in the options object",
     argv: ["status", "--instance", "x", "--json"],
-    want: { command: "status", options: { ...globals, instance: "x", json: true } },
+    want: { command: "status", options: { ...globals, instance: "x", json: true, recoveryUnitKey: false } },
   },
   {
     name: "global flags first",
     reason: "--sim-dir and --json may come before the command words",
     argv: ["--sim-dir", "sims/one", "--json", "status", "--instance", "x"],
-    want: { command: "status", options: { simDir: "sims/one", json: true, instance: "x" } },
+    want: { command: "status", options: { simDir: "sims/one", json: true, instance: "x", recoveryUnitKey: false } },
   },
   {
     name: "flag=value",
     reason: "the --flag=value spelling works, also for values that start with a dash",
     argv: ["status", "--instance=-odd-id"],
-    want: { command: "status", options: { ...globals, instance: "-odd-id" } },
+    want: { command: "status", options: { ...globals, instance: "-odd-id", recoveryUnitKey: false } },
   },
   {
     name: "rotate",

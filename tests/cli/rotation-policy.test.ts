@@ -21,17 +21,17 @@ test("status reports the key's age from rotate's record, and exits 3 once the po
   const init = await ws.run(["sim", "init", "--instance-id", "inst-1", "--operational", "2", "--recovery", "0", "--records", "5", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))]);
   expect(init.code).toBe(0);
 
-  // Nothing recorded yet: said, and nothing can be due.
-  const unrecorded = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "30"]);
-  expect(unrecorded.code).toBe(0);
-  expect(unrecorded.stdout).toContain("KEY AGE: not recorded on this workstation; hpcs-mk rotate records it in .hpcs-mk/inst-1.key-age.json (on a converged instance it changes nothing)");
-  expect(unrecorded.stdout).toContain("ROTATION POLICY: every 30 day(s): nothing can be due until a key's age is recorded");
+  // The first status records the key as first seen now: its age counts from here, so it falls due one period later.
+  const record = join(ws.dir, ".hpcs-mk", "inst-1.key-age.json");
+  const first = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "30", "--json"]);
+  expect(first.code).toBe(0);
+  expect(first.json<AgeJson>()).toMatchObject({ outcome: "ok", keyAge: { verificationPattern: initial.vp, source: "firstSeen" }, keyAgeDays: 0, rotationPolicy: { due: false } });
+  const seen = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
 
-  // A rotate on the converged instance records the key as first seen.
+  // A rotate on the converged instance keeps that record.
   const adopted = await ws.run(["rotate", "--instance", "inst-1", ...initial.flags, ...SIGNER_FLAGS, "--yes", "--json"]);
   expect(adopted.code).toBe(0);
-  expect(adopted.json<AgeJson>().keyAge).toMatchObject({ verificationPattern: initial.vp, source: "firstSeen" });
-  const record = join(ws.dir, ".hpcs-mk", "inst-1.key-age.json");
+  expect(adopted.json<AgeJson>().keyAge).toMatchObject({ verificationPattern: initial.vp, source: "firstSeen", since: seen.keyAge.since });
 
   // The record says the key has been current for 400 days (a workstation that kept it that long).
   const stored = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
@@ -103,8 +103,10 @@ test("--recovery-unit-key: plan shows the generation, rotate generates and rotat
   const record = join(ws.dir, ".hpcs-mk", "inst-3.key-age.json");
   const stored = JSON.parse(readFileSync(record, "utf8")) as { keyAge: { since: string } };
   writeFileSync(record, JSON.stringify({ ...stored, keyAge: { ...stored.keyAge, since: new Date(Date.now() - 40 * DAY).toISOString() } }));
-  const status = await ws.run(["status", "--instance", "inst-3", "--rotation-period-days", "30"]);
+  const status = await ws.run(["status", "--instance", "inst-3", "--rotation-period-days", "30", "--recovery-unit-key"]);
   expect(status.code).toBe(3);
+  expect(status.stdout).toContain("hpcs-mk rotate --recovery-unit-key");
+  expect(status.stdout).not.toContain("--key-part");
   const due = await ws.run(["rotate", "--instance", "inst-3", "--recovery-unit-key", "--rotation-period-days", "30", ...SIGNER_FLAGS, "--yes", "--json"]);
   expect(due.code).toBe(0);
   expect(due.json<{ desiredVp: string }>().desiredVp).not.toBe(report.desiredVp);

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { CAPABILITY_CHOICES, capabilitiesLabel } from "../../src/engine/port/capabilities";
 import { crashPoints, describeScenario, prepareTemplate, runScenario, scenariosFor, type Shape, type Start } from "./scenarios";
-import { describeTkeScenario, prepareTkeTemplate, runTkeScenario, tkeScenariosFor, type TkeVia } from "./tke-scenarios";
+import { describeTkeScenario, prepareTkeTemplate, runTkeScenario, tkeScenariosFor, type TkeCeremony, type TkeVia } from "./tke-scenarios";
 
 /**
  * npm run check:crash — every crash point of a rotation and of a first-time initialisation, for instance shapes of
@@ -31,7 +31,7 @@ const shapeKey = (s: Shape) => `${s.operational}/${s.recovery}/${s.failover}`;
  * current key, so it never rotates: its calls are the separate backend's) and, in a full run, the initialisations too.
  * A sampled run (CI) leaves out the one-operational-unit edge cases and sweeps initialisations on four shapes.
  */
-type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke"; readonly via: TkeVia; readonly shape: Shape };
+type Job = { readonly kind: "simulator"; readonly shape: Shape; readonly start: Start; readonly rotation: "separate" | "combined" } | { readonly kind: "tke"; readonly via: TkeVia; readonly shape: Shape; readonly ceremony?: TkeCeremony };
 const sampled = (shape: Shape, start: Start) =>
   shape.operational > 1 && (start === "rotation" || (start === "initialisation" ? SAMPLED_INITIALISATIONS : SAMPLED_GENERATIONS).includes(shapeKey(shape)));
 /** A generation needs recovery units; an initialisation never rotates, so the combined shape adds nothing to it unless full. */
@@ -50,10 +50,12 @@ const TKE_JOBS: Job[] = [
   { kind: "tke", via: "tke-cli", shape: { operational: 2, recovery: 2, failover: 0 } },
   { kind: "tke", via: "tke-cli", shape: { operational: 3, recovery: 0, failover: 2 } },
   { kind: "tke", via: "tke-api+cli", shape: { operational: 2, recovery: 0, failover: 2 } },
+  { kind: "tke", via: "tke-cli", shape: { operational: 2, recovery: 2, failover: 0 }, ceremony: "generation" },
 ];
-/** `CRASH_ONLY=generation` (or `tke-cli`, `initialisation`, …) runs only the jobs of that kind: for working on one. */
+/** `CRASH_ONLY=generation` (or `tke-cli`, `tke-cli:generation`, `initialisation`, …) runs only the jobs of that kind: for working on one. */
 const only = process.env.CRASH_ONLY;
-const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS].filter((job) => only === undefined || (job.kind === "tke" ? job.via : job.start) === only);
+const kindsOf = (job: Job) => (job.kind === "tke" ? [job.via, `${job.via}:${job.ceremony ?? "keyParts"}`] : [job.start]);
+const JOBS: Job[] = [...SIMULATOR_JOBS, ...TKE_JOBS].filter((job) => only === undefined || kindsOf(job).includes(only));
 
 interface JobReport {
   readonly job: string;
@@ -72,10 +74,10 @@ interface JobReport {
 
 /** A job through the ibmcloud emulator: the TKE CLI ceremony's points, each resumed with the journal and without. */
 async function tkeWorker(job: Extract<Job, { kind: "tke" }>): Promise<JobReport> {
-  const template = await prepareTkeTemplate(job.shape, job.via);
+  const template = await prepareTkeTemplate(job.shape, job.via, job.ceremony);
   const scenarios = tkeScenariosFor(template);
   const through = job.via === "tke-cli" ? "the ibmcloud emulator" : "the TKE API and ibmcloud emulators";
-  const report: JobReport = { job: `${job.via} rotation ${job.shape.operational}op/${job.shape.recovery}rec/${job.shape.failover}fo through ${through}`, points: scenarios.length / 2, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
+  const report: JobReport = { job: `${job.via} ${job.ceremony === "generation" ? "generation (auto-mk-rotate)" : "rotation"} ${job.shape.operational}op/${job.shape.recovery}rec/${job.shape.failover}fo through ${through}`, points: scenarios.length / 2, passed: 0, refused: 0, confirmed: 0, twins: 0, interfered: 0, byShape: {}, failures: [] };
   for (const scenario of scenarios) {
     const result = await runTkeScenario(scenario);
     report.byShape[`${job.via} (emulator)`] = (report.byShape[`${job.via} (emulator)`] ?? 0) + 1;

@@ -38,11 +38,21 @@ import type { Shape } from "./scenarios";
 /** Which backend drives the ceremony: IBM's CLI alone, or the TKE API with the CLI for load and rotate. */
 export type TkeVia = "tke-cli" | "tke-api+cli";
 
+/**
+ * The ceremony: a rotation to IBM's own key part files, or to a key generated in a recovery unit (`auto-mk-rotate`,
+ * whose key the plug-in never prints: each run's key is whatever it generated, judged by the registers).
+ */
+export type TkeCeremony = "keyParts" | "generation";
+
 export interface TkeTemplate {
   readonly via: TkeVia;
+  readonly ceremony: TkeCeremony;
   readonly shape: Shape;
   readonly fixture: TkeFixture;
-  readonly desired: Vp;
+  /** The key the ceremony ends on: the key parts' key; undefined for a generation (a fresh key each time). */
+  readonly desired: Vp | undefined;
+  /** The key the instance starts on. */
+  readonly fromVp: Vp;
   /** The engine's mutating calls of an undisturbed run. */
   readonly reference: readonly AuditedCall[];
 }
@@ -139,16 +149,25 @@ function dyingAt(inner: Backend, record: Audit, dies: NonNullable<TkeScenario["d
     rewrap: wrap("rewrap", inner.rewrap.bind(inner)),
     rotate: wrap("rotate", inner.rotate.bind(inner)),
     setImmediate: wrap("setImmediate", inner.setImmediate.bind(inner)),
+    generateNew: wrap("generateNew", inner.generateNew.bind(inner)),
+    copyNew: wrap("copyNew", inner.copyNew.bind(inner)),
+    autoRotate: wrap("autoRotate", inner.autoRotate.bind(inner)),
   };
 }
 
 function executorFor(backend: Backend, template: TkeTemplate, journal: Journal | undefined, persist: (j: Journal) => void, expectedVp?: Vp): Executor {
   const { fixture } = template;
   const signers = openSigners(fixture.sim.admins.map((a) => ({ file: a.file, password: a.password })));
+  const expected = expectedVp ? { expectedVp } : {};
+  const generation = template.ceremony === "generation";
   return new Executor({
     backend,
-    desired: { key: { kind: "files", ids: fixture.ibmKeyParts.ids, ...(expectedVp ? { expectedVp } : {}) }, signerSkis: signers.keys.map((k) => k.ski) },
-    material: { keyParts: fixture.ibmKeyParts.files, signers },
+    desired: {
+      // A generation wants a key in place of the one the instance started on, as pulumi up asks for it.
+      key: generation ? { kind: "generated", replacing: template.fromVp, ...expected } : { kind: "files", ids: fixture.ibmKeyParts.ids, ...expected },
+      signerSkis: signers.keys.map((k) => k.ski),
+    },
+    material: { keyParts: generation ? { kind: "files", files: [] } : fixture.ibmKeyParts.files, signers },
     journal,
     persist,
     retries: 3,
@@ -156,19 +175,21 @@ function executorFor(backend: Backend, template: TkeTemplate, journal: Journal |
   });
 }
 
-export async function prepareTkeTemplate(shape: Shape, via: TkeVia = "tke-cli"): Promise<TkeTemplate> {
+export async function prepareTkeTemplate(shape: Shape, via: TkeVia = "tke-cli", ceremony: TkeCeremony = "keyParts"): Promise<TkeTemplate> {
   const fixture = await createTkeFixture({ shape, anyShape: true, admins: 1, records: 6, chunkSize: 4 });
   const scratch = await startScratch(fixture, via);
+  const desired = ceremony === "keyParts" ? fixture.ibmKeyParts.vp : undefined;
+  const base = { via, ceremony, shape, fixture, desired, fromVp: fixture.sim.keyParts[0].vp };
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
     const backend = await openScratch(fixture, scratch, record);
     try {
-      const result = await executorFor(backend, { via, shape, fixture, desired: fixture.ibmKeyParts.vp, reference: [] }, undefined, () => undefined).run();
-      if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${via} rotation on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
+      const result = await executorFor(backend, { ...base, reference: [] }, undefined, () => undefined).run();
+      if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${via} ${ceremony} on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
     } finally {
       await backend.close?.();
     }
-    return { via, shape, fixture, desired: fixture.ibmKeyParts.vp, reference: record.calls };
+    return { ...base, reference: record.calls };
   } finally {
     await endScratch(scratch);
   }
@@ -211,7 +232,19 @@ export function tkeScenariosFor(template: TkeTemplate): TkeScenario[] {
         }
       }
     }
-    if (call.command === "rotate") {
+    if (call.command === "autoRotate") {
+      // auto-mk-rotate's own points: GEN_WK in the recovery unit, each copy, each commit, either side of the Delaying line.
+      const source = template.fixture.sim.units.find((u) => u.type === "recovery")?.id;
+      const ids = template.fixture.sim.units.map((u) => u.id);
+      const copies = ids.filter((id) => id !== source);
+      for (const when of ["before", "after"] as const) {
+        points.push({ label: `the plug-in dies ${when} generating the key`, faults: [{ kind: "crash", when, command: "generateNew", unit: source }] });
+        for (const unit of copies) points.push({ label: `the plug-in dies ${when} copying the key into ${unit}`, faults: [{ kind: "crash", when, command: "copyNew", unit }] });
+        for (const unit of ids) points.push({ label: `the plug-in dies ${when} committing on ${unit}`, faults: [{ kind: "crash", when, command: "commitNew", unit }] });
+        points.push({ label: `the plug-in dies just ${when} printing "Delaying 30 seconds…"`, faults: [{ kind: "crash", when, command: "autoRotate" }] });
+      }
+    }
+    if (call.command === "rotate" || call.command === "autoRotate") {
       for (const afterRecords of [0, 3]) points.push({ label: `the plug-in dies mid-rewrap after ${afterRecords} records`, faults: [{ kind: "crashMidRewrap", afterRecords }] });
       for (let promoted = 0; promoted <= units; promoted++) {
         points.push({ label: `the plug-in dies after the marker and ${promoted} promotion(s)`, faults: [{ kind: "crashInRotate", promoted }] });
@@ -226,7 +259,7 @@ export function tkeScenariosFor(template: TkeTemplate): TkeScenario[] {
 
 export function describeTkeScenario(s: TkeScenario): string {
   const { shape } = s.template;
-  return `${s.template.via} rotation ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
+  return `${s.template.via} ${s.template.ceremony === "generation" ? "generation (auto-mk-rotate)" : "rotation"} ${shape.operational}op/${shape.recovery}rec/${shape.failover}fo, ${s.label}, resumed ${s.resumeWithJournal ? "with" : "without"} the journal`;
 }
 
 async function snapshot(backend: Backend, dir: string, instanceId: string): Promise<string> {
@@ -234,14 +267,18 @@ async function snapshot(backend: Backend, dir: string, instanceId: string): Prom
   return JSON.stringify({ observation: observation.units.map((u) => [u.id, u.current, u.new]), readers });
 }
 
+/** Invariant 4: every unit on the ceremony's key (a generation's: one key, not the one it started on), every record under it. */
 async function converged(backend: Backend, dir: string, template: TkeTemplate): Promise<string[]> {
   const problems: string[] = [];
-  for (const unit of (await observe(backend)).units) {
-    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, template.desired) || unit.new.status !== "Empty") problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
+  const units = (await observe(backend)).units;
+  const target = template.desired ?? units[0]?.current.vp;
+  if (template.desired === undefined && target !== undefined && sameVp(target, template.fromVp)) problems.push(`invariant 4: the generation ended on the key it started from, ${target.slice(0, 12)}`);
+  for (const unit of units) {
+    if (unit.current.status !== "Valid" || !sameVp(unit.current.vp, target) || unit.new.status !== "Empty") problems.push(`invariant 4: unit ${unit.id} ended with current ${unit.current.status} ${unit.current.vp.slice(0, 12)}, new ${unit.new.status}`);
   }
   const storage = await verifyKeyStorage(dir, template.fixture.sim.instanceId);
   problems.push(...storage.problems.map((p) => `invariant 4: ${p}`));
-  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, template.desired));
+  const elsewhere = Object.entries(storage.byVp).filter(([vp, n]) => n > 0 && !sameVp(vp, target));
   if (elsewhere.length > 0) problems.push(`invariant 4: records left under ${elsewhere.map(([vp]) => vp.slice(0, 12)).join(", ")}`);
   return problems;
 }
@@ -278,15 +315,23 @@ export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> 
     const result = await executorFor(second, template, handed, () => undefined).run();
     problems.push(...record.violations);
     if (result.outcome === "refused") {
-      const markerJournaled = handed?.rewrapProof?.source === "marker";
+      const markerJournaled = handed?.rewrapProof?.source === "marker" || (handed?.generated?.markerAt ?? null) !== null;
       if (markerJournaled) problems.push(`a run resumed with the journaled marker was refused (${result.refusal?.code})`);
       if (result.refusal?.code === "UnknownPendingKey" && journalLearnedVp(handed, journalBinding(second), fixture.ibmKeyParts.ids)) problems.push("refused UnknownPendingKey although the journal records what the files make");
       if (result.steps > 0 || before !== (await snapshot(second, dir, fixture.sim.instanceId))) problems.push(`invariant 5: refused (${result.refusal?.code}) after changing the instance`);
       const pending = result.phase.pendingVp;
       if (problems.length > 0) return { outcome: "failed", problems };
-      if (result.refusal?.code !== "UnknownPendingKey" || pending === undefined || !sameVp(pending, template.desired)) return { outcome: "refusedUnchanged", problems: [] };
+      // The person does what the refusal says: declares the pending key (for key parts, only where it is theirs).
+      const declarable = template.ceremony === "generation" ? ["UnknownPendingKey", "ForeignPendingKey"] : ["UnknownPendingKey"];
+      if (!declarable.includes(result.refusal?.code ?? "") || pending === undefined || (template.desired !== undefined && !sameVp(pending, template.desired))) return { outcome: "refusedUnchanged", problems: [] };
+      const beforeThird = await snapshot(second, dir, fixture.sim.instanceId);
       const third = await executorFor(await open(), template, result.journal, () => undefined, pending).run();
       problems.push(...record.violations);
+      // A generation that stopped between copies, with no rewrap status to tell, stays refused even once declared.
+      if (third.outcome === "refused" && template.ceremony === "generation" && third.refusal?.code === "CannotFinishRotation") {
+        if (third.steps > 0 || beforeThird !== (await snapshot(second, dir, fixture.sim.instanceId))) problems.push("invariant 5: the declared run was refused after changing the instance");
+        return { outcome: problems.length ? "failed" : "refusedUnchanged", problems };
+      }
       if (third.outcome !== "done") problems.push(`with the pending key declared, the run was refused (${third.refusal?.code})`);
       problems.push(...(await converged(second, dir, template)));
       return { outcome: problems.length ? "failed" : "confirmedUnknownKey", problems };

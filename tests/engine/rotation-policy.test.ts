@@ -76,13 +76,13 @@ describe("the rotation schedule, with an injected clock", () => {
   });
 
   test("the drift sentence says since when, why, and exactly what the key custodians do, in the shell's words", () => {
-    const words = { declareKeyParts: "--key-part", rotateCommand: "hpcs-mk rotate" };
+    const words = { declareKeyParts: "--key-part", rotateCommand: "hpcs-mk rotate", generateCommand: "hpcs-mk rotate --recovery-unit-key" };
     const sentence = dueSentence(rotationSchedule(age, policy, day(100)), policy, day(100), dueAdvice("keyParts", words));
     expect(sentence).toBe(
       `a master key rotation is due since ${at(90)}: the rotation policy is every 90 days, and the master key aaaaaaaaaaaa… has been current since ${at(0)} (when a rotation by this tool completed), 100 days. ` +
         "The key custodians each create a new key part file (hpcs-mk keypart create, or ibmcloud tke mk-add --random), declare the new files in --key-part, and run hpcs-mk rotate",
     );
-    expect(dueSentence(rotationSchedule(age, policy, day(100)), policy, day(100), dueAdvice("recoveryUnit", words))).toMatch(/100 days\. hpcs-mk rotate generates a new master key in a recovery unit and rotates to it \(auto-mk-rotate\)$/);
+    expect(dueSentence(rotationSchedule(age, policy, day(100)), policy, day(100), dueAdvice("recoveryUnit", words))).toMatch(/100 days\. hpcs-mk rotate --recovery-unit-key generates a new master key in a recovery unit and rotates to it \(auto-mk-rotate\)$/);
     expect(dueSentence(rotationSchedule(age, policy, day(10)), policy, day(10), dueAdvice("keyParts", words))).toBeUndefined();
     expect(ageInDays(age, day(1))).toBe(1);
   });

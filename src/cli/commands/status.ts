@@ -15,6 +15,8 @@ export interface StatusOptions extends GlobalOptions {
   readonly instance: string;
   /** The cryptoperiod to judge the key's age by: with it, a due rotation is outcome `due` (exit code 3). */
   readonly rotationPeriodDays: number | undefined;
+  /** The instance's keys are generated in a recovery unit (`--recovery-unit-key`): what a due rotation asks for. */
+  readonly recoveryUnitKey: boolean;
 }
 
 export interface StatusReport extends Report, KeyAgeReport {
@@ -44,7 +46,9 @@ export async function status(opts: StatusOptions, ctx: CommandContext): Promise<
     const view = await viewInstance(backend);
     const { phase } = view;
     const journal = readJournalFile(defaultJournalFile(ctx.cwd, opts.instance));
-    const age = keyAgeReport({ instance: opts.instance, binding: journalBinding(backend), phase, journal, periodDays: opts.rotationPeriodDays, record: false }, ctx);
+    // The first sight of a key is recorded here too (a fact about this workstation's records, not a change to the
+    // instance): otherwise a key only ever read by status would count as first seen at every run, and never fall due.
+    const age = keyAgeReport({ instance: opts.instance, binding: journalBinding(backend), phase, journal, periodDays: opts.rotationPeriodDays, record: true, source: opts.recoveryUnitKey ? "recoveryUnit" : "keyParts" }, ctx);
     return {
       command: "status",
       outcome: age.rotationPolicy?.due ? "due" : "ok",

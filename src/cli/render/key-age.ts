@@ -7,7 +7,7 @@ export function keyAgeLines(report: KeyAgeReport, style: Style): string[] {
   const { keyAge, rotationPolicy: policy } = report;
   const lines = [
     keyAge === null
-      ? `KEY AGE: not recorded on this workstation; hpcs-mk rotate records it in ${report.keyAgeFile} (on a converged instance it changes nothing)`
+      ? `KEY AGE: not recorded on this workstation; hpcs-mk status or rotate records it in ${report.keyAgeFile} once the instance has one current key`
       : `KEY AGE: ${shortVp(keyAge.verificationPattern)} current since ${keyAge.since}, ${report.keyAgeDays} day(s) (${keyAge.source === "rotation" ? "a rotation by this tool" : "first seen by this tool: adopted or rotated outside it"})`,
   ];
   if (policy === null) return lines;
