@@ -80,8 +80,13 @@ export class LoadedKeyMismatchError extends HpcsError {
   constructor(
     readonly expectedVp: Vp,
     readonly madeVp: Vp,
+    readonly step: "load" | "generation" = "load",
   ) {
-    super(`the key part files made the master key ${madeVp}, not the expected ${expectedVp}; it is loaded, uncommitted, and the journal records it: run again for the next safe step`);
+    super(
+      step === "load"
+        ? `the key part files made the master key ${madeVp}, not the expected ${expectedVp}; it is loaded, uncommitted, and the journal records it: run again for the next safe step`
+        : `the generation reported the key ${expectedVp} when the recovery unit made it, but ended with ${madeVp}; the journal records both: run again for the next safe step`,
+    );
   }
 }
 
@@ -230,8 +235,11 @@ export class Executor {
       await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: (error as Error).message })).catch(() => undefined);
       throw error;
     }
-    if (madeVp !== undefined && action.vp !== undefined && !sameVp(madeVp, action.vp)) {
-      const mismatch = new LoadedKeyMismatchError(action.vp, madeVp);
+    // A generation's key is bound by what it reported first (journaled before any copy): the two must agree.
+    const generation = action.kind === "generateNew" || action.kind === "autoRotate";
+    const expected = action.vp ?? (generation ? this.generatedVp() : undefined);
+    if (madeVp !== undefined && expected !== undefined && !sameVp(madeVp, expected)) {
+      const mismatch = new LoadedKeyMismatchError(expected, madeVp, generation ? "generation" : "load");
       await this.save(endStep(this.journal as Journal, action, "failed", now(), { message: mismatch.message, madeVp }));
       throw mismatch;
     }

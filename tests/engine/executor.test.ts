@@ -1,6 +1,8 @@
 import { Ep11Error, TransientError } from "../../src/engine/port/errors";
 import type { Clock } from "../../src/engine/clock";
-import { Executor, ExecutionError, type ExecutorOptions } from "../../src/engine/executor";
+import { Executor, ExecutionError, LoadedKeyMismatchError, type ExecutorOptions } from "../../src/engine/executor";
+import type { Backend, GenerateNewRequest, GenerateOptions, Signers } from "../../src/engine/port/backend";
+import { createSimFixture } from "../helpers/sim-fixture";
 import type { Journal } from "../../src/engine/journal";
 import type { ProgressEvent } from "../../src/engine/progress";
 import { fakeBackend } from "../helpers/fake-backend";
@@ -244,5 +246,36 @@ describe("the executor", () => {
     expect(error).toBeInstanceOf(ExecutionError);
     expect(error.cause).toBe(full);
     expect(error.journal).toBeUndefined();
+  });
+});
+
+describe("a generation in a recovery unit", () => {
+  test("a backend that ends with another key than the one it reported before copying fails the step, both keys journaled", async () => {
+    const fixture = await createSimFixture({ shape: { operational: 2, recovery: 2, failover: 0 }, records: 4 });
+    try {
+      const inner = await fixture.open();
+      const reported = "c3".repeat(28) + "00000000";
+      const lying: Backend = Object.assign(Object.create(inner) as Backend, {
+        generateNew: (request: GenerateNewRequest, signers: Signers, options?: GenerateOptions) => inner.generateNew(request, signers, { ...options, onGenerated: async () => options?.onGenerated?.(reported) }),
+      });
+      const persisted: Journal[] = [];
+      const run = new Executor({
+        backend: lying,
+        desired: { key: { kind: "generated", replacing: fixture.keyParts[0].vp }, signerSkis: fixture.admins.map((a) => a.key.ski) },
+        material: { keyParts: { kind: "material", parts: [] }, signers: fixture.signers },
+        persist: (j) => void persisted.push(j),
+        retries: 0,
+      }).run();
+      const error = (await run.catch((e) => e)) as ExecutionError;
+      expect(error.cause).toBeInstanceOf(LoadedKeyMismatchError);
+      expect(error.message).toContain(`the generation reported the key ${reported} when the recovery unit made it, but ended with`);
+      // The key the registers hold is the generation's; the step's message keeps the one reported first.
+      const last = persisted[persisted.length - 1];
+      const actual = error.message.match(/but ended with ([0-9a-f]{64})/)?.[1];
+      expect(last.generated?.madeVp).toBe(actual);
+      expect(last.steps[last.steps.length - 1]).toMatchObject({ action: "generateNew", outcome: "failed", vp: actual, message: expect.stringContaining(reported) });
+    } finally {
+      fixture.cleanup();
+    }
   });
 });

@@ -31,6 +31,11 @@ const runArb = fc.record({
 const scheduleArb = fc.record({
   shape: fc.constantFrom({ operational: 2, recovery: 2, failover: 0 }, { operational: 3, recovery: 2, failover: 0 }, { operational: 2, recovery: 2, failover: 2 }),
   capabilities: fc.constantFrom(...ALL_CAPABILITIES),
+  /**
+   * Who names the key to replace: the provider fixes it (the state's key age) when a rotation is first wanted and
+   * keeps it until a run converges; the CLI takes the current key at each run's start (settledKey).
+   */
+  caller: fc.constantFrom("provider" as const, "cli" as const),
   runs: fc.array(runArb, { minLength: 1, maxLength: 4 }),
 });
 
@@ -63,8 +68,9 @@ describe("rotation to a key generated in a recovery unit, under random faults, o
           for (const run of schedule.runs) {
             if (run.operator) await operate(await fixture.open(), fixture, run.operator).catch(() => undefined);
             record.crashed = false;
+            if (schedule.caller === "cli") replacing = run.rotate ? await keyAtRest() : undefined;
             // As the provider does: the key to replace is fixed when the rotation is wanted, and kept until it is done.
-            if (run.rotate && replacing === undefined) replacing = await keyAtRest();
+            else if (run.rotate && replacing === undefined) replacing = await keyAtRest();
             let latest = journal;
             const executor = await executorFor(run.rotate ? replacing : undefined, undefined, journal, run.faults, (j) => {
               if (!record.crashed) latest = j;
@@ -79,13 +85,13 @@ describe("rotation to a key generated in a recovery unit, under random faults, o
           }
           record.crashed = false;
           const first = await (await executorFor(undefined, undefined, journal, [], () => undefined)).run();
-          // A pending key nothing records: the operator checks the recovery units hold it (the generation starts
-          // there), declares it as the refusal says, and runs again.
+          // A pending key nothing records (or no journal at all): the operator checks the recovery units hold it (the
+          // generation starts there), declares it as the refusal says, and runs again.
           const pending = first.phase.pendingVp;
           const recoveryHolds = pending !== undefined && first.observation.units.some((u) => u.type === "recovery" && u.new.status !== "Empty" && u.new.vp === pending);
-          const confirmable = first.refusal?.code === "UnknownPendingKey" && recoveryHolds;
+          const confirmable = (first.refusal?.code === "UnknownPendingKey" || first.refusal?.code === "ForeignPendingKey") && recoveryHolds;
           const result = confirmable ? await (await executorFor(undefined, pending, first.journal, [], () => undefined)).run() : first;
-          if (confirmable) endings.set("UnknownPendingKey, then declared", (endings.get("UnknownPendingKey, then declared") ?? 0) + 1);
+          if (confirmable) endings.set(`${first.refusal?.code}, then declared`, (endings.get(`${first.refusal?.code}, then declared`) ?? 0) + 1);
           const ending = result.refusal?.code ?? result.outcome;
           endings.set(ending, (endings.get(ending) ?? 0) + 1);
           perShape.set(capabilitiesLabel(schedule.capabilities), (perShape.get(capabilitiesLabel(schedule.capabilities)) ?? 0) + 1);

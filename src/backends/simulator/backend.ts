@@ -350,7 +350,7 @@ export class SimulatorBackend implements Backend {
 
   private async generate(command: BackendCommand, units: readonly string[], signers: Signers, options: GenerateOptions & TransferProgress): Promise<Vp> {
     const source = this.generatingUnit(this.store.read(), command);
-    if (!units.includes(source.id)) throw new InputError(`generateNew: the units must be every unit of the instance, the recovery unit ${source.id} included`, "units");
+    if (!units.includes(source.id)) throw new InputError(`${command}: the units must be every unit of the instance, the recovery unit ${source.id} included`, "units");
     // Drawn here, as GEN_WK draws it inside the unit: the simulated unit stores it in its new register.
     const key = new Uint8Array(randomBytes(32));
     const vp = verificationPattern(key);
