@@ -986,6 +986,21 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     },
     expect: { kind: "refuse", code: "CannotFinishRotation" },
   },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Active",
+    when: 'our auto-mk-rotate printed "Delaying 30 seconds…" but never its key, and every unit is back on the key it rotated from, none pending',
+    then: "refuse (CannotFinishRotation), change nothing",
+    why: "someone cleared the generated key everywhere after a rewrap to it may have started; another generation would not bring those records back",
+    ibm: IBM.onlyDelaying,
+    rotation: "combined",
+    example: {
+      observation: o([u("u1", old, "-"), r("u2", old, "-")], unknown),
+      desired: generatedKey(),
+      journal: generation(null, { targetVp: null, steps: [step("autoRotate", null, "started")], generated: { madeVp: null, at: null, delayingAt: "2026-01-01T00:00:30.000Z" } }),
+    },
+    expect: { kind: "refuse", code: "CannotFinishRotation" },
+  },
   // Refusals
   {
     stage: "Refusals",

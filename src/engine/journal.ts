@@ -410,6 +410,19 @@ export function bindUnreportedGeneration(journal: Journal | undefined, binding: 
   };
 }
 
+/**
+ * journalLostGeneration — an auto-mk-rotate of ours (this instance, this service, still open) printed "Delaying 30
+ * seconds…" for a key it never reported, and no unit holds any key but the one it rotated from: the generated key is
+ * gone, although a rewrap to it may have started. The time of that line; for a refusal.
+ */
+export function journalLostGeneration(journal: Journal | undefined, binding: JournalBinding, observed: Omit<ObservedRotation, "targetVp">): string | undefined {
+  const generated = journal?.generated;
+  if (!journal || !generated || !writtenHere(journal, binding) || journal.completedAt !== null || generated.madeVp !== null || generated.delayingAt === null) return undefined;
+  const from = journal.fromVp;
+  const other = observed.units.some((u) => [u.current, u.pending].some((k) => k !== undefined && (from === null || !sameVp(k, from))));
+  return other ? undefined : generated.delayingAt;
+}
+
 /** completeJournal — closes our journal of the ceremony to `vp` once every unit is Active on it. */
 export function completeJournal(journal: Journal | undefined, binding: JournalBinding, vp: Vp, now: string): Journal | undefined {
   if (!journal) return journal;

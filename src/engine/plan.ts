@@ -4,6 +4,7 @@ import { sameVp, shortVp, type Vp } from "../model/vp";
 import { needsEveryUnitSelected, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
 import {
   bindUnreportedGeneration,
+  journalLostGeneration,
   journalInterruptedGeneration,
   journalInterruptedLoad,
   journalMismatch,
@@ -494,6 +495,15 @@ function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
       // A generation of ours promoted everywhere: done, even where the caller still names the old key as the one to replace.
       if (declared && sameVp(current, declared)) return converged(obs, current);
       // The generated key is in no unit any more, although a rewrap to it may have started: never generate another.
+      const lostUnreported = journalLostGeneration(input.journal, input.binding, observedRegisters(phase, obs));
+      if (lostUnreported !== undefined) {
+        return refuse(
+          "CannotFinishRotation",
+          `the key auto-mk-rotate generated (it printed "Delaying 30 seconds…" at ${lostUnreported}, never the key) is in no unit any more, although a key storage rewrap to it may have started; another key must not be generated`,
+          idsOf(obs.units),
+          GENERATED_KEY_LOST_STEPS,
+        );
+      }
       if (declared && !sameVp(current, declared) && knowledge.kind === "known" && knowledge.source === "learned" && journalShowsRewrap(input.journal, declared)) {
         return refuse(
           "CannotFinishRotation",

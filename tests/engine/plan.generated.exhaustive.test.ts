@@ -99,6 +99,9 @@ function judge(units: readonly UnitStatus[], truth: Truth, report: RewrapStatus,
     // With no rotation wanted, only a generation of ours under way may be finished (IBM: re-run auto-mk-rotate).
     const oursUnderWay = journal !== undefined && journal.generated !== null && journal.completedAt === null && journal.binding?.instanceId === EXAMPLE_BINDING.instanceId && journal.binding.backend === EXAMPLE_BINDING.backend;
     if (replacingOf(desired) === undefined && !oursUnderWay) problems.push(`${action.kind} although no rotation is wanted`);
+    // IBM: once auto-mk-rotate printed "Delaying 30 seconds…", "Do not rerun the ibmcloud tke auto-mk-rotate command".
+    const delayedHere = journal !== undefined && journal.generated?.delayingAt && journal.completedAt === null && journal.binding?.instanceId === EXAMPLE_BINDING.instanceId && journal.binding.backend === EXAMPLE_BINDING.backend;
+    if (delayedHere) problems.push(`${action.kind} after our auto-mk-rotate printed its Delaying line`);
     if (!units.some((u) => u.type === "recovery")) problems.push(`${action.kind} on an instance without recovery units`);
     if (!allSelectedAndAgreeing) problems.push(`${action.kind} before its initial conditions hold`);
     if (action.kind === "generateNew" && units.some((u) => u.new.status !== "Empty")) problems.push("generateNew into an occupied new register");
