@@ -39,7 +39,9 @@ export function knowDeclaredKey(key: DeclaredKey, journal: Journal | undefined, 
     // A generation of ours that reported its key is what it made; a declared VP speaks only for one that did not.
     const generated = journalGeneratedVp(journal, binding, key.replacing);
     if (generated) return { kind: "known", vp: generated, source: "learned" };
-    if (key.expectedVp !== undefined) return { kind: "known", vp: key.expectedVp, source: "declared" };
+    // A declared VP left in the program once its key became current names the key a new rotation replaces, not its target.
+    const stale = key.expectedVp !== undefined && key.replacing !== undefined && sameVp(key.expectedVp, key.replacing);
+    if (key.expectedVp !== undefined && !stale) return { kind: "known", vp: key.expectedVp, source: "declared" };
     return key.replacing === undefined ? { kind: "keep" } : { kind: "generate", replacing: key.replacing };
   }
   const learned = journalLearnedVp(journal, binding, key.ids);

@@ -64,6 +64,8 @@ const DECLARED: readonly Desired[] = [
   { ...DESIRED, key: { kind: "generated", replacing: undefined } },
   { ...DESIRED, key: { kind: "generated", replacing: X, expectedVp: T } },
   { ...DESIRED, key: { kind: "generated", replacing: T } },
+  // The expectedVp of an earlier adoption, left in the program after its key became current and is now to be replaced.
+  { ...DESIRED, key: { kind: "generated", replacing: T, expectedVp: T } },
 ];
 const replacingOf = (desired: Desired) => (desired.key.kind === "generated" ? desired.key.replacing : undefined);
 

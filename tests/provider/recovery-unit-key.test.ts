@@ -121,6 +121,16 @@ describe("a master key generated in a recovery unit (recoveryUnitKey)", () => {
     expect((await diffMasterKey(ctx(), stored(second), inputs({ v: "2" }))).changes).toBe(false);
   });
 
+  test("an expectedVerificationPattern left in the program after its key became current does not stop the next rotation", async () => {
+    const before = await current();
+    const { outs } = await createMasterKey(ctx(), inputs({ v: "1" }, { expectedVerificationPattern: before }));
+    expect(outs).toMatchObject({ phase: "Active", verificationPattern: before });
+    const { outs: rotated } = await updateMasterKey(ctx(), stored(outs), inputs({ v: "2" }, { expectedVerificationPattern: before }));
+    const after = await current();
+    expect(after).not.toBe(before);
+    expect(rotated).toMatchObject({ phase: "Active", verificationPattern: after, generatedFor: { keepers: { v: "2" } }, keyAge: { verificationPattern: after, source: "rotation" } });
+  });
+
   test("an instance without recovery units refuses a generation with IBM's reason and changes nothing", async () => {
     const plain = await createSimFixture({ shape: { operational: 2, recovery: 0, failover: 0 } });
     try {
