@@ -947,10 +947,25 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
   },
   {
     stage: "A key generated in a recovery unit (auto-mk-rotate)",
+    phase: "Committed",
+    when: "our auto-mk-rotate printed both lines but never its key, then the run stopped before promoting any unit; every unit holds one pending key, committed",
+    then: "that key is the generated one (journaled so), but the marker is not its proof: rotate (cryptounit-mk-rotate), never set immediate on the marker's word, never auto-mk-rotate again",
+    why: "the marker names no key, and a key only pending everywhere may have replaced the generated one; a rewrap to it first loses nothing, whoever made it",
+    ibm: IBM.onlyDelaying,
+    rotation: "combined",
+    example: {
+      observation: o(committed(desired).map((unit, i) => (i === 1 ? { ...unit, type: "recovery" as const } : unit)), unknown),
+      desired: generatedKey(),
+      journal: generation(null, { targetVp: null, steps: [step("autoRotate", null, "started")], generated: { madeVp: null, at: null, delayingAt: "2026-01-01T00:00:30.000Z", markerAt: "2026-01-01T00:01:00.000Z" } }),
+    },
+    expect: { kind: "act", action: "rotate", units: ["u1", "u2"] },
+  },
+  {
+    stage: "A key generated in a recovery unit (auto-mk-rotate)",
     phase: "HalfPromoted",
     when: "our auto-mk-rotate printed both lines but never its key, then the run stopped after promoting some units",
     then: "the marker counts for the key every unit holds: deselect the promoted units (cryptounit-rm), then set immediate on the rest",
-    why: "the marker was journaled the moment it was printed; the registers name the one key it was about",
+    why: "the marker was journaled the moment it was printed; a promoted unit names the key it was about (auto-mk-rotate promotes only after its rewrap, and a generated key cleared and replaced everywhere cannot be current anywhere)",
     ibm: IBM.rmThenSetimm,
     rotation: "combined",
     example: {

@@ -380,11 +380,15 @@ export function recordUnboundMarker(journal: Journal, now: string): Journal {
  * bindUnreportedGeneration — an auto-mk-rotate of ours (this instance, this service, still open) whose key was never
  * reported (IBM's CLI prints no VP), but which printed "Delaying 30 seconds…": at that line every new register held the
  * generated key, committed. The key is the one the registers now name: the only key that every unit holds, pending
- * or (promoted since) current, apart from the key the ceremony rotates from. It becomes the ceremony's key, and a
- * marker seen becomes the proof for it. Anything else (a unit without it, two candidate keys, no Delaying line) leaves
- * the journal as it is, and the key stays unknown: the engine then refuses rather than guess. Replacing the key after
- * that line would have taken clearing every unit's copy, so whoever did that owns the key the units hold now; finishing
- * the rotation to it loses nothing the clearing had not already lost.
+ * or (promoted since) current, apart from the key the ceremony rotates from. It becomes the ceremony's key. Anything
+ * else (a unit without it, two candidate keys, no Delaying line) leaves the journal as it is, and the key stays
+ * unknown: the engine then refuses rather than guess. Replacing the key after that line would have taken clearing
+ * every unit's copy, so whoever did that owns the key the units hold now; finishing the rotation to it with a rewrap
+ * (cryptounit-mk-rotate) loses nothing the clearing had not already lost.
+ * The marker names no key either, so it becomes the bound key's proof only once some unit has that key as current:
+ * auto-mk-rotate promotes only after its rewrap, and a cleared and replaced key cannot have been promoted anywhere
+ * without the registers still naming it (two candidates). While every unit holds the key only pending, it may be
+ * someone else's, and the rotation to it goes through a rewrap rather than on the marker's word.
  */
 export function bindUnreportedGeneration(journal: Journal | undefined, binding: JournalBinding, observed: Omit<ObservedRotation, "targetVp">): Journal | undefined {
   const generated = journal?.generated;
@@ -401,11 +405,12 @@ export function bindUnreportedGeneration(journal: Journal | undefined, binding: 
   if (!everyUnitHolds) return journal;
   const steps = journal.steps.map((s) => (generates(s.action) && s.vp === null && s === [...journal.steps].reverse().find((t) => generates(t.action)) ? { ...s, vp: key } : s));
   const markerAt = generated.markerAt ?? null;
+  const promoted = observed.units.some((u) => u.current !== undefined && sameVp(u.current, key));
   return {
     ...journal,
     targetVp: key,
     generated: { ...generated, madeVp: key },
-    rewrapProof: markerAt !== null ? { vp: key, source: "marker", at: markerAt } : journal.rewrapProof,
+    rewrapProof: markerAt !== null && promoted ? { vp: key, source: "marker", at: markerAt } : journal.rewrapProof,
     steps,
   };
 }

@@ -192,6 +192,11 @@ describe("an auto-mk-rotate whose key was never reported (IBM's CLI prints no VP
     expect(bindUnreportedGeneration(unreported({ delayingAt: AT }), EXAMPLE_BINDING, registers([X, T], [X, T]))).toMatchObject({ targetVp: T, rewrapProof: null });
   });
 
+  test("a marker is no proof for a key no unit has promoted: it may have replaced the generated one", () => {
+    const bound = bindUnreportedGeneration(unreported({ delayingAt: AT, markerAt: AT }), EXAMPLE_BINDING, registers([X, D], [X, D]));
+    expect(bound).toMatchObject({ targetVp: D, generated: { madeVp: D }, rewrapProof: null });
+  });
+
   test("nothing is bound without the Delaying line, with a unit lacking the key, with two candidates, or for another instance", () => {
     const cases: [Journal, Omit<ObservedRotation, "targetVp">][] = [
       [unreported({}), registers([X, T], [X, T])],
