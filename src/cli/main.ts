@@ -271,7 +271,7 @@ export const COMMANDS: readonly RegisteredCommand[] = [
     summary: "every crypto unit's registers and configuration, and the phase",
     tke: "cryptounits, cryptounit-mk, cryptounit-compare",
     details: [
-      "A read: exits 0 in any phase, Diverged included (every reason is listed); 1 only if the instance cannot be read.",
+      "Changes nothing on the instance: exits 0 in any phase, Diverged included (every reason is listed); 1 only if the instance cannot be read.",
       "With --rotation-period-days it also judges the current key's age (recorded in .hpcs-mk/ by rotate, and by status",
       "the first time it sees a key) and exits 3 when a rotation is due, so a scheduled job can fail on an overdue key.",
       "With --recovery-unit-key the advice for a due rotation is to generate the key in a recovery unit.",

@@ -1,6 +1,6 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
-import { parseVp, sameVp, type Vp } from "../model/vp";
+import { parseVp, sameVp, vpIdentity, type Vp } from "../model/vp";
 
 /**
  * An operator's attestation that key storage is entirely under `vp`: they saw "KMS CRK rewrap successful, waiting on
@@ -30,7 +30,7 @@ const CODE = /^[0-9a-f]{8}$/;
 
 /** situationCode — 8 hex characters that change with the instance, either key, or the set of promoted units. */
 export function situationCode(situation: Situation): string {
-  const significant = (vp: Vp | undefined) => (vp === undefined ? null : vp.slice(0, 56));
+  const significant = (vp: Vp | undefined) => (vp === undefined ? null : vpIdentity(vp));
   const text = JSON.stringify([situation.instanceId, significant(situation.targetVp), significant(situation.fromVp), [...situation.promoted].sort()]);
   return bytesToHex(sha256(utf8ToBytes(text))).slice(0, 8);
 }

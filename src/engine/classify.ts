@@ -1,6 +1,6 @@
 import type { UnitStatus } from "./port/backend";
 import { inImprintMode } from "../model/registers";
-import { sameVp, shortVp, type Vp } from "../model/vp";
+import { sameVp, shortVp, vpIdentity, type Vp } from "../model/vp";
 import type { Observation } from "./observation";
 import type { DivergenceReason, Phase, PhaseName, UnitRole } from "./phases";
 import { reportedRecords, rewrapEvidence } from "./rewrap-evidence";
@@ -149,7 +149,7 @@ function classifySplit(obs: Observation): RegisterPhase {
   const target = targets[0];
   const promoted = units.filter((u) => u.current.status === "Valid" && sameVp(u.current.vp, target) && u.new.status === "Empty");
   const lagging = units.filter((u) => u.new.status === "Full Committed" && !(u.current.status === "Valid" && sameVp(u.current.vp, target)));
-  const oldValues = new Set(lagging.map((u) => (u.current.status === "Valid" ? u.current.vp.slice(0, 56) : "Empty")));
+  const oldValues = new Set(lagging.map((u) => (u.current.status === "Valid" ? vpIdentity(u.current.vp) : "Empty")));
   if (promoted.length === 0 || lagging.length === 0 || promoted.length + lagging.length !== units.length || oldValues.size !== 1) return diverged;
   const first = lagging[0];
   return {

@@ -6,7 +6,7 @@ import { HpcsError } from "../model/errors";
 import { classify } from "./classify";
 import { systemClock, type Clock } from "./clock";
 import type { Action, Refusal } from "./decision";
-import { beginStep, completeJournal, endStep, journalBinding, recordDelaying, recordGenerated, recordMarker, recordUnboundMarker, type Journal, type JournalBinding } from "./journal";
+import { beginStep, completeJournal, endStep, generates, journalBinding, recordDelaying, recordGenerated, recordMarker, recordUnboundMarker, type Journal, type JournalBinding } from "./journal";
 import type { Observation } from "./observation";
 import { observe } from "./observe";
 import type { Phase } from "./phases";
@@ -236,7 +236,7 @@ export class Executor {
       throw error;
     }
     // A generation's key is bound by what it reported first (journaled before any copy): the two must agree.
-    const generation = action.kind === "generateNew" || action.kind === "autoRotate";
+    const generation = generates(action.kind);
     const expected = action.vp ?? (generation ? this.generatedVp() : undefined);
     if (madeVp !== undefined && expected !== undefined && !sameVp(madeVp, expected)) {
       const mismatch = new LoadedKeyMismatchError(expected, madeVp, generation ? "generation" : "load");

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { describeIssue } from "../model/json-text";
-import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
+import { isVp, sameVp, shortVp, vpIdentity, type Vp } from "../model/vp";
 import { ACTION_KINDS, rewrapsKeyStorage, type Action } from "./decision";
 
 /**
@@ -260,7 +260,8 @@ const putsKey = (action: string) => action === "loadNew" || action === "generate
 const endsWithMarker = (action: string) => action === "rotate" || action === "autoRotate";
 
 /** The steps that generate a key: its VP is reported by the step, not known before it. */
-const generates = (action: string) => action === "generateNew" || action === "autoRotate";
+/** Whether an action generates a new key (in a recovery unit). */
+export const generates = (action: string): boolean => action === "generateNew" || action === "autoRotate";
 
 /** The key part files a load names (opaque key parts), as the journal keeps them: sorted. */
 const keyPartIdsOf = (action: Action): string[] | undefined => (action.kind === "loadNew" && action.keyPartIds ? [...action.keyPartIds].sort() : undefined);
@@ -397,7 +398,7 @@ export function bindUnreportedGeneration(journal: Journal | undefined, binding: 
   const from = journal.fromVp;
   const candidates = new Map<string, Vp>();
   for (const u of observed.units) {
-    for (const key of [u.pending, u.current]) if (key !== undefined && (from === null || !sameVp(key, from))) candidates.set(key.slice(0, 56), key);
+    for (const key of [u.pending, u.current]) if (key !== undefined && (from === null || !sameVp(key, from))) candidates.set(vpIdentity(key), key);
   }
   if (candidates.size !== 1) return journal;
   const [key] = [...candidates.values()];

@@ -45,7 +45,7 @@ export const FOREIGN_PENDING_STEPS: readonly string[] = [
  */
 export const FOREIGN_PENDING_GENERATED_STEPS: readonly string[] = [
   ...INSPECT,
-  "if a pulumi up (or hpcs-mk rotate --recovery-unit-key) generating a key was stopped, the recovery units hold that key in their new register: declare it (expectedVerificationPattern on the MasterKey, or hpcs-mk rotate --expected-vp) and run again; the rotation is finished, never generated again",
+  "if a pulumi up (or hpcs-mk rotate --recovery-unit-key) generating a key was stopped, the recovery units hold that key in their new register: declare it (expectedVerificationPattern on the MasterKey, or hpcs-mk rotate --expected-vp) and run again; the run finishes the rotation to it where the registers allow (a copy that stopped part-way is refused, with steps), and never generates another",
   'if it came from an ibmcloud tke auto-mk-rotate run, follow its output: neither "Delaying 30 seconds to allow server to discover new master key values" nor "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm" ⇒ ibmcloud tke auto-mk-rotate again; only "Delaying…" ⇒ ibmcloud tke cryptounit-mk-rotate, never auto-mk-rotate ("the contents of key storage becomes unusable")',
   "never clear it (cryptounit-mk-clrnew) unless you know no rewrap to it started",
   "then run pulumi up (or hpcs-mk rotate) again",

@@ -35,9 +35,14 @@ export function parseVp(text: string): Vp | undefined {
   return isVp(compact) ? compact : undefined;
 }
 
-/** VPs match when their first 28 bytes do (research §1.2: the SDK compares `CurrentMKVP[0:56]`). */
+/** The part of a VP that identifies a key (research §1.2: the SDK compares `CurrentMKVP[0:56]`); for keying maps. */
+export function vpIdentity(vp: Vp): string {
+  return vp.slice(0, SIGNIFICANT_HEX);
+}
+
+/** VPs match when their first 28 bytes do. */
 export function sameVp(a: Vp, b: Vp): boolean {
-  return a.slice(0, SIGNIFICANT_HEX) === b.slice(0, SIGNIFICANT_HEX);
+  return vpIdentity(a) === vpIdentity(b);
 }
 
 /** A VP prefix for logs and tables: enough to tell keys apart, short enough to read. */

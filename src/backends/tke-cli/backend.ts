@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { InputError, KeyPartFileError, SignatureKeyFileError } from "../../model/errors";
 import { KEY_MATERIAL_MAX_BYTES, readBoundedFile } from "../../files/read-file";
-import { sameVp, shortVp, type Vp } from "../../model/vp";
+import { sameVp, shortVp, vpIdentity, type Vp } from "../../model/vp";
 import { generationUnavailable } from "../../model/recovery-units";
 import type {
   AutoRotateOptions,
@@ -390,7 +390,6 @@ export class TkeCliBackend implements Backend {
     return after[0].current.vp;
   }
 
-
   /**
    * cryptounit-mk-rotate: every unit of the instance, read first (all committed with the target); the marker is
    * reported the moment its line arrives; success is a fresh read showing every unit on the target.
@@ -400,7 +399,7 @@ export class TkeCliBackend implements Backend {
     const before = await this.fresh(all);
     const reasons = [
       ...(before.every((u) => u.new.status === "Full Committed" && sameVp(u.new.vp, targetVp)) ? [] : [`the new master key registers are not all Full Committed with ${shortVp(targetVp)}`]),
-      ...(new Set(before.map((u) => u.current.vp.slice(0, 56))).size === 1 && before.every((u) => u.current.status === "Valid") ? [] : ["the current master key registers are not all Valid with the same verification pattern"]),
+      ...(new Set(before.map((u) => vpIdentity(u.current.vp))).size === 1 && before.every((u) => u.current.status === "Valid") ? [] : ["the current master key registers are not all Valid with the same verification pattern"]),
     ];
     if (reasons.length > 0) throw new PrecheckFailedError(reasons);
     await this.prepareSigners(signers);
