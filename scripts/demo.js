@@ -154,6 +154,13 @@ function demo() {
   const verified = json(["sim", "verify", "--instance", instance]);
   check(verified.records === RECORDS && verified.byVp.length === 1 && verified.byVp[0].vp === planned.desiredVp, `${RECORDS} records, all under the third key`);
 
+  say("The evidence auditors read: one hash-linked record per run, the killed run and its repair in one ceremony's file.");
+  hpcsMk(["evidence", "list"]);
+  const ceremonies = json(["evidence", "list"]).ceremonies;
+  const repairedCeremony = ceremonies.find((c) => c.runs.length === 2);
+  check(ceremonies.length === 2 && ceremonies.every((c) => c.broken === null) && repairedCeremony !== undefined && repairedCeremony.runs[1].outcome === "done", "2 ceremonies, every link verifies; the third key's has the killed run and the repair");
+  hpcsMk(["evidence", "verify", repairedCeremony.ceremony]);
+
   console.log(`\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
   console.log(`demo: rotated, survived a crash half-way through promotion (${promoted.length} of ${half.units.length} units promoted), repaired, ${RECORDS} records verified`);
 }

@@ -85,6 +85,8 @@ export class MasterKey extends pulumi.dynamic.Resource {
   /** SHA-256 of each key part file: the ids IBM's Activity Tracker records as `masterKeyIds`. */
   declare readonly keyPartIds: pulumi.Output<string[]>;
   declare readonly lastStep: pulumi.Output<LastStep>;
+  /** The last run's evidence record: its id and the hash of its last entry (`hpcs-mk evidence verify`). */
+  declare readonly evidence: pulumi.Output<{ id: string; hash: string } | null>;
   declare readonly backend: pulumi.Output<string>;
 
   constructor(name: string, args: MasterKeyArgs, opts?: pulumi.CustomResourceOptions) {
@@ -113,6 +115,7 @@ export class MasterKey extends pulumi.dynamic.Resource {
       keyPartFiles: undefined,
       keyPartIds: undefined,
       lastStep: undefined,
+      evidence: undefined,
       backend: undefined,
     };
     super(provider, name, props, opts, "hpcs", "MasterKey");

@@ -1,7 +1,7 @@
 import type { Backend, Signers } from "../engine/port/backend";
-import { openBackend } from "../compose/open-backend";
+import { openBackend, type Transcript } from "../compose/open-backend";
 import type { ActionKind } from "../engine/decision";
-import { TKE_COMMAND } from "../engine/port/tke-commands";
+import { ACTION_COMMANDS } from "../engine/action-commands";
 import { journalBinding, type Journal, type JournalBinding } from "../engine/journal";
 import type { PhaseName } from "../engine/phases";
 import type { Desired } from "../engine/plan";
@@ -58,6 +58,10 @@ export interface OpenedCeremony {
   readonly desired: Desired;
   /** This instance and service: a journal is evidence only when it was written for them. */
   readonly binding: JournalBinding;
+  /** SHA-256s of the --key-part files (Activity Tracker's masterKeyIds), for the evidence record. */
+  readonly keyPartSha256s: readonly string[];
+  /** Where IBM's plug-in's redacted transcripts go as well, from now on (the evidence record). */
+  onTranscript(listener: (transcript: Transcript) => void): void;
   /** Zeroes the decrypted key parts and closes the backend. Call on every exit path. */
   close(): Promise<void>;
 }
@@ -67,16 +71,18 @@ export interface OpenedCeremony {
  * the passwords (env or prompt), then decryption of the key parts and signature keys.
  */
 export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
-  const backend = await openBackend(cliConfig(opts, ctx), opts.instance);
+  const relay: { listener?: (transcript: Transcript) => void } = {};
+  const backend = await openBackend(cliConfig(opts, ctx), opts.instance, { onTranscript: (t) => relay.listener?.(t) });
   try {
-    return await openWith(backend, opts, ctx);
+    const opened = await openWith(backend, opts, ctx);
+    return { ...opened, onTranscript: (listener) => (relay.listener = listener) };
   } catch (e) {
     await backend.close?.();
     throw e;
   }
 }
 
-async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
+async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandContext): Promise<Omit<OpenedCeremony, "onTranscript">> {
   const journalFile = displayPath(ctx.cwd, opts.journal ?? defaultJournalFile(ctx.cwd, opts.instance));
   const journal = readJournalFile(journalFile);
   const partRefs = await keyPartRefs(ctx, opts.keyPart, opts.keyPartPasswordEnv, "--key-part-password-env");
@@ -91,7 +97,8 @@ async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandCon
       parts.close();
       await backend.close?.();
     };
-    return { backend, journalFile, journal, keyParts: parts.keyParts, signers, desired, binding: journalBinding(backend), close };
+    const keyPartSha256s = parts.key.kind === "files" ? parts.key.ids : parts.key.kind === "vp" ? keyPartFileRefs(partRefs).map((f) => f.sha256) : [];
+    return { backend, journalFile, journal, keyParts: parts.keyParts, signers, desired, binding: journalBinding(backend), keyPartSha256s, close };
   } catch (e) {
     parts.close();
     throw e;
@@ -130,22 +137,6 @@ async function generatedKey(backend: Backend, opts: CeremonyOptions, ctx: Comman
   return { keyParts, key: { kind: "generated", replacing: wanted ? current : undefined, ...(expectedVp ? { expectedVp } : {}) }, close: () => undefined };
 }
 
-/** The TKE CLI command each action stands for, so people who know TKE can read a plan. */
-export const TKE_COMMANDS: Readonly<Record<ActionKind, string>> = {
-  select: TKE_COMMAND.select,
-  deselect: TKE_COMMAND.deselect,
-  loadNew: TKE_COMMAND.loadNew,
-  commitNew: TKE_COMMAND.commitNew,
-  clearNew: TKE_COMMAND.clearNew,
-  rewrap: `${TKE_COMMAND.rewrap} (key storage rewrap)`,
-  rotate: TKE_COMMAND.rotate,
-  recordRewrap: "(journal only)",
-  setImmediate: TKE_COMMAND.setImmediate,
-  generateNew: TKE_COMMAND.generateNew,
-  copyNew: TKE_COMMAND.copyNew,
-  autoRotate: TKE_COMMAND.autoRotate,
-};
-
 export interface PlannedStep {
   readonly step: number;
   /** The phase the instance is in when the step runs. */
@@ -176,7 +167,7 @@ export function planCeremony(view: InstanceView, ceremony: Pick<OpenedCeremony, 
     step: i + 1,
     phase: s.phase,
     action: s.action.kind,
-    tke: TKE_COMMANDS[s.action.kind],
+    tke: ACTION_COMMANDS[s.action.kind].tke ?? "(journal only)",
     units: units.filter((u) => s.action.units.includes(u.id)),
     vp: s.action.vp ?? null,
     reason: s.reason,

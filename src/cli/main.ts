@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseCommandLine, type CommandSpec, type Flags, type GlobalOptions, type OptionsOf, type ParseResult } from "./argv";
 import { keypartCreate, keypartShow } from "./commands/keypart";
 import { plan } from "./commands/plan";
@@ -17,6 +15,9 @@ import { terminalPrompter } from "./prompt";
 import { renderKeypartCreate, renderKeypartShow } from "./render/keypart";
 import { renderPlan } from "./render/plan";
 import { renderRotate } from "./render/rotate";
+import { renderEvidenceList, renderEvidenceShow, renderEvidenceVerify } from "./render/evidence";
+import { evidenceList, evidenceShow, evidenceVerify } from "./commands/evidence";
+import { toolIdentity } from "../files/tool";
 import { renderSimFault, renderSimIbmcloud, renderSimInit, renderSimShow, renderSimTkeApi, renderSimVerify } from "./render/sim";
 import { renderStatus } from "./render/status";
 import { renderTkeDoctor } from "./render/tke-doctor";
@@ -53,6 +54,7 @@ const rotationPeriodFlag = {
   max: 3650,
   help: "the rotation policy: a rotation falls due this many days after the key became current (as .hpcs-mk/<instance-id>.key-age.json records it)",
 } as const;
+const evidenceDirFlag = { kind: "string", value: "DIR", help: "where the evidence of every ceremony is kept (default .hpcs-mk/evidence, or HPCS_EVIDENCE_DIR)" } as const;
 const simInstanceFlag = { kind: "string", value: "ID", help: "the simulated instance (default: the only one in the simulator directory)" } as const;
 
 /** The credential flags `plan` and `rotate` share. Passwords pair with files by position. */
@@ -304,12 +306,45 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       ...CEREMONY_DETAILS,
       "The journal is written after every step; after any interruption run the same command again to resume.",
       "On a terminal it shows the plan and asks before changing anything, unless --yes.",
+      "Every run appends its evidence (what it saw, each step, the outcome) to the ceremony's file: hpcs-mk evidence.",
     ],
-    flags: { ...ceremonyFlags, yes: { kind: "boolean", help: "do not ask for confirmation" } },
+    flags: { ...ceremonyFlags, yes: { kind: "boolean", help: "do not ask for confirmation" }, evidenceDir: evidenceDirFlag },
     validate: ceremonyProblem,
     examples: [`${BIN} rotate ${CEREMONY_EXAMPLE} --yes`],
     run: (o, ctx) => rotate(o, ctx),
     render: renderRotate,
+  }),
+  command({
+    name: "evidence list",
+    summary: "every ceremony's evidence record, newest first, each verified",
+    tke: "none (hpcs-mk's own record)",
+    details: ["Exits 1 if any file does not verify."],
+    flags: { evidenceDir: evidenceDirFlag, instance: { kind: "string", value: "ID", help: "only this instance's ceremonies" } },
+    examples: [`${BIN} evidence list`],
+    run: async (o, ctx) => evidenceList(o, ctx),
+    render: renderEvidenceList,
+  }),
+  command({
+    name: "evidence show",
+    summary: "one ceremony's record as Markdown for a change ticket (--json: every entry)",
+    tke: "none (hpcs-mk's own record)",
+    details: ["CEREMONY is an evidence file, or a ceremony id as evidence list prints it. Exits 1 if the file does not verify."],
+    flags: { evidenceDir: evidenceDirFlag, instance: { kind: "string", value: "ID", help: "the instance, where two have a ceremony of that id" } },
+    positionals: { key: "targets", value: "CEREMONY", min: 1, help: "the evidence file or ceremony id" },
+    examples: [`${BIN} evidence show rot-mab1cdef-0123456789 > ceremony.md`],
+    run: async (o, ctx) => evidenceShow((o.targets as string[])[0], o, ctx),
+    render: renderEvidenceShow,
+  }),
+  command({
+    name: "evidence verify",
+    summary: "check every link of a ceremony's record; name the first entry that does not verify",
+    tke: "none (hpcs-mk's own record)",
+    details: ["Each entry holds the SHA-256 of the one before it and of itself: a changed, removed, inserted or reordered byte breaks a link.", "Exits 0 when every link verifies, 1 otherwise."],
+    flags: { evidenceDir: evidenceDirFlag, instance: { kind: "string", value: "ID", help: "the instance, where two have a ceremony of that id" } },
+    positionals: { key: "targets", value: "CEREMONY", min: 1, help: "the evidence file or ceremony id" },
+    examples: [`${BIN} evidence verify .hpcs-mk/evidence/<instance-id>/<ceremony>.evidence.jsonl`],
+    run: async (o, ctx) => evidenceVerify((o.targets as string[])[0], o, ctx),
+    render: renderEvidenceVerify,
   }),
 ];
 
@@ -325,8 +360,8 @@ export interface Io {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(join(__dirname, "..", "..", "package.json"), "utf8")) as { name: string; version: string };
-  return `${BIN} ${pkg.version} (${pkg.name})`;
+  const tool = toolIdentity();
+  return `${BIN} ${tool.version} (${tool.name})`;
 }
 
 const BUG_TEXT = `this is a bug in ${BIN}, please report it to the maintainers of pulumi-hpcs-masterkey with this output and the command you ran (leave out passwords)`;

@@ -42,8 +42,15 @@ function transcriptSink(dir: string, instanceId: string): (t: Transcript) => voi
   };
 }
 
+export type { Transcript };
+
+export interface OpenOptions {
+  /** Also given every redacted transcript of IBM's plug-in (the evidence record keeps them). */
+  readonly onTranscript?: (transcript: Transcript) => void;
+}
+
 /** openBackend — the backend the settings name, bound to one instance. Close it (`Backend.close`) when the run ends. */
-export async function openBackend(settings: BackendSettings, instanceId: string): Promise<Backend> {
+export async function openBackend(settings: BackendSettings, instanceId: string, options: OpenOptions = {}): Promise<Backend> {
   switch (settings.backend) {
     case "simulator":
       return openSimulator({
@@ -55,14 +62,14 @@ export async function openBackend(settings: BackendSettings, instanceId: string)
         openKeyPartFiles,
       });
     case "tke-cli":
-      return openCli(settings, instanceId);
+      return openCli(settings, instanceId, options);
     case "tke-api":
     case "tke-api+cli": {
       const region = settings.region ?? "";
       const endpoints = endpointsFor({ region, visibility: settings.tkeApiVisibility, testEndpoint: settings.tkeApiTestEndpoint });
       // Roots other than IBM's only from the file a test configuration names, and only with its test endpoint.
       const anchors = settings.tkeApiTestRootsFile !== undefined ? readTrustAnchors(settings.tkeApiTestRootsFile) : IBM_ROOTS;
-      const cli = settings.backend === "tke-api+cli" ? await openCli(settings, instanceId) : undefined;
+      const cli = settings.backend === "tke-api+cli" ? await openCli(settings, instanceId, options) : undefined;
       try {
         return openTkeApi({ instanceId, region, endpoints, apiKey: settings.apiKey ?? "", anchors, cli });
       } catch (error) {
@@ -73,7 +80,8 @@ export async function openBackend(settings: BackendSettings, instanceId: string)
   }
 }
 
-function openCli(settings: BackendSettings, instanceId: string) {
+function openCli(settings: BackendSettings, instanceId: string, options: OpenOptions) {
+  const toFile = transcriptSink(settings.transcriptDir, instanceId);
   return openTkeCli({
     instanceId,
     ibmcloud: settings.ibmcloudPath,
@@ -85,13 +93,16 @@ function openCli(settings: BackendSettings, instanceId: string) {
     environment: process.env,
     openOwnKeyPart: openOwnKeyPartFile,
     spawn: spawnPty,
-    onTranscript: transcriptSink(settings.transcriptDir, instanceId),
+    onTranscript: (t) => {
+      toFile(t);
+      options.onTranscript?.(t);
+    },
   });
 }
 
 /** withBackend — opens the backend, runs `work` with it, and closes it whatever happens. */
-export async function withBackend<T>(settings: BackendSettings, instanceId: string, work: (backend: Backend) => Promise<T>): Promise<T> {
-  const backend = await openBackend(settings, instanceId);
+export async function withBackend<T>(settings: BackendSettings, instanceId: string, work: (backend: Backend) => Promise<T>, options: OpenOptions = {}): Promise<T> {
+  const backend = await openBackend(settings, instanceId, options);
   try {
     return await work(backend);
   } finally {

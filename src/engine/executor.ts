@@ -181,7 +181,7 @@ export class Executor {
         observation = await this.withTimeout(() => observe(this.options.backend, this.lastObservation?.units.map((u) => u.id) ?? this.options.knownUnits), "observe the instance");
         this.lastObservation = observation;
         phase = classify(observation);
-        this.emit({ type: "observed", phase: phase.name, elapsedMs: this.elapsedMs });
+        this.emit({ type: "observed", phase: phase.name, observation, elapsedMs: this.elapsedMs });
         const input = withBoundGeneration({ phase, observation, journal: this.journal, binding: this.binding, desired: this.options.desired, capabilities: this.options.backend.capabilities });
         // A generation whose key the registers now name is journaled with it before anything acts on it.
         if (input.journal !== this.journal) await this.save(input.journal);

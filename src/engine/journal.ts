@@ -460,6 +460,11 @@ export function journalShowsLoad(journal: Journal | undefined, vp: Vp): boolean 
   return journal?.steps.some((s) => putsKey(s.action) && stepIsFor(s, vp)) ?? false;
 }
 
+/** The rotation our open journal of this instance and service records, if any: the ceremony a run resumes. */
+export function openRotationId(journal: Journal | undefined, binding: JournalBinding): string | undefined {
+  return journal && writtenHere(journal, binding) && journal.completedAt === null ? journal.rotationId : undefined;
+}
+
 /** Whether this tool wrote the journal on this instance through this service (open or closed). */
 const writtenHere = (journal: Journal, binding: JournalBinding) => journal.binding?.instanceId === binding.instanceId && journal.binding.backend === binding.backend;
 

@@ -1,10 +1,12 @@
 import type { Vp } from "../model/vp";
 import type { ActionKind, Refusal } from "./decision";
+import type { Observation } from "./observation";
 import type { PhaseName } from "./phases";
 
 /** Progress events the executor reports; the provider and the CLI print them. Never carry secrets. */
 export type ProgressEvent =
-  | { readonly type: "observed"; readonly phase: PhaseName; readonly elapsedMs: number }
+  /** `observation`: the registers and rewrap status the next decision is made from (never secret: VPs and states). */
+  | { readonly type: "observed"; readonly phase: PhaseName; readonly observation: Observation; readonly elapsedMs: number }
   | { readonly type: "step"; readonly action: ActionKind; readonly units: readonly string[]; readonly vp: Vp | undefined; readonly reason: string; readonly elapsedMs: number }
   | { readonly type: "stepDone"; readonly action: ActionKind; readonly units: readonly string[]; readonly elapsedMs: number; readonly durationMs: number }
   | { readonly type: "rewrapProgress"; readonly done: number; readonly total: number; readonly elapsedMs: number }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
 export interface AtomicWriteOptions {
@@ -11,7 +11,7 @@ export interface AtomicWriteOptions {
 }
 
 /** Writes every byte of `data` to `fd` (a short write on a full disk is an error, never a truncated file). */
-function writeAll(fd: number, data: Buffer, file: string): void {
+function writeAll(fd: number, data: Buffer, file: string, base = 0): void {
   for (let offset = 0; offset < data.length; ) {
     const written = writeSync(fd, data, offset, data.length - offset);
     if (written <= 0) throw Object.assign(new Error(`ENOSPC: no space left on device, write ${file}`), { code: "ENOSPC" });
@@ -19,7 +19,26 @@ function writeAll(fd: number, data: Buffer, file: string): void {
   }
   fsyncSync(fd);
   const size = fstatSync(fd).size;
-  if (size !== data.length) throw Object.assign(new Error(`EIO: ${file} holds ${size} bytes after writing ${data.length}`), { code: "EIO" });
+  if (size !== base + data.length) throw Object.assign(new Error(`EIO: ${file} holds ${size} bytes after writing ${data.length}`), { code: "EIO" });
+}
+
+/**
+ * appendDurably — adds every byte of `data` to the end of `file` (created if missing), durable on disk; on any error
+ * (a full disk among them) the file is cut back to what it held before, so it never ends in half a record.
+ */
+export function appendDurably(file: string, data: string): void {
+  const created = !existsSync(file);
+  const fd = openSync(file, "a", 0o600);
+  const before = fstatSync(fd).size;
+  try {
+    writeAll(fd, Buffer.from(data, "utf8"), file, before);
+  } catch (e) {
+    ftruncateSync(fd, before);
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+  if (created) fsyncDirectory(dirname(file));
 }
 
 /**

@@ -48,6 +48,8 @@ export const providerConfigSchema = z.object({
   tkeFilesDir: z.string().min(1).optional(),
   /** tke-cli: where the redacted transcript of every plug-in command is appended, one file per instance. */
   transcriptDir: z.string().min(1).default(".hpcs-mk/transcripts"),
+  /** Where the evidence of every ceremony is kept: one hash-linked file per ceremony, under a directory per instance. */
+  evidenceDir: z.string().min(1).default(".hpcs-mk/evidence"),
   /** tke-api: the public endpoint `tke.<region>.hs-crypto.cloud.ibm.com`, or the private `tke.private.<region>…`. */
   tkeApiVisibility: z.enum(["public", "private"]).default("public"),
   /**
@@ -83,6 +85,7 @@ const KEYS = {
   apiEndpoint: { config: "hpcs:apiEndpoint", env: "HPCS_API_ENDPOINT" },
   tkeFilesDir: { config: "hpcs:tkeFilesDir", env: "CLOUDTKEFILES" },
   transcriptDir: { config: "hpcs:transcriptDir", env: "HPCS_TRANSCRIPT_DIR" },
+  evidenceDir: { config: "hpcs:evidenceDir", env: "HPCS_EVIDENCE_DIR" },
   tkeApiVisibility: { config: "hpcs:tkeApiVisibility", env: "HPCS_TKE_API_VISIBILITY" },
   tkeApiTestEndpoint: { config: "hpcs:tkeApiTestEndpoint", env: undefined },
   tkeApiTestRootsFile: { config: "hpcs:tkeApiTestRootsFile", env: undefined },

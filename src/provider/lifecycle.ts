@@ -1,6 +1,10 @@
 import type { Backend } from "../engine/port/backend";
 import { UnknownInstanceError } from "../engine/port/errors";
-import { keyPartsTakenBy, withBackend } from "../compose/open-backend";
+import { resolve } from "node:path";
+import { keyPartsTakenBy, withBackend, type Transcript } from "../compose/open-backend";
+import { ceremonyFor } from "../engine/evidence";
+import { EvidenceRecorder, newEvidenceId } from "../files/evidence-log";
+import { toolIdentity } from "../files/tool";
 import { knowDeclaredKey, knownVp, type DeclaredKey } from "../engine/declared-key";
 import type { Material } from "../engine/executor";
 import { classify } from "../engine/classify";
@@ -21,7 +25,7 @@ import { dateNow } from "../engine/clock";
 import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
-import { PROVIDER_WORDS, shapeOutputs, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
+import { PROVIDER_WORDS, shapeOutputs, type EvidenceOutput, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
 
 export interface LifecycleContext {
   readonly config: ProviderConfig;
@@ -233,20 +237,45 @@ function keyPartsFor(backend: Backend, inputs: CheckedInputs): { keyParts: Mater
 
 /** converge — runs the engine to convergence; create and update differ only in what they start from. */
 function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
-  return withBackend(ctx.config, inputs.instanceId, (backend) => convergeWith(ctx, backend, inputs, prior, alwaysPartial));
+  const transcripts: { listener?: (transcript: Transcript) => void } = {};
+  return withBackend(ctx.config, inputs.instanceId, (backend) => convergeWith(ctx, backend, inputs, prior, alwaysPartial, transcripts), { onTranscript: (t) => transcripts.listener?.(t) });
 }
 
-async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
+function storedEvidence(props: Props): EvidenceOutput | null {
+  const stored = props.evidence as Partial<EvidenceOutput> | null | undefined;
+  return stored && typeof stored.id === "string" && typeof stored.hash === "string" ? { id: stored.id, hash: stored.hash } : null;
+}
+
+/** This run's evidence record, in its ceremony's file; a file that does not verify stops the run before anything changes. */
+function startEvidence(ctx: LifecycleContext, backend: Backend, desired: Desired, inputs: CheckedInputs, journal: Journal | undefined, transcripts: { listener?: (transcript: Transcript) => void }) {
+  const { ceremony, newRotationId } = ceremonyFor(journal, journalBinding(backend), () => newEvidenceId("rot"));
+  const recorder = new EvidenceRecorder({
+    root: resolve(ctx.config.evidenceDir),
+    run: { ceremony, shell: "pulumi", command: `pulumi up (MasterKey ${inputs.instanceId})`, backend, tool: toolIdentity(), desired, keyPartSha256s: inputs.keyPartIds },
+  });
+  recorder.start();
+  transcripts.listener = (t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null });
+  const finish = (end: Parameters<EvidenceRecorder["finish"]>[0]): EvidenceOutput => {
+    recorder.finish(end);
+    if (recorder.failure) ctx.log(`hpcs ${inputs.instanceId}: warning: the evidence record ${recorder.file} stopped early: ${recorder.failure.message}`);
+    return recorder.latest;
+  };
+  return { recorder, newRotationId, finish };
+}
+
+async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean, transcripts: { listener?: (transcript: Transcript) => void }): Promise<MasterKeyOutputs> {
   const keyParts = keyPartsFor(backend, inputs);
   try {
     const signers = openSigners(inputs.signatureKeys);
     const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski), prior.olds, nowOf(ctx));
     const binding = journalBinding(backend);
+    const evidence = startEvidence(ctx, backend, desired, inputs, prior.journal, transcripts);
     const source = sourceOf(inputs as unknown as Props);
     const wanted = desired.key.kind === "generated" && desired.key.replacing !== undefined;
     // A converged key is made for these keepers when none was wanted (adopted), or when our generation made it.
     const madeFor = (journal: Journal | undefined, converged: Vp) => !wanted || (journal?.generated?.madeVp !== undefined && journal.generated.madeVp !== null && sameVp(journal.generated.madeVp, converged));
-    const context = (journal: Journal | undefined, lastStep: LastStep, converged?: Vp) => ({
+    const context = (journal: Journal | undefined, lastStep: LastStep, record: EvidenceOutput, converged?: Vp) => ({
+      evidence: record,
       instanceId: inputs.instanceId,
       backend: backend.description,
       // A generated key, once converged, is the current one: generated (or adopted) for these keepers.
@@ -271,7 +300,9 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       desired,
       material: { keyParts: keyParts.keyParts, signers },
       journal: prior.journal,
+      newRotationId: evidence.newRotationId,
       onProgress: (event) => {
+        evidence.recorder.progress(event);
         const line = renderProgress(event);
         if (line) ctx.log(`hpcs ${inputs.instanceId}: ${line}`);
       },
@@ -283,7 +314,8 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
     try {
       const result = await executor.run();
       if (result.outcome === "done") {
-        const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }, result.phase.currentVp));
+        const record = evidence.finish({ outcome: "done", ...(result.phase.currentVp ? { vp: result.phase.currentVp } : {}) });
+        const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "ok", reason: "Converged", message: `every unit is on ${result.phase.currentVp}` }, record, result.phase.currentVp));
         // A converged instance's only drift is a due rotation, which key custodians act on: said, never a failed run.
         outputs.driftReasons.forEach((reason) => ctx.log(`hpcs ${inputs.instanceId}: ${reason}`));
         const current = result.phase.currentVp as Vp;
@@ -300,13 +332,18 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       }
       const refusal = result.refusal as Refusal;
       const message = refusalText(refusal);
+      const record = evidence.finish({ outcome: "refused", message: refusal.message });
       // A refusal that took no step changed nothing: a plain error keeps the stored state as it was.
-      if (result.steps === 0) throw new Error(message);
-      const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "refused", reason: refusal.code, message: refusal.message }));
+      if (result.steps === 0) throw new Error(`${message}\nevidence: ${record.id} (hpcs-mk evidence show)`);
+      const outputs = shapeOutputs(result.observation, result.phase, context(result.journal, { outcome: "refused", reason: refusal.code, message: refusal.message }, record));
       throw partialStateError(message, inputs.instanceId, outputs, inputs.__provider);
     } catch (error) {
-      if (!(error instanceof ExecutionError)) throw error;
-      const outputs = await observeOutputs(backend, error, (journal) => context(journal, { outcome: "failed", reason: error.cause instanceof Error ? error.cause.name : "Error", message: error.message }));
+      if (!(error instanceof ExecutionError)) {
+        evidence.finish({ outcome: "failed", message: (error as Error).message });
+        throw error;
+      }
+      const record = evidence.finish({ outcome: "failed", message: error.message });
+      const outputs = await observeOutputs(backend, error, (journal) => context(journal, { outcome: "failed", reason: error.cause instanceof Error ? error.cause.name : "Error", message: error.message }, record));
       const changed = (error.journal?.steps.length ?? 0) > (prior.journal?.steps.length ?? 0);
       if (!outputs || (!changed && !alwaysPartial)) throw new Error(`${error.message}\nnothing was changed; fix the cause and run pulumi up again`, { cause: error });
       throw partialStateError(`${error.message}\nthe rotation journal is saved in the stack state: run pulumi up again to resume`, inputs.instanceId, outputs, inputs.__provider);
@@ -375,6 +412,8 @@ async function refreshWith(ctx: LifecycleContext, backend: Backend, id: string, 
     binding,
     now,
     lastStep: (props.lastStep as LastStep | undefined) ?? { outcome: "ok", reason: "Refreshed", message: "" },
+    // A refresh changes nothing, so it records no ceremony: the last run's record stays the one named.
+    evidence: storedEvidence(props),
   });
   return { id, props: JSON.parse(JSON.stringify(outputs)) as Props };
 }

@@ -58,6 +58,13 @@ export interface MasterKeyOutputs {
   /** SHA-256 of each key part file, in order: the ids IBM's Activity Tracker records as `masterKeyIds`. */
   readonly keyPartIds: readonly string[];
   readonly lastStep: LastStep;
+  /** The last run's evidence record: its id (`<ceremony>/<run>`) and the hash of its last entry (hpcs-mk evidence verify). */
+  readonly evidence: EvidenceOutput | null;
+}
+
+export interface EvidenceOutput {
+  readonly id: string;
+  readonly hash: string;
 }
 
 function unitOutput(u: UnitStatus): UnitOutput {
@@ -94,6 +101,7 @@ export interface OutputContext {
   readonly binding: JournalBinding;
   readonly now: Date;
   readonly lastStep: LastStep;
+  readonly evidence: EvidenceOutput | null;
 }
 
 /** Pulumi's words for declaring key parts and rotating: what a due rotation's drift reason tells the custodians. */
@@ -140,5 +148,6 @@ export function shapeOutputs(observation: Observation, phase: Phase, ctx: Output
     keyPartFiles: [...ctx.keyPartFiles],
     keyPartIds: [...ctx.keyPartIds],
     lastStep: ctx.lastStep,
+    evidence: ctx.evidence,
   };
 }

@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeKeyPartSet, type KeyPartSet } from "../helpers/sim-fixture";
+import { filesUnder } from "../helpers/files-under";
 import { runTsChild, type ChildResult } from "../helpers/ts-child";
 
 /**
@@ -24,12 +25,13 @@ export interface Workspace {
   secret(name: string, value: string): void;
   /** Key part files sealed under fresh passwords, with env vars `KP_<LABEL>_<n>` holding the passwords. */
   keyParts(label: string, parts?: number): KeyPartSet & { readonly flags: string[] };
-  /** Every secret handed out (passwords, key part values) that appears in any output so far. */
+  /** Every secret handed out (passwords, key part values) that appears in any output so far, or in any evidence file. */
   leakedSecrets(): string[];
   cleanup(): void;
 }
 
 export const ADMIN_PASSWORD_ENV = "ADMIN_PW";
+
 
 export function workspace(): Workspace {
   const dir = mkdtempSync(join(tmpdir(), "hpcs-mk-cli-"));
@@ -69,7 +71,10 @@ export function workspace(): Workspace {
       set.values.forEach((m) => secrets.push(Buffer.from(m.value).toString("hex")));
       return { ...set, flags };
     },
-    leakedSecrets: () => secrets.filter((s) => outputs.some((o) => o.includes(s) || o.toLowerCase().includes(s.toLowerCase()))),
+    leakedSecrets: () => {
+      const texts = [...outputs, ...filesUnder(join(dir, ".hpcs-mk", "evidence")).map((f) => readFileSync(f, "utf8"))];
+      return secrets.filter((s) => texts.some((o) => o.includes(s) || o.toLowerCase().includes(s.toLowerCase())));
+    },
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
   ws.secret(ADMIN_PASSWORD_ENV, `admin-${Math.random().toString(36).slice(2)}`);

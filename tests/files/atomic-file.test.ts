@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeFileAtomic, writeNewFile } from "../../src/files/atomic-file";
+import { appendDurably, writeFileAtomic, writeNewFile } from "../../src/files/atomic-file";
 
 /**
  * A small filesystem to fill up: a 64 KiB tmpfs, which needs root to mount. Where it cannot be mounted the test says
@@ -50,6 +50,17 @@ describe("writing files on a full filesystem", () => {
     expect(readFileSync(file, "utf8")).toBe("{}\n");
     expect(readdirSync(dir()).filter((n) => n.startsWith("journal"))).toEqual(["journal.json"]);
     rmSync(join(dir(), "filler"));
+  });
+
+  run("an append that fits only part-way is cut back: the file never ends in half a record", () => {
+    const file = join(dir(), "ceremony.evidence.jsonl");
+    appendDurably(file, "first\n");
+    writeFileSync(join(dir(), "filler"), "f".repeat(40 * 1024));
+    expect(() => appendDurably(file, `${"z".repeat(30 * 1024)}\n`)).toThrow(expect.objectContaining({ code: "ENOSPC" }));
+    expect(readFileSync(file, "utf8")).toBe("first\n");
+    rmSync(join(dir(), "filler"));
+    appendDurably(file, "second\n");
+    expect(readFileSync(file, "utf8")).toBe("first\nsecond\n");
   });
 
   run("a new file that does not fit is removed, never left truncated", () => {

@@ -1,4 +1,7 @@
 import { DEFAULT_CAPABILITIES, type Capabilities } from "../../src/engine/port/capabilities";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { filesUnder } from "../helpers/files-under";
 import type { SimFixture } from "../helpers/sim-fixture";
 import type { LifecycleContext } from "../../src/provider/lifecycle";
 import { checkInputs } from "../../src/provider/check";
@@ -34,6 +37,7 @@ export function contextFor(fixture: SimFixture, lines: string[] = [], options: P
       simulatorRotation: capabilities.rotation,
       simulatorVpBinding: capabilities.vpBinding,
       simulatorKeyParts: capabilities.keyParts,
+      evidenceDir: join(fixture.dir, "evidence"),
     },
     log: (line) => void lines.push(line),
   };
@@ -51,7 +55,8 @@ export function secretsOf(fixture: SimFixture): string[] {
 
 /** Fails with the secret's position when any secret appears in `value` (deeply, as JSON text). */
 export function expectNoSecrets(fixture: SimFixture, ...values: unknown[]): void {
-  const text = values.map((v) => (typeof v === "string" ? v : JSON.stringify(v, (_k, x) => (x instanceof Error ? { ...x, message: x.message, stack: x.stack } : x)))).join("\n");
+  const evidence = filesUnder(join(fixture.dir, "evidence")).map((f) => readFileSync(f, "utf8"));
+  const text = [...values.map((v) => (typeof v === "string" ? v : JSON.stringify(v, (_k, x) => (x instanceof Error ? { ...x, message: x.message, stack: x.stack } : x)))), ...evidence].join("\n");
   const found = secretsOf(fixture).filter((s) => text.includes(s));
   expect(found).toEqual([]);
 }

@@ -95,6 +95,10 @@ export class TkeCliBackend implements Backend {
   identity = "";
   /** The plug-in version the run found, once started. */
   pluginVersion = "";
+
+  get version(): string | undefined {
+    return this.pluginVersion === "" ? undefined : `ibmcloud tke plug-in ${this.pluginVersion}`;
+  }
   private snapshotPromise: { readonly taken: number; readonly promise: Promise<Snapshot> } | undefined;
   /** The engine's selection (locations); every unit of the instance at the start. */
   private selection: Set<string> | undefined;

@@ -1,12 +1,17 @@
+import { resolve } from "node:path";
 import { classify } from "../../engine/classify";
 import type { Refusal } from "../../engine/decision";
 import { knowDeclaredKey, knownVp } from "../../engine/declared-key";
 import { Executor, ExecutionError, type RunResult } from "../../engine/executor";
 import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
+import { ceremonyFor } from "../../engine/evidence";
+import { EvidenceRecorder, newEvidenceId } from "../../files/evidence-log";
+import { toolIdentity } from "../../files/tool";
 import { renderProgress } from "../../format/progress";
 import { shortVp, type Vp } from "../../model/vp";
 import { openCeremony, planCeremony, type CeremonyOptions, type OpenedCeremony } from "../ceremony";
+import { cliConfig, displayPath } from "../config";
 import type { CommandContext } from "../context";
 import { CancelledError } from "../errors";
 import { viewInstance } from "../instance-view";
@@ -21,6 +26,8 @@ import { unitLabeler, type Labeler, type UnitNum } from "../unit-labels";
 export interface RotateOptions extends CeremonyOptions {
   /** Run without asking for confirmation on a terminal. */
   readonly yes: boolean;
+  /** Where the evidence of every ceremony is kept (`--evidence-dir`); default from the configuration. */
+  readonly evidenceDir: string | undefined;
 }
 
 export interface RotateReport extends Report, KeyAgeReport {
@@ -37,6 +44,8 @@ export interface RotateReport extends Report, KeyAgeReport {
   readonly refusal: Omit<Refusal, "kind"> | null;
   /** Why the run stopped after it may have changed something; running rotate again resumes. */
   readonly error: { readonly name: string; readonly message: string; readonly resume: string } | null;
+  /** This run's evidence record: its file, id and the hash of its last entry; `problem` if it could not all be written. */
+  readonly evidence: { readonly file: string; readonly id: string; readonly hash: string; readonly problem: string | null };
 }
 
 /** Shows the planned ceremony and asks, in TKE's words, before anything changes. Skipped when nothing would change. */
@@ -48,15 +57,30 @@ async function confirm(ceremony: OpenedCeremony, ctx: CommandContext): Promise<v
   if (!(await ctx.prompter.confirm("Do you want to continue?\nAnswer [y/N]:"))) throw new CancelledError();
 }
 
+/** The run's evidence record, in the ceremony's file (checked before anything changes). */
+function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: CommandContext): { recorder: EvidenceRecorder; newRotationId: () => string } {
+  const { ceremony: id, newRotationId } = ceremonyFor(ceremony.journal, ceremony.binding, () => newEvidenceId("rot"));
+  const root = resolve(ctx.cwd, opts.evidenceDir ?? cliConfig(opts, ctx).evidenceDir);
+  const recorder = new EvidenceRecorder({
+    root,
+    run: { ceremony: id, shell: "hpcs-mk", command: "hpcs-mk rotate", backend: ceremony.backend, tool: toolIdentity(), desired: ceremony.desired, keyPartSha256s: ceremony.keyPartSha256s },
+  });
+  recorder.start();
+  ceremony.onTranscript((t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null }));
+  return { recorder, newRotationId };
+}
+
 /** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */
-function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: { steps: number }): Promise<RunResult> {
+function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: { steps: number }, evidence: ReturnType<typeof startEvidence>): Promise<RunResult> {
   return new Executor({
     backend: ceremony.backend,
     desired: ceremony.desired,
     material: { keyParts: ceremony.keyParts, signers: ceremony.signers },
     journal: ceremony.journal,
     persist: (journal) => writeJournalFile(ceremony.journalFile, journal),
+    newRotationId: evidence.newRotationId,
     onProgress: (event) => {
+      evidence.recorder.progress(event);
       if (event.type === "stepDone") counter.steps++;
       const line = renderProgress(event);
       if (line) ctx.progress(label(line));
@@ -79,7 +103,10 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     // The key's age is recorded from what the run last saw: it resets only once a rotation completed.
     const age = (phase: Phase | undefined, journal: Journal | undefined) =>
       keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase, journal, periodDays: opts.rotationPeriodDays, record: true, source: opts.recoveryUnitKey ? "recoveryUnit" : "keyParts" }, ctx);
-    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "steps" | "refusal" | "error">): RotateReport => ({
+    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "steps" | "refusal" | "error">): RotateReport => {
+      evidence.recorder.finish({ outcome: outcome === "ok" || outcome === "due" ? "done" : outcome, ...(phase?.name === "Active" && phase.currentVp ? { vp: phase.currentVp } : {}), ...(rest.error ? { message: rest.error.message } : rest.refusal ? { message: rest.refusal.message } : {}) });
+      const problem = evidence.recorder.failure;
+      return {
       command: "rotate",
       outcome,
       instanceId: opts.instance,
@@ -90,14 +117,17 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
       ...rest,
       units,
       ...age(phase, journal),
-    });
+      evidence: { file: displayPath(ctx.cwd, evidence.recorder.file), ...evidence.recorder.latest, problem: problem ? `the evidence record stopped early: ${problem.message}` : null },
+      };
+    };
     if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
+    const evidence = startEvidence(ceremony, opts, ctx);
     const target = known(ceremony.journal);
     const to = target ? shortVp(target) : ceremony.desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)";
     ctx.progress(`rotating ${opts.instance} to ${to} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
     const counter = { steps: 0 };
     try {
-      const result = await execute(ceremony, ctx, unitLabeler(units), counter);
+      const result = await execute(ceremony, ctx, unitLabeler(units), counter, evidence);
       const r = result.refusal;
       const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
       return report(result.outcome === "done" ? "ok" : "refused", result.journal, result.phase, { steps: counter.steps, refusal, error: null });

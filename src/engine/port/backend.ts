@@ -178,6 +178,8 @@ export interface Backend {
    * and re-created simulated instance, or of a simulated instance with a real instance's id, is not evidence.
    */
   readonly identity: string;
+  /** What it runs against, for the evidence record (e.g. the TKE plug-in's version), once known; undefined when nothing has one. */
+  readonly version?: string;
   /** What this backend can do; the engine plans by it (capabilities.ts). */
   readonly capabilities: Capabilities;
 
