@@ -52,6 +52,11 @@ export interface MasterKeyArgs {
   readonly rotationPeriodDays?: pulumi.Input<number>;
   /** The provider's own deadlines (Pulumi gives dynamic providers none). */
   readonly deadlines?: pulumi.Input<{ runSeconds?: number; stepSeconds?: number }>;
+  /**
+   * Sign each run's evidence record with the first of `signatureKeys`: its administrator vouches for what the run
+   * recorded (`hpcs-mk evidence verify` checks it). Changing it alone changes nothing on the instance.
+   */
+  readonly signEvidence?: pulumi.Input<boolean>;
 }
 
 /**
@@ -100,6 +105,7 @@ export class MasterKey extends pulumi.dynamic.Resource {
       attestRewrapComplete: args.attestRewrapComplete,
       rotationPeriodDays: args.rotationPeriodDays,
       deadlines: args.deadlines,
+      signEvidence: args.signEvidence,
       verificationPattern: undefined,
       desiredVerificationPattern: undefined,
       phase: undefined,

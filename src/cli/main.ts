@@ -308,7 +308,12 @@ export const COMMANDS: readonly RegisteredCommand[] = [
       "On a terminal it shows the plan and asks before changing anything, unless --yes.",
       "Every run appends its evidence (what it saw, each step, the outcome) to the ceremony's file: hpcs-mk evidence.",
     ],
-    flags: { ...ceremonyFlags, yes: { kind: "boolean", help: "do not ask for confirmation" }, evidenceDir: evidenceDirFlag },
+    flags: {
+      ...ceremonyFlags,
+      yes: { kind: "boolean", help: "do not ask for confirmation" },
+      evidenceDir: evidenceDirFlag,
+      signEvidence: { kind: "boolean", help: "sign this run's evidence record with the first --signature-key (its administrator vouches for it)" },
+    },
     validate: ceremonyProblem,
     examples: [`${BIN} rotate ${CEREMONY_EXAMPLE} --yes`],
     run: (o, ctx) => rotate(o, ctx),

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { evidenceEntry, evidenceOfProgress, outcomeEvent, runEvent, type RunContext } from "../engine/evidence";
 import type { ProgressEvent } from "../engine/progress";
 import { HpcsError } from "../model/errors";
-import { sealEntry, verifyEvidence, type EvidenceEvent, type VerifiedEvidence } from "../model/evidence";
+import { sealEntry, signatureEvent, verifyEvidence, type EvidenceEvent, type VerifiedEvidence } from "../model/evidence";
+import type { SignatureKey } from "../model/signature-key-file";
 import type { Vp } from "../model/vp";
 import { appendDurably } from "./atomic-file";
 import { readBoundedFile } from "./read-file";
@@ -76,6 +77,8 @@ export interface EvidenceRecorderOptions {
   readonly root: string;
   readonly run: RunContext;
   readonly now?: () => string;
+  /** Sign each run's record with this administrator's key (`--sign-evidence`, `signEvidence`). */
+  readonly signWith?: SignatureKey;
 }
 
 /**
@@ -119,11 +122,15 @@ export class EvidenceRecorder {
     if (evidence) this.record(evidence);
   }
 
-  /** The run's last entry; only the first call records (an error thrown after the outcome is not another one). */
+  /**
+   * The run's outcome, then, when the user asked for it, an administrator's signature over the record so far. Only
+   * the first call records (an error thrown after the outcome is not another one).
+   */
   finish(end: { readonly outcome: "done" | "refused" | "failed"; readonly vp?: Vp; readonly message?: string }): void {
     if (this.finished) return;
     this.finished = true;
     this.record(outcomeEvent({ ...end, steps: this.steps }));
+    if (this.options.signWith && !this.stopped) this.record(signatureEvent(this.head, this.options.signWith));
   }
 
   record(event: EvidenceEvent): void {

@@ -1,6 +1,8 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
+import { createPublicKey } from "node:crypto";
 import { z } from "zod";
+import { subjectKeyIdentifier, verifySignature, type SignatureKey } from "./signature-key-file";
 
 /**
  * Evidence of a key ceremony: an append-only, hash-linked log of what each run saw and did, for auditors. One file per
@@ -70,6 +72,11 @@ export const evidenceEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("transcript"), command: z.string(), startedAt: z.string(), endedAt: z.string(), exitCode: z.number().int().nullable(), text: z.string() }),
   z.object({ type: z.literal("refused"), code: z.string(), message: z.string(), units: z.array(z.string()), manualSteps: z.array(z.string()), evidence: z.array(z.string()) }),
   z.object({ type: z.literal("outcome"), outcome: z.enum(["done", "refused", "failed"]), vp: vp.nullable(), message: z.string().nullable(), steps: z.number().int() }),
+  /**
+   * An administrator's signature (ECDSA P-521, SHA-512) over the hash of the entry before it, when the user asked for
+   * one: the record up to there is theirs, and nobody without their key can rewrite it and sign again.
+   */
+  z.object({ type: z.literal("signature"), ski: z.string(), publicKey: z.string(), signs: hex64, signature: z.string() }),
 ]);
 export type EvidenceEvent = z.infer<typeof evidenceEventSchema>;
 
@@ -97,6 +104,28 @@ export function sealEntry(entry: EvidenceEntry): { line: string; hash: string } 
   const text = JSON.stringify(evidenceEntrySchema.parse(entry));
   const hash = hashText(text);
   return { line: `${PREFIX}${hash}${MIDDLE}${text}}`, hash };
+}
+
+/** The bytes an evidence signature signs: the hash of the entry it follows. */
+export function signedText(hash: string): Uint8Array {
+  return utf8ToBytes(`hpcs-mk evidence ${hash}`);
+}
+
+/** A signature entry over `head` (the hash of the entry it follows), made with an administrator's key. */
+export function signatureEvent(head: string, key: SignatureKey): EvidenceEvent {
+  return { type: "signature", ski: key.ski, publicKey: key.publicKey, signs: head, signature: Buffer.from(key.sign(signedText(head))).toString("base64") };
+}
+
+function signatureProblem(event: Extract<EvidenceEvent, { type: "signature" }>, prev: string): string | undefined {
+  if (event.signs !== prev) return "its signature is over another entry than the one before it";
+  let ski: string;
+  try {
+    ski = subjectKeyIdentifier(createPublicKey({ key: Buffer.from(event.publicKey, "base64"), format: "der", type: "spki" }));
+  } catch {
+    return "its signature's public key is not an EC P-521 key";
+  }
+  if (ski !== event.ski) return "its signature's public key does not have the SKI it names";
+  return verifySignature(event.publicKey, signedText(event.signs), Buffer.from(event.signature, "base64")) ? undefined : "its signature does not verify";
 }
 
 export interface VerifiedEvidence {
@@ -130,6 +159,8 @@ export function verifyEvidence(text: string): VerifiedEvidence {
     if (!entry.success) return fail(`it is not an entry of ${EVIDENCE_SCHEMA}: ${entry.error.issues[0]?.path.join(".")} ${entry.error.issues[0]?.message}`);
     if (entry.data.seq !== index) return fail(`it says it is entry ${entry.data.seq}: an entry was removed, inserted or moved`);
     if (entry.data.prev !== head) return fail("its link does not match the entry before it: an entry before it was changed, removed or inserted");
+    const unsigned = entry.data.event.type === "signature" ? signatureProblem(entry.data.event, head) : undefined;
+    if (unsigned) return fail(unsigned);
     head = stated;
     entries.push({ ...entry.data, hash: stated });
   }

@@ -60,6 +60,8 @@ export const masterKeyInputsSchema = z
     .min(1, "rotationPeriodDays: at least 1 day")
     .max(3650, "rotationPeriodDays: at most 3650 days (10 years)")
     .optional(),
+  /** Sign each run's evidence record with the first of `signatureKeys` (its administrator vouches for it). */
+  signEvidence: z.boolean({ error: "signEvidence: true or false" }).optional(),
   deadlines: z
     .object({
       /** The whole `pulumi up` step's budget for this resource. Default 30 minutes. */

@@ -1,4 +1,4 @@
-import type { Backend } from "../engine/port/backend";
+import type { Backend, Signers } from "../engine/port/backend";
 import { UnknownInstanceError } from "../engine/port/errors";
 import { resolve } from "node:path";
 import { keyPartsTakenBy, withBackend, type Transcript } from "../compose/open-backend";
@@ -247,11 +247,12 @@ function storedEvidence(props: Props): EvidenceOutput | null {
 }
 
 /** This run's evidence record, in its ceremony's file; a file that does not verify stops the run before anything changes. */
-function startEvidence(ctx: LifecycleContext, backend: Backend, desired: Desired, inputs: CheckedInputs, journal: Journal | undefined, transcripts: { listener?: (transcript: Transcript) => void }) {
+function startEvidence(ctx: LifecycleContext, backend: Backend, desired: Desired, inputs: CheckedInputs, signers: Signers, journal: Journal | undefined, transcripts: { listener?: (transcript: Transcript) => void }) {
   const { ceremony, newRotationId } = ceremonyFor(journal, journalBinding(backend), () => newEvidenceId("rot"));
   const recorder = new EvidenceRecorder({
     root: resolve(ctx.config.evidenceDir),
     run: { ceremony, shell: "pulumi", command: `pulumi up (MasterKey ${inputs.instanceId})`, backend, tool: toolIdentity(), desired, keyPartSha256s: inputs.keyPartIds },
+    ...(inputs.signEvidence ? { signWith: signers.keys[0] } : {}),
   });
   recorder.start();
   transcripts.listener = (t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null });
@@ -269,7 +270,7 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
     const signers = openSigners(inputs.signatureKeys);
     const desired = desiredOf(inputs, backend.capabilities.keyParts, signers.keys.map((k) => k.ski), prior.olds, nowOf(ctx));
     const binding = journalBinding(backend);
-    const evidence = startEvidence(ctx, backend, desired, inputs, prior.journal, transcripts);
+    const evidence = startEvidence(ctx, backend, desired, inputs, signers, prior.journal, transcripts);
     const source = sourceOf(inputs as unknown as Props);
     const wanted = desired.key.kind === "generated" && desired.key.replacing !== undefined;
     // A converged key is made for these keepers when none was wanted (adopted), or when our generation made it.

@@ -38,7 +38,7 @@ const runRows: RunRow[] = [
     name: "rotate",
     reason: "repeatable flags keep their order, so passwords pair with files by position",
     argv: ["rotate", "--instance", "x", ...ceremonyArgs, "--yes"],
-    want: { command: "rotate", options: { ...globals, ...ceremony, instance: "x", yes: true } },
+    want: { command: "rotate", options: { ...globals, ...ceremony, instance: "x", yes: true, signEvidence: false } },
   },
   {
     name: "plan with a journal",

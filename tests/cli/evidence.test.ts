@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openSimulator } from "../../src/backends/simulator";
 import { openSigners } from "../../src/files/signature-keys";
-import { verifyEvidence } from "../../src/model/evidence";
+import { sealEntry, verifyEvidence } from "../../src/model/evidence";
 import { filesUnder } from "../helpers/files-under";
 import { ADMIN_PASSWORD_ENV, SIGNER_FLAGS, workspacePerTest, type Workspace } from "./workspace";
 
@@ -170,4 +170,34 @@ test("every byte changed in a record is found by verify, which names its entry; 
   expect(listed.code).toBe(1);
   expect(listed.stdout).toMatch(/BROKEN rot-/);
   expect(listed.stdout).toMatch(/OK rot-/);
+});
+
+test("with --sign-evidence an administrator signs each run's record; a re-hashed forgery fails on the signature", async () => {
+  const next = ws.keyParts("next");
+  await init(ws, "sg");
+  expect((await ws.run(["rotate", "--instance", "sg", ...next.flags, ...SIGNER_FLAGS, "--yes", "--sign-evidence"])).code).toBe(0);
+  const [file] = evidenceFiles();
+  const shown = (await ws.run(["evidence", "show", file, "--json"])).json<Shown>();
+  const signature = shown.records.at(-1) as Entry;
+  expect(signature.event).toMatchObject({ type: "signature", signs: shown.records.at(-2)?.hash });
+  const verified = await ws.run(["evidence", "verify", file]);
+  expect(verified.code).toBe(0);
+  expect(verified.stdout).toContain(`Signed at entry ${signature.seq} by SKI ${signature.event.ski as string}: the signature verifies.`);
+
+  // Someone rewrites the outcome and recomputes every hash: the links hold, the administrator's signature does not.
+  const lines = readFileSync(file, "utf8").split("\n").slice(0, -1);
+  let prev = "0".repeat(64);
+  const forged = lines.map((line) => {
+    const entry = JSON.parse(line).entry as Entry & { prev: string };
+    if (entry.event.type === "outcome") entry.event.message = "forged";
+    if (entry.event.type === "signature") entry.event.signs = prev;
+    entry.prev = prev;
+    const { line: sealed, hash } = sealEntry(entry as unknown as Parameters<typeof sealEntry>[0]);
+    prev = hash;
+    return sealed;
+  });
+  writeFileSync(file, `${forged.join("\n")}\n`);
+  const refused = await ws.run(["evidence", "verify", file]);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toContain(`line ${signature.seq + 1}, entry ${signature.seq}: its signature does not verify`);
 });

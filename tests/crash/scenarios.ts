@@ -5,7 +5,8 @@ import type { Backend } from "../../src/engine/port/backend";
 import { ALL_CAPABILITIES, capabilitiesLabel, CLI_LIKE_CAPABILITIES, DEFAULT_CAPABILITIES, type Capabilities } from "../../src/engine/port/capabilities";
 import { checkKeyStorageReadable, isSimulatedCrash, openSimulator, verifyKeyStorage, type FaultSpec } from "../../src/backends/simulator";
 import { situationCode, type Attestation } from "../../src/engine/attestation";
-import { Executor } from "../../src/engine/executor";
+import { Executor, type RunResult } from "../../src/engine/executor";
+import type { Desired } from "../../src/engine/plan";
 import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { sameVp, type Vp } from "../../src/model/vp";
@@ -14,6 +15,7 @@ import { leavesEveryRecordReadable } from "../helpers/operator";
 import { createSimFixture, throwingCrash, type SimFixture } from "../helpers/sim-fixture";
 import { openKeyPartFiles } from "../../src/files/key-parts";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
+import { evidenceProblems, runRecorded, type EvidenceSink } from "./evidence";
 
 /**
  * The exhaustive crash-point check (issue "rotation engine"): for every instance shape and every point at which a
@@ -87,35 +89,46 @@ function initialisationAttestation(template: Template): Attestation {
   return { vp: template.desired, code: situationCode(situation) };
 }
 
-/**
- * The declared key as the backend's shape takes it: the parts' VP, or the files whose key a load tells, with the VP
- * declared only where an operator confirmed it (`expectedVp`, after an UnknownPendingKey refusal).
- */
-function executorFor(backend: Backend, template: Template, journal: Journal | undefined, persist: (j: Journal) => void, expectedVp?: Vp): Executor {
+function desiredFor(backend: Backend, template: Template, expectedVp?: Vp): Desired {
   const { fixture } = template;
   const set = fixture.keyParts[1];
   const opaque = backend.capabilities.keyParts === "opaque";
-  const generation = template.start === "generation";
-  const keyParts = generation ? (opaque ? { kind: "files" as const, files: [] } : { kind: "material" as const, parts: [] }) : opaque ? set.files : set.material;
-  const key = generation
-    ? { kind: "generated" as const, replacing: fixture.keyParts[0].vp, ...(expectedVp ? { expectedVp } : {}) }
-    : opaque
-      ? { kind: "files" as const, ids: set.ids, ...(expectedVp ? { expectedVp } : {}) }
-      : { kind: "vp" as const, vp: template.desired };
-  return new Executor({
-    backend,
-    desired: {
-      key,
-      signerSkis: fixture.admins.map((a) => a.key.ski),
-      ...(template.start === "initialisation" ? { rewrapAttestation: initialisationAttestation(template) } : {}),
-    },
-    material: { keyParts, signers: fixture.signers },
-    journal,
-    persist,
-    clock: instantClock(),
-    retries: 3,
-    newRotationId: () => "rot-crash-check",
-  });
+  const key =
+    template.start === "generation"
+      ? { kind: "generated" as const, replacing: fixture.keyParts[0].vp, ...(expectedVp ? { expectedVp } : {}) }
+      : opaque
+        ? { kind: "files" as const, ids: set.ids, ...(expectedVp ? { expectedVp } : {}) }
+        : { kind: "vp" as const, vp: template.desired };
+  return {
+    key,
+    signerSkis: fixture.admins.map((a) => a.key.ski),
+    ...(template.start === "initialisation" ? { rewrapAttestation: initialisationAttestation(template) } : {}),
+  };
+}
+
+/**
+ * A run as a shell makes it, its evidence recorded under `sink` (when given). The declared key as the backend's shape
+ * takes it: the parts' VP, or the files whose key a load tells, with the VP declared only where an operator confirmed
+ * it (`expectedVp`, after an UnknownPendingKey refusal).
+ */
+function runFor(backend: Backend, template: Template, journal: Journal | undefined, persist: (j: Journal) => void, options: { readonly expectedVp?: Vp; readonly sink?: EvidenceSink } = {}): Promise<RunResult> {
+  const set = template.fixture.keyParts[1];
+  const opaque = backend.capabilities.keyParts === "opaque";
+  const keyParts = template.start === "generation" ? (opaque ? { kind: "files" as const, files: [] } : { kind: "material" as const, parts: [] }) : opaque ? set.files : set.material;
+  const desired = desiredFor(backend, template, options.expectedVp);
+  return runRecorded(options.sink, backend, desired, journal, (hooks) =>
+    new Executor({
+      backend,
+      desired,
+      material: { keyParts, signers: template.fixture.signers },
+      journal,
+      persist,
+      clock: instantClock(),
+      retries: 3,
+      newRotationId: hooks.newRotationId ?? (() => "rot-crash-check"),
+      ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    }),
+  );
 }
 
 export async function prepareTemplate(shape: Shape, start: Start, rotation: Capabilities["rotation"]): Promise<Template> {
@@ -127,7 +140,7 @@ export async function prepareTemplate(shape: Shape, start: Start, rotation: Capa
   try {
     const record: Audit = { calls: [], violations: [], crashed: false };
     const backend = audit(await openSimulator({ dir: scratch, instanceId: fixture.instanceId, onCrash: throwingCrash, capabilities: { rotation }, openKeyPartFiles }), scratch, fixture.instanceId, record);
-    const result = await executorFor(backend, { shape, start, rotation, fixture, desired, reference: [] }, undefined, () => undefined).run();
+    const result = await runFor(backend, { shape, start, rotation, fixture, desired, reference: [] }, undefined, () => undefined);
     if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${start} on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
     return { shape, start, rotation, fixture, desired, reference: record.calls };
   } finally {
@@ -311,13 +324,16 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     // Run 1: the fault stops it (a crash kills the "process": nothing it would persist afterwards is kept).
     const open = (faults: readonly FaultSpec[] = []) => openSimulator({ dir, instanceId: fixture.instanceId, onCrash: throwingCrash, faults, capabilities: scenario.capabilities, openKeyPartFiles });
     const first = audit(await open(scenario.faults), dir, fixture.instanceId, record);
+    const evidenceRoot = join(dir, "..", "evidence");
+    const sink = { root: evidenceRoot, crashed: () => record.crashed };
     try {
-      await executorFor(first, template, undefined, (j) => {
+      await runFor(first, template, undefined, (j) => {
         if (!record.crashed) durable = j;
-      }).run();
+      }, { sink });
     } catch (error) {
       if (!record.crashed && isSimulatedCrash(error)) problems.push("a crash was caught by the engine instead of ending the process");
     }
+    problems.push(...evidenceProblems(evidenceRoot, "before the crash"));
     // Between the runs, another person may touch the instance or the journal (never audited: the engine must survive it).
     const handed = await interfere(scenario, dir, durable);
     if (scenario.interference !== "none" && !handed.changed) return { scenario, outcome: "twin", problems: [] };
@@ -325,8 +341,8 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
     record.crashed = false;
     const second = audit(await open(), dir, fixture.instanceId, record);
     const before = await snapshot(second, dir, fixture.instanceId);
-    const result = await executorFor(second, template, handed.journal, () => undefined).run();
-    problems.push(...record.violations);
+    const result = await runFor(second, template, handed.journal, () => undefined, { sink });
+    problems.push(...record.violations, ...evidenceProblems(evidenceRoot, "by the crashed run and the one that resumed it"));
     if (result.outcome === "refused") {
       // The marker our journal recorded is the proof a combined backend gives: resumed with it, undisturbed, the run repairs.
       const markerJournaled = scenario.faults.some((f) => f.kind === "crashInRotate") && !scenario.faults.some((f) => f.kind === "lostMarker");
@@ -352,7 +368,7 @@ export async function runScenario(scenario: Scenario): Promise<ScenarioResult> {
       // Run 3: the operator confirms the pending key (Activity Tracker, or the recovery units) and declares it.
       const declaredRun = audit(await open(), dir, fixture.instanceId, record);
       const beforeThird = await snapshot(declaredRun, dir, fixture.instanceId);
-      const third = await executorFor(declaredRun, template, result.journal, () => undefined, pending).run();
+      const third = await runFor(declaredRun, template, result.journal, () => undefined, { expectedVp: pending, sink });
       problems.push(...record.violations);
       // A generation that stopped part-way on a backend that cannot report the rewrap stays with the operator (IBM's
       // rule reads the command's output) even once its key is declared: refused, and nothing changed.

@@ -9,7 +9,8 @@ import { endpointsFor, openTkeApi } from "../../src/backends/tke-api";
 import { installEmulator } from "../../src/emulator/ibmcloud/install";
 import { startTkeApiEmulator, type TkeApiEmulator, type TkeApiFault } from "../../src/emulator/tke-api/server";
 import type { TrustAnchor } from "../../src/protocol/ibm-roots";
-import { Executor } from "../../src/engine/executor";
+import { Executor, type RunResult } from "../../src/engine/executor";
+import type { Desired } from "../../src/engine/plan";
 import { journalBinding, journalLearnedVp, type Journal } from "../../src/engine/journal";
 import { observe } from "../../src/engine/observe";
 import { openOwnKeyPartFile } from "../../src/files/key-parts";
@@ -18,6 +19,7 @@ import { sameVp, type Vp } from "../../src/model/vp";
 import { beforeFirstCommit, replacePendingKey } from "../helpers/operator";
 import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
+import { evidenceProblems, runRecorded, type EvidenceSink } from "./evidence";
 import type { Shape } from "./scenarios";
 
 /**
@@ -155,24 +157,28 @@ function dyingAt(inner: Backend, record: Audit, dies: NonNullable<TkeScenario["d
   };
 }
 
-function executorFor(backend: Backend, template: TkeTemplate, journal: Journal | undefined, persist: (j: Journal) => void, expectedVp?: Vp): Executor {
+function runFor(backend: Backend, template: TkeTemplate, journal: Journal | undefined, persist: (j: Journal) => void, options: { readonly expectedVp?: Vp; readonly sink?: EvidenceSink } = {}): Promise<RunResult> {
   const { fixture } = template;
   const signers = openSigners(fixture.sim.admins.map((a) => ({ file: a.file, password: a.password })));
-  const expected = expectedVp ? { expectedVp } : {};
+  const expected = options.expectedVp ? { expectedVp: options.expectedVp } : {};
   const generation = template.ceremony === "generation";
-  return new Executor({
-    backend,
-    desired: {
-      // A generation wants a key in place of the one the instance started on, as pulumi up asks for it.
-      key: generation ? { kind: "generated", replacing: template.fromVp, ...expected } : { kind: "files", ids: fixture.ibmKeyParts.ids, ...expected },
-      signerSkis: signers.keys.map((k) => k.ski),
-    },
-    material: { keyParts: generation ? { kind: "files", files: [] } : fixture.ibmKeyParts.files, signers },
-    journal,
-    persist,
-    retries: 3,
-    newRotationId: () => "rot-tke-crash-check",
-  });
+  const desired: Desired = {
+    // A generation wants a key in place of the one the instance started on, as pulumi up asks for it.
+    key: generation ? { kind: "generated", replacing: template.fromVp, ...expected } : { kind: "files", ids: fixture.ibmKeyParts.ids, ...expected },
+    signerSkis: signers.keys.map((k) => k.ski),
+  };
+  return runRecorded(options.sink, backend, desired, journal, (hooks) =>
+    new Executor({
+      backend,
+      desired,
+      material: { keyParts: generation ? { kind: "files", files: [] } : fixture.ibmKeyParts.files, signers },
+      journal,
+      persist,
+      retries: 3,
+      newRotationId: hooks.newRotationId ?? (() => "rot-tke-crash-check"),
+      ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    }),
+  );
 }
 
 export async function prepareTkeTemplate(shape: Shape, via: TkeVia = "tke-cli", ceremony: TkeCeremony = "keyParts"): Promise<TkeTemplate> {
@@ -184,7 +190,7 @@ export async function prepareTkeTemplate(shape: Shape, via: TkeVia = "tke-cli", 
     const record: Audit = { calls: [], violations: [], crashed: false };
     const backend = await openScratch(fixture, scratch, record);
     try {
-      const result = await executorFor(backend, { ...base, reference: [] }, undefined, () => undefined).run();
+      const result = await runFor(backend, { ...base, reference: [] }, undefined, () => undefined);
       if (result.outcome !== "done" || record.violations.length > 0) throw new Error(`the undisturbed ${via} ${ceremony} on ${JSON.stringify(shape)} did not converge cleanly: ${record.violations.join("; ")}`);
     } finally {
       await backend.close?.();
@@ -302,18 +308,19 @@ export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> 
     for (const fault of scenario.apiFaults ?? []) scratch.api?.arm(fault);
     const first = await open(scenario.dies);
     // Run 1: stopped by the plug-in's death (then by the engine giving up), by our own, or by a refusal.
-    await executorFor(scenario.replacesPendingKey ? beforeFirstCommit(first, () => replacePendingKey(dir, fixture.sim.instanceId)) : first, template, undefined, (j) => {
+    const evidenceRoot = join(dir, "..", "evidence");
+    const sink = { root: evidenceRoot, crashed: () => record.crashed };
+    await runFor(scenario.replacesPendingKey ? beforeFirstCommit(first, () => replacePendingKey(dir, fixture.sim.instanceId)) : first, template, undefined, (j) => {
       if (!record.crashed) durable = j;
-    })
-      .run()
-      .catch(() => undefined);
+    }, { sink }).catch(() => undefined);
     record.crashed = false;
+    problems.push(...evidenceProblems(evidenceRoot, "before the crash"));
     // Run 2: a fresh process, with the journal the first persisted, or none.
     const handed = scenario.resumeWithJournal ? durable : undefined;
     const second = await open();
     const before = await snapshot(second, dir, fixture.sim.instanceId);
-    const result = await executorFor(second, template, handed, () => undefined).run();
-    problems.push(...record.violations);
+    const result = await runFor(second, template, handed, () => undefined, { sink });
+    problems.push(...record.violations, ...evidenceProblems(evidenceRoot, "by the crashed run and the one that resumed it"));
     if (result.outcome === "refused") {
       const markerJournaled = handed?.rewrapProof?.source === "marker" || (handed?.generated?.markerAt ?? null) !== null;
       if (markerJournaled) problems.push(`a run resumed with the journaled marker was refused (${result.refusal?.code})`);
@@ -325,7 +332,7 @@ export async function runTkeScenario(scenario: TkeScenario): Promise<TkeResult> 
       const declarable = template.ceremony === "generation" ? ["UnknownPendingKey", "ForeignPendingKey"] : ["UnknownPendingKey"];
       if (!declarable.includes(result.refusal?.code ?? "") || pending === undefined || (template.desired !== undefined && !sameVp(pending, template.desired))) return { outcome: "refusedUnchanged", problems: [] };
       const beforeThird = await snapshot(second, dir, fixture.sim.instanceId);
-      const third = await executorFor(await open(), template, result.journal, () => undefined, pending).run();
+      const third = await runFor(await open(), template, result.journal, () => undefined, { expectedVp: pending, sink });
       problems.push(...record.violations);
       // A generation that stopped between copies, with no rewrap status to tell, stays refused even once declared.
       if (third.outcome === "refused" && template.ceremony === "generation" && third.refusal?.code === "CannotFinishRotation") {

@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import {
 import { masterKeyVp } from "../../src/model/key-parts";
 import { sealKeyPart } from "../../src/model/key-part-file";
 import { createSignatureKeyFile, openSignatureKey } from "../../src/model/signature-key-file";
+import { filesUnder } from "../helpers/files-under";
 import { REPO } from "../helpers/packed";
 import { E2eProject } from "./harness";
 
@@ -309,6 +310,7 @@ async function main(): Promise<number> {
   // same simulated instance (what `hpcs-mk sim ibmcloud` writes, from the installed package).
   const apiKey = `e2e-api-key-${randomBytes(16).toString("hex")}`;
   const transcriptDir = join(project.dir, ".hpcs-mk/transcripts");
+  const evidenceTexts = () => filesUnder(join(project.dir, ".hpcs-mk/evidence")).map((f) => readFileSync(f, "utf8"));
   await check("9. TKE CLI backend over the ibmcloud emulator: pulumi up rotates through the CLI's prompts, bridging the program's own key part files", async () => {
     const emulatorDir = join(project.root, "emulator");
     execFileSync(join(project.dir, "node_modules/.bin/hpcs-mk"), ["sim", "ibmcloud", "--sim-dir", project.simDir, "--out", emulatorDir], { cwd: project.dir, stdio: ["ignore", "ignore", "inherit"] });
@@ -324,6 +326,9 @@ async function main(): Promise<number> {
     await storageUnder(keys[key].vp);
     const logs = readdirSync(transcriptDir);
     assert(logs.length === 1 && /cryptounit-mk-rotate/.test(readFileSync(join(transcriptDir, logs[0]), "utf8")), `the run's transcripts are missing: ${logs.join(", ")}`);
+    const ceremony = String((project.outputs().evidence as { id?: string } | undefined)?.id ?? "").split("/")[0];
+    const record = evidenceTexts().find((text) => text.includes(`"ceremony":"${ceremony}"`)) ?? "";
+    assert(/"type":"transcript","command":"ibmcloud tke cryptounit-mk-rotate/.test(record), `the evidence record of ${ceremony || "(no evidence output)"} does not hold the plug-in's transcripts`);
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 
@@ -388,9 +393,12 @@ async function main(): Promise<number> {
     await storageUnder(keys[key].vp);
   });
 
-  await check("14. no password, API key or key part value appears in the exported stack state or any CLI output", () => {
+  await check("14. every evidence record verifies (hpcs-mk evidence list); no password, API key or key part value appears in the exported stack state, any CLI output or any evidence record", () => {
+    const listed = spawnSync(join(project.dir, "node_modules/.bin/hpcs-mk"), ["evidence", "list", "--json"], { cwd: project.dir, encoding: "utf8" });
+    const ceremonies = (JSON.parse(listed.stdout || "{}") as { ceremonies?: { broken: unknown }[] }).ceremonies ?? [];
+    assert(listed.status === 0 && ceremonies.length > 0 && ceremonies.every((c) => c.broken === null), `hpcs-mk evidence list: exit ${listed.status}, ${ceremonies.length} ceremonies\n${listed.stdout.slice(0, 2000)}${listed.stderr}`);
     const transcripts = readdirSync(transcriptDir).map((f) => readFileSync(join(transcriptDir, f), "utf8"));
-    const everything = [project.exportState(), ...project.transcript, ...transcripts].join("\n");
+    const everything = [project.exportState(), ...project.transcript, ...transcripts, ...evidenceTexts()].join("\n");
     const secrets = [
       ...keys.flatMap((k) => k.passwords),
       ...keys.flatMap((k) => k.values.map((v) => Buffer.from(v).toString("hex"))),

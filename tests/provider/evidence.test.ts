@@ -46,6 +46,14 @@ describe("the MasterKey's evidence record", () => {
     expectNoSecrets(fixture, outs, error.properties);
   });
 
+  test("signEvidence: the first signature key's administrator signs the run's record", async () => {
+    const { outs } = await createMasterKey(contextFor(fixture), checked(fixture, 1, { signEvidence: true }));
+    const record = readEvidenceFile(files()[0]);
+    expect(record.broken).toBeUndefined();
+    expect(record.entries.at(-1)?.event).toMatchObject({ type: "signature", ski: fixture.admins[0].key.ski, signs: record.entries.at(-2)?.hash });
+    expect(outs.evidence?.hash).toBe(record.head);
+  });
+
   test("a refusal before any change names its record in the error", async () => {
     const error = (await createMasterKey(contextFor(fixture), checked(fixture, 1, { signatureKeys: [{ file: fixture.admins[0].file, password: fixture.admins[0].password }] })).catch((e) => e)) as Error;
     expect(error.message).toMatch(/refused \(PrecheckFailed\)[\s\S]*evidence: rot-[^/]+\/run-\S+ \(hpcs-mk evidence show\)/);

@@ -28,6 +28,8 @@ export interface RotateOptions extends CeremonyOptions {
   readonly yes: boolean;
   /** Where the evidence of every ceremony is kept (`--evidence-dir`); default from the configuration. */
   readonly evidenceDir: string | undefined;
+  /** Sign the run's evidence record with the first --signature-key (`--sign-evidence`). */
+  readonly signEvidence: boolean;
 }
 
 export interface RotateReport extends Report, KeyAgeReport {
@@ -64,6 +66,7 @@ function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: Comma
   const recorder = new EvidenceRecorder({
     root,
     run: { ceremony: id, shell: "hpcs-mk", command: "hpcs-mk rotate", backend: ceremony.backend, tool: toolIdentity(), desired: ceremony.desired, keyPartSha256s: ceremony.keyPartSha256s },
+    ...(opts.signEvidence ? { signWith: ceremony.signers.keys[0] } : {}),
   });
   recorder.start();
   ceremony.onTranscript((t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null }));

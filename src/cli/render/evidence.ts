@@ -19,7 +19,8 @@ export function renderEvidenceList(report: EvidenceListReport, style: Style): st
 /** renderEvidenceVerify — TKE's OK / FAILED, then where the chain breaks. */
 export function renderEvidenceVerify(report: EvidenceShowReport, style: Style): string {
   const last = report.records[report.records.length - 1];
-  return [report.broken ? style.bad("FAILED") : style.ok("OK"), `${report.file} ${verdict(report)}.`, ...(last ? [`Last verified entry: ${last.seq}, hash ${last.hash}.`] : [])].join("\n");
+  const signed = report.records.flatMap((e) => (e.event.type === "signature" ? [`Signed at entry ${e.seq} by SKI ${e.event.ski}: the signature verifies.`] : []));
+  return [report.broken ? style.bad("FAILED") : style.ok("OK"), `${report.file} ${verdict(report)}.`, ...(last ? [`Last verified entry: ${last.seq}, hash ${last.hash}.`] : []), ...signed].join("\n");
 }
 
 const code = (text: string) => `\`${text}\``;
@@ -79,6 +80,9 @@ function runSection(entries: readonly (EvidenceEntry & { readonly hash: string }
         break;
       case "refused":
         out.push(`**Refused (${e.code})**: ${e.message}`, "", ...e.evidence.map((line) => `- seen: ${line}`), ...e.manualSteps.map((step, i) => `${i + 1}. ${step}`), "");
+        break;
+      case "signature":
+        out.push(`**Signed** by the administrator whose signature key has SKI ${code(e.ski)} (entry ${entry.seq}, over entry ${entry.seq - 1}); verified.`, "");
         break;
       case "outcome":
         out.push(`**Outcome**: ${e.outcome}${e.vp ? `, current key ${code(e.vp)}` : ""}${e.message ? ` — ${e.message}` : ""}; ${e.steps} step(s). Record ends with entry ${entry.seq}, hash ${code(entry.hash)}.`, "");
