@@ -329,6 +329,7 @@ async function main(): Promise<number> {
     const ceremony = String((project.outputs().evidence as { id?: string } | undefined)?.id ?? "").split("/")[0];
     const record = evidenceTexts().find((text) => text.includes(`"ceremony":"${ceremony}"`)) ?? "";
     assert(/"type":"transcript","command":"ibmcloud tke cryptounit-mk-rotate/.test(record), `the evidence record of ${ceremony || "(no evidence output)"} does not hold the plug-in's transcripts`);
+    assert(/"version":"ibmcloud tke plug-in \d/.test(record), "the evidence record does not name the TKE plug-in's version");
     project.pulumiOk("refresh", "--yes", "--expect-no-changes");
   });
 

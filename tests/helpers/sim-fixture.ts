@@ -17,6 +17,7 @@ import {
 } from "../../src/backends/simulator";
 import { keyPartFileRefs, openKeyPartFiles, type KeyPartRef } from "../../src/files/key-parts";
 import { masterKeyVp } from "../../src/model/key-parts";
+import { filesUnder } from "./files-under";
 import { sealKeyPart } from "../../src/model/key-part-file";
 import { createSignatureKeyFile, openSignatureKey, type SignatureKey } from "../../src/model/signature-key-file";
 import type { Vp } from "../../src/model/vp";
@@ -217,7 +218,14 @@ export async function createSimFixture(options: SimFixtureOptions = {}): Promise
       },
       fingerprint: () => fingerprint(join(dir, "instances", created.instanceId)),
       editUnit: (index, edit) => editSimulatedInstance(dir, created.instanceId, (state) => ({ ...state, units: state.units.map((u, i) => (i === index ? edit(u) : u)) })),
-      cleanup: () => rmSync(root, { recursive: true, force: true }),
+      // Every evidence record a test wrote here is searched for the fixture's secrets before it goes.
+      cleanup: () => {
+        const secrets = [...keyParts.flatMap((set) => [...set.refs.map((r) => r.password), ...set.values.flatMap((m) => [Buffer.from(m.value).toString("hex"), Buffer.from(m.value).toString("base64")])]), ...admins.map((a) => a.password)];
+        const records = filesUnder(join(dir, "evidence")).map((f) => readFileSync(f, "utf8"));
+        rmSync(root, { recursive: true, force: true });
+        const leaked = secrets.filter((secret) => records.some((text) => text.includes(secret)));
+        if (leaked.length > 0) throw new Error(`${leaked.length} secret value(s) of the fixture appear in an evidence record`);
+      },
     };
   } catch (e) {
     rmSync(root, { recursive: true, force: true });

@@ -79,6 +79,11 @@ export class TkeApiBackend implements Backend {
     this.description = [`TKE API (${options.endpoints.test ? options.endpoints.tke : options.region})`, uses, ...describeCapabilities(this.capabilities)].join(", ");
   }
 
+  /** The TKE plug-in's version, where the CLI loads and rotates. */
+  get version(): string | undefined {
+    return this.options.cli?.version;
+  }
+
   async close(): Promise<void> {
     await this.options.cli?.close?.();
   }
