@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { evidenceEntry, evidenceOfProgress, outcomeEvent, runEvent, type RunContext } from "../engine/evidence";
+import { ceremonyFor, evidenceEntry, evidenceOfProgress, outcomeEvent, runEvent, type RunContext } from "../engine/evidence";
+import type { Journal, JournalBinding } from "../engine/journal";
 import type { ProgressEvent } from "../engine/progress";
 import { HpcsError } from "../model/errors";
-import { sealEntry, signatureEvent, verifyEvidence, type EvidenceEvent, type VerifiedEvidence } from "../model/evidence";
+import { GENESIS, sealEntry, signatureEvent, verifyEvidence, type EvidenceEvent, type VerifiedEvidence } from "../model/evidence";
 import type { SignatureKey } from "../model/signature-key-file";
 import type { Vp } from "../model/vp";
 import { appendDurably } from "./atomic-file";
@@ -30,13 +31,24 @@ export class EvidenceFileError extends HpcsError {
 /** Far above any ceremony's record (transcripts included). */
 const EVIDENCE_MAX_BYTES = 64 * 1024 * 1024;
 
-/** Evidence files are named by instance and ceremony; ids are ours (rot-…), instance ids are sanitised for a path. */
+const SUFFIX = ".evidence.jsonl";
+
+/** A name as it can stand in a path: ids come from the service and from journals in the stack state. */
+const pathSafe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/** Evidence files are named by instance and ceremony: `<root>/<instance>/<ceremony>.evidence.jsonl`. */
 export function evidenceDirOf(root: string, instanceId: string): string {
-  return join(root, instanceId.replace(/[^A-Za-z0-9._-]/g, "_"));
+  return join(root, pathSafe(instanceId));
 }
 
 export function evidenceFileOf(root: string, instanceId: string, ceremony: string): string {
-  return join(evidenceDirOf(root, instanceId), `${ceremony.replace(/[^A-Za-z0-9._-]/g, "_")}.evidence.jsonl`);
+  return join(evidenceDirOf(root, instanceId), `${pathSafe(ceremony)}${SUFFIX}`);
+}
+
+/** The instance and ceremony an evidence file's place names (what is left of them once made path-safe). */
+export function evidenceFileNames(file: string): { readonly instanceId: string; readonly ceremony: string } {
+  const [instanceId = "", name = ""] = file.split(/[\\/]/).slice(-2);
+  return { instanceId, ceremony: name.endsWith(SUFFIX) ? name.slice(0, -SUFFIX.length) : name };
 }
 
 /** A fresh id for a ceremony or a run. */
@@ -64,10 +76,10 @@ export function listEvidenceFiles(root: string, instanceId?: string): EvidenceFi
     .filter((dir) => existsSync(dir))
     .flatMap((dir) =>
       readdirSync(dir)
-        .filter((name) => name.endsWith(".evidence.jsonl"))
+        .filter((name) => name.endsWith(SUFFIX))
         .map((name) => {
           const file = join(dir, name);
-          return { file, instanceId: instanceId ?? dir.split(/[\\/]/).pop() ?? "", ceremony: name.replace(/\.evidence\.jsonl$/, ""), modifiedAt: statSync(file).mtime.toISOString() };
+          return { file, ...evidenceFileNames(file), modifiedAt: statSync(file).mtime.toISOString() };
         }),
     )
     .sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt));
@@ -111,7 +123,7 @@ export class EvidenceRecorder {
       this.head = existing.head;
       this.seq = existing.entries.length;
     } else {
-      this.head = "0".repeat(64);
+      this.head = GENESIS;
     }
     this.write(runEvent(this.options.run), { rethrow: true });
   }
@@ -137,6 +149,11 @@ export class EvidenceRecorder {
     this.write(event, { rethrow: false });
   }
 
+  /** One of IBM's plug-in's redacted transcripts (the TKE CLI backend's `Transcript`). */
+  transcript(t: { readonly command: string; readonly startedAt: string; readonly endedAt: string; readonly exitCode: number | undefined; readonly text: string }): void {
+    this.record({ type: "transcript", command: t.command, startedAt: t.startedAt, endedAt: t.endedAt, exitCode: t.exitCode ?? null, text: t.text });
+  }
+
   /** Why the record stopped early, if it did. */
   get failure(): Error | undefined {
     return this.stopped;
@@ -159,4 +176,22 @@ export class EvidenceRecorder {
       if (options.rethrow) throw e;
     }
   }
+}
+
+export interface OpenEvidenceOptions extends Omit<EvidenceRecorderOptions, "run"> {
+  readonly run: Omit<RunContext, "ceremony">;
+  /** The journal the run starts from: a rotation it resumes names the ceremony. */
+  readonly journal: Journal | undefined;
+  readonly binding: JournalBinding;
+}
+
+/**
+ * The record of one run, started (its file checked, its first entry written), in the ceremony the journal names or a
+ * new one, and the rotation id the executor gives a rotation it begins, so the next run finds the same file.
+ */
+export function startEvidenceRecord(options: OpenEvidenceOptions): { readonly recorder: EvidenceRecorder; readonly newRotationId: () => string } {
+  const { ceremony, newRotationId } = ceremonyFor(options.journal, options.binding, () => newEvidenceId("rot"));
+  const recorder = new EvidenceRecorder({ ...options, run: { ...options.run, ceremony } });
+  recorder.start();
+  return { recorder, newRotationId };
 }

@@ -2,8 +2,7 @@ import type { Backend, Signers } from "../engine/port/backend";
 import { UnknownInstanceError } from "../engine/port/errors";
 import { resolve } from "node:path";
 import { keyPartsTakenBy, withBackend, type Transcript } from "../compose/open-backend";
-import { ceremonyFor } from "../engine/evidence";
-import { EvidenceRecorder, newEvidenceId } from "../files/evidence-log";
+import { startEvidenceRecord, type EvidenceRecorder } from "../files/evidence-log";
 import { toolIdentity } from "../files/tool";
 import { knowDeclaredKey, knownVp, type DeclaredKey } from "../engine/declared-key";
 import type { Material } from "../engine/executor";
@@ -248,14 +247,14 @@ function storedEvidence(props: Props): EvidenceOutput | null {
 
 /** This run's evidence record, in its ceremony's file; a file that does not verify stops the run before anything changes. */
 function startEvidence(ctx: LifecycleContext, backend: Backend, desired: Desired, inputs: CheckedInputs, signers: Signers, journal: Journal | undefined, transcripts: { listener?: (transcript: Transcript) => void }) {
-  const { ceremony, newRotationId } = ceremonyFor(journal, journalBinding(backend), () => newEvidenceId("rot"));
-  const recorder = new EvidenceRecorder({
+  const { recorder, newRotationId } = startEvidenceRecord({
     root: resolve(ctx.config.evidenceDir),
-    run: { ceremony, shell: "pulumi", command: `pulumi up (MasterKey ${inputs.instanceId})`, backend, tool: toolIdentity(), desired, keyPartSha256s: inputs.keyPartIds },
+    run: { shell: "pulumi", command: `pulumi up (MasterKey ${inputs.instanceId})`, backend, tool: toolIdentity(), desired, keyPartSha256s: inputs.keyPartIds },
+    journal,
+    binding: journalBinding(backend),
     ...(inputs.signEvidence ? { signWith: signers.keys[0] } : {}),
   });
-  recorder.start();
-  transcripts.listener = (t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null });
+  transcripts.listener = (t) => recorder.transcript(t);
   const finish = (end: Parameters<EvidenceRecorder["finish"]>[0]): EvidenceOutput => {
     recorder.finish(end);
     if (recorder.failure) ctx.log(`hpcs ${inputs.instanceId}: warning: the evidence record ${recorder.file} stopped early: ${recorder.failure.message}`);

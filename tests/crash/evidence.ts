@@ -1,10 +1,9 @@
-import { ceremonyFor } from "../../src/engine/evidence";
 import { ExecutionError, type Executor, type RunResult } from "../../src/engine/executor";
 import { journalBinding, type Journal } from "../../src/engine/journal";
 import type { Desired } from "../../src/engine/plan";
 import type { Backend } from "../../src/engine/port/backend";
 import type { ProgressListener } from "../../src/engine/progress";
-import { EvidenceRecorder, readEvidenceFile } from "../../src/files/evidence-log";
+import { readEvidenceFile, startEvidenceRecord } from "../../src/files/evidence-log";
 import { filesUnder } from "../helpers/files-under";
 
 /** Where a scenario's runs keep their evidence, and whether the "process" writing it has died (a simulated crash). */
@@ -24,9 +23,7 @@ export interface RecordedHooks {
  */
 export async function runRecorded(sink: EvidenceSink | undefined, backend: Backend, desired: Desired, journal: Journal | undefined, build: (hooks: RecordedHooks) => Executor): Promise<RunResult> {
   if (!sink) return build({}).run();
-  const { ceremony, newRotationId } = ceremonyFor(journal, journalBinding(backend), () => "rot-crash-check");
-  const recorder = new EvidenceRecorder({ root: sink.root, run: { ceremony, shell: "hpcs-mk", command: "crash check", backend, tool: { name: "crash-check", version: "0" }, desired, keyPartSha256s: [] } });
-  recorder.start();
+  const { recorder, newRotationId } = startEvidenceRecord({ root: sink.root, run: { shell: "hpcs-mk", command: "crash check", backend, tool: { name: "crash-check", version: "0" }, desired, keyPartSha256s: [] }, journal, binding: journalBinding(backend) });
   try {
     const result = await build({ onProgress: (event) => (sink.crashed() ? undefined : recorder.progress(event)), newRotationId }).run();
     recorder.finish({ outcome: result.outcome, ...(result.phase.currentVp && result.outcome === "done" ? { vp: result.phase.currentVp } : {}) });

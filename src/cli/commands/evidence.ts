@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { EvidenceEntry } from "../../model/evidence";
 import { InputError } from "../../model/errors";
-import { listEvidenceFiles, readEvidenceFile } from "../../files/evidence-log";
+import { evidenceFileNames, listEvidenceFiles, readEvidenceFile } from "../../files/evidence-log";
 import type { GlobalOptions } from "../argv";
 import { cliConfig, displayPath } from "../config";
 import type { CommandContext } from "../context";
@@ -70,12 +70,12 @@ function runsOf(entries: readonly (EvidenceEntry & { readonly hash: string })[])
 function summarise(file: string, ctx: CommandContext): EvidenceSummary & { readonly records: readonly (EvidenceEntry & { readonly hash: string })[] } {
   const verified = readEvidenceFile(file);
   const first = verified.entries[0]?.event;
-  // A file whose first entry does not verify is still named by its place: <instance>/<ceremony>.evidence.jsonl.
-  const [instanceDir, name] = file.split(/[\\/]/).slice(-2);
+  // A file whose first entry does not verify is still named by its place.
+  const named = evidenceFileNames(file);
   return {
     file: displayPath(ctx.cwd, file),
-    instanceId: first?.type === "run" ? first.instanceId : instanceDir,
-    ceremony: first?.type === "run" ? first.ceremony : name.replace(/\.evidence\.jsonl$/, ""),
+    instanceId: first?.type === "run" ? first.instanceId : named.instanceId,
+    ceremony: first?.type === "run" ? first.ceremony : named.ceremony,
     entries: verified.entries.length,
     runs: runsOf(verified.entries),
     broken: verified.broken ?? null,

@@ -5,8 +5,7 @@ import { knowDeclaredKey, knownVp } from "../../engine/declared-key";
 import { Executor, ExecutionError, type RunResult } from "../../engine/executor";
 import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
-import { ceremonyFor } from "../../engine/evidence";
-import { EvidenceRecorder, newEvidenceId } from "../../files/evidence-log";
+import { startEvidenceRecord } from "../../files/evidence-log";
 import { toolIdentity } from "../../files/tool";
 import { renderProgress } from "../../format/progress";
 import { shortVp, type Vp } from "../../model/vp";
@@ -60,17 +59,16 @@ async function confirm(ceremony: OpenedCeremony, ctx: CommandContext): Promise<v
 }
 
 /** The run's evidence record, in the ceremony's file (checked before anything changes). */
-function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: CommandContext): { recorder: EvidenceRecorder; newRotationId: () => string } {
-  const { ceremony: id, newRotationId } = ceremonyFor(ceremony.journal, ceremony.binding, () => newEvidenceId("rot"));
-  const root = resolve(ctx.cwd, opts.evidenceDir ?? cliConfig(opts, ctx).evidenceDir);
-  const recorder = new EvidenceRecorder({
-    root,
-    run: { ceremony: id, shell: "hpcs-mk", command: "hpcs-mk rotate", backend: ceremony.backend, tool: toolIdentity(), desired: ceremony.desired, keyPartSha256s: ceremony.keyPartSha256s },
+function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: CommandContext): ReturnType<typeof startEvidenceRecord> {
+  const evidence = startEvidenceRecord({
+    root: resolve(ctx.cwd, opts.evidenceDir ?? cliConfig(opts, ctx).evidenceDir),
+    run: { shell: "hpcs-mk", command: "hpcs-mk rotate", backend: ceremony.backend, tool: toolIdentity(), desired: ceremony.desired, keyPartSha256s: ceremony.keyPartSha256s },
+    journal: ceremony.journal,
+    binding: ceremony.binding,
     ...(opts.signEvidence ? { signWith: ceremony.signers.keys[0] } : {}),
   });
-  recorder.start();
-  ceremony.onTranscript((t) => recorder.record({ type: "transcript", ...t, exitCode: t.exitCode ?? null }));
-  return { recorder, newRotationId };
+  ceremony.onTranscript((t) => evidence.recorder.transcript(t));
+  return evidence;
 }
 
 /** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */

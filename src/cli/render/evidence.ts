@@ -34,7 +34,6 @@ function registers(event: Extract<EvidenceEvent, { type: "observed" }>): string[
 
 function runSection(entries: readonly (EvidenceEntry & { readonly hash: string })[]): string[] {
   const out: string[] = [];
-  const started = new Map<string, EvidenceEntry>();
   for (const entry of entries) {
     const e = entry.event;
     switch (e.type) {
@@ -54,7 +53,6 @@ function runSection(entries: readonly (EvidenceEntry & { readonly hash: string }
         out.push(...registers(e));
         break;
       case "step":
-        started.set(e.action, entry);
         out.push(`**Step** ${entry.at}: ${e.action} on ${e.units.map(code).join(", ")}${e.vp ? ` (${code(e.vp.slice(0, 16))}…)` : ""} — ${e.tkeCommand ? code(`ibmcloud tke ${e.tkeCommand}`) : "journal only"}${e.activityTracker.length > 0 ? `; Activity Tracker: ${e.activityTracker.map(code).join(", ")}` : ""}. Why: ${cell(e.reason)}`, "");
         break;
       case "stepDone":
