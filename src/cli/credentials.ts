@@ -9,6 +9,7 @@ import { hasUnprintable, printable } from "../format/printable";
 import type { CommandContext } from "./context";
 import { UsageError } from "./errors";
 import { shortSki } from "./render/table";
+import { count } from "../format/words";
 
 /**
  * Passwords and other secrets: from the environment variable a flag names, else from a prompt without echo. They
@@ -109,5 +110,5 @@ export async function signatureKeyRefs(ctx: CommandContext, files: readonly stri
 /** A usage message when more `-password-env` flags than files were given, for `validate` in the command table. */
 export function pairingProblem(files: readonly string[], envVars: readonly string[], fileFlag: string, envFlag: string): string | undefined {
   if (envVars.length <= files.length) return undefined;
-  return `${envVars.length} ${envFlag} flag(s) for ${files.length} ${fileFlag} file(s): each ${envFlag} pairs with the ${fileFlag} in the same position`;
+  return `${count(envVars.length, `${envFlag} flag`)} for ${count(files.length, `${fileFlag} file`)}: each ${envFlag} pairs with the ${fileFlag} in the same position`;
 }

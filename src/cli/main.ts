@@ -26,6 +26,7 @@ import { EXIT_CODES, jsonDocument, type Report } from "./report";
 import { ATTESTATION_FORMAT, parseAttestation } from "../engine/attestation";
 import { printable } from "../format/printable";
 import { parseVp } from "../model/vp";
+import { count } from "../format/words";
 
 /**
  * hpcs-mk — the companion CLI. This file only registers the commands (flags, help, examples), parses argv, and maps
@@ -86,7 +87,7 @@ function ceremonyProblem(o: Readonly<Record<string, unknown>>): string | undefin
   const parts = o.keyPart as string[];
   const signers = o.signatureKey as string[];
   if (o.recoveryUnitKey === true && parts.length > 0) return "give either --key-part files or --recovery-unit-key (a key generated in a recovery crypto unit), not both";
-  if (o.recoveryUnitKey !== true && (parts.length < 2 || parts.length > 3)) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), or --recovery-unit-key, not ${parts.length} key part file(s)`;
+  if (o.recoveryUnitKey !== true && (parts.length < 2 || parts.length > 3)) return `give 2 or 3 --key-part files (the master key is made of 2 or 3 parts), or --recovery-unit-key, not ${count(parts.length, "key part file")}`;
   if (signers.length === 0) return "give at least one --signature-key file (an installed administrator's N.sigkey)";
   if (typeof o.attestRewrapComplete === "string" && parseAttestation(o.attestRewrapComplete) === undefined) {
     return `--attest-rewrap-complete: ${ATTESTATION_FORMAT}`;

@@ -4,6 +4,7 @@ import { sameVp, shortVp, vpIdentity, type Vp } from "../model/vp";
 import type { Observation } from "./observation";
 import type { DivergenceReason, Phase, PhaseName, UnitRole } from "./phases";
 import { reportedRecords, rewrapEvidence } from "./rewrap-evidence";
+import { unitsAre } from "../format/words";
 
 // NOTE: classify must stay total and pure; add a row to tests/engine/classify.test.ts before adding a branch.
 
@@ -26,7 +27,7 @@ function configurationReasons(units: readonly UnitStatus[]): DivergenceReason[] 
     reasons.push({
       code: "ImprintMode",
       units: ids(imprinted),
-      message: `crypto units ${ids(imprinted).join(", ")} are in imprint mode (signature threshold 0); master key commands are not allowed there`,
+      message: `${unitsAre(ids(imprinted))} in imprint mode (signature threshold 0); master key commands are not allowed there`,
     });
   }
   const thresholdText = (u: UnitStatus) => `${u.thresholds.signature}/${u.thresholds.revocation}`;
@@ -190,7 +191,7 @@ function unfinishedRewrapReasons(obs: Observation): DivergenceReason[] {
     {
       code: "KeyStorageUnderMissingKey",
       units: ids(obs.units),
-      message: `the backend reports the key storage rewrap to ${shortVp(r.targetVp)} unfinished (${r.done} of ${r.total} records), but every crypto unit already has it as its only key: the other ${r.total - r.done} record(s) are under a key no unit holds; contact IBM support before any other master key command`,
+      message: `the backend reports the key storage rewrap to ${shortVp(r.targetVp)} unfinished (${r.done} of ${r.total} records), but every crypto unit already has it as its only key: ${r.total - r.done === 1 ? "the other record is" : `the other ${r.total - r.done} records are`} under a key no unit holds; contact IBM support before any other master key command`,
     },
   ];
 }

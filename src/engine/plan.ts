@@ -37,6 +37,7 @@ import type { Observation } from "./observation";
 import type { Phase } from "./phases";
 import { attestationFor, attests, situationCode, type Attestation, type Situation } from "./attestation";
 import { describeEvidence, rewrapEvidence, rewrapMayHaveStarted, type RewrapEvidence } from "./rewrap-evidence";
+import { count } from "../format/words";
 
 /** What the user declared: the key the parts make, which administrators' keys can sign, and any attestation. No secrets. */
 export interface Desired {
@@ -157,7 +158,7 @@ function signersPrecheck(obs: Observation, desired: Desired, action: Action, sta
   if (usable >= required) return undefined;
   return refuse(
     "PrecheckFailed",
-    `A common set of administrators is not selected and installed in all crypto units large enough to meet the signature threshold value: ${action.kind} needs ${required} signature(s) from installed administrators, and the signature keys provided give ${usable}`,
+    `A common set of administrators is not selected and installed in all crypto units large enough to meet the signature threshold value: ${action.kind} needs ${count(required, "signature")} from installed administrators, and the signature keys provided give ${usable}`,
     idsOf(obs.units),
     PRECHECK_SIGNERS_STEPS,
   );

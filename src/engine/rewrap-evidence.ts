@@ -1,6 +1,7 @@
 import type { RewrapStatus } from "./port/backend";
 import { sameVp, shortVp, type Vp } from "../model/vp";
 import { journalRecordsProof, journalShowsRewrap, type Journal } from "./journal";
+import { count } from "../format/words";
 
 /**
  * The one rule for rewrap evidence (DESIGN §4): how far key storage has come towards a key `vp`, from the backend's
@@ -79,13 +80,13 @@ export function describeEvidence(evidence: RewrapEvidence, vp: Vp): string {
   switch (evidence.state) {
     case "complete":
       if (evidence.source === "backend") {
-        return evidence.records === 0 ? "the backend reports key storage empty" : `the backend reports all ${evidence.records} key storage record(s) under ${key}`;
+        return evidence.records === 0 ? "the backend reports key storage empty" : `the backend reports ${evidence.records === 1 ? "the 1 key storage record" : `all ${evidence.records} key storage records`} under ${key}`;
       }
       return evidence.source === "journal" ? `our journal of this rotation records the rewrap to ${key} as complete` : `an operator attested that key storage is entirely under ${key}`;
     case "partial":
-      return `the backend reports the key storage rewrap to ${key} unfinished: ${evidence.done} of ${evidence.total} record(s) are under it`;
+      return `the backend reports the key storage rewrap to ${key} unfinished: ${evidence.done} of ${count(evidence.total, "record")} ${evidence.done === 1 ? "is" : "are"} under it`;
     case "none":
-      return `the backend reports no rewrap to ${key}: none of the ${evidence.records} key storage record(s) is under it`;
+      return `the backend reports no rewrap to ${key}: ${evidence.records === 1 ? "the 1 key storage record is not" : `none of the ${evidence.records} key storage records is`} under it`;
     case "unknown":
       return `the backend cannot report the key storage rewrap, and neither a journal of this rotation nor an attestation proves that key storage is under ${key}${evidence.rewrapBegun ? " (our journal shows a rewrap to it was started)" : ""}`;
   }

@@ -115,6 +115,9 @@ export function sealKeyPart(value: Uint8Array, password: string, options: SealOp
 export function parseKeyPartFile(text: string, file: string): KeyPartFile {
   const json = parseJsonText(text, (detail, cause) => new KeyPartFileError(file, "malformed", detail, { cause }), "is not JSON; is this a key part file made by `hpcs-mk keypart create`?");
   const head = header.safeParse(json);
+  if (!head.success && typeof json === "object" && json !== null && "ski" in json && "enckey" in json) {
+    throw new KeyPartFileError(file, "malformed", "is an administrator signature key file (N.sigkey), not a key part: give the key part files the master key is made of (hpcs-mk keypart create)");
+  }
   if (!head.success) {
     throw new KeyPartFileError(file, "malformed", `is not a key part file (expected "format": "${KEY_PART_FILE_FORMAT}" and a numeric "version")`);
   }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, pbkdf2Sync, randomBytes, sign, verify, type KeyObject } from "node:crypto";
 import { z } from "zod";
 import { SignatureKeyFileError } from "./errors";
+import { KEY_PART_FILE_FORMAT } from "./key-part-file";
 import { describeIssue, parseJsonText } from "./json-text";
 
 /**
@@ -96,6 +97,9 @@ export function createSignatureKeyFile(password: string): SignatureKeyFile {
 
 export function parseSignatureKeyFile(text: string, file: string): SignatureKeyFile {
   const json = parseJsonText(text, (detail, cause) => new SignatureKeyFileError(file, "malformed", detail, { cause }), "is not JSON; expected a TKE signature key file (N.sigkey)");
+  if (typeof json === "object" && json !== null && (json as { format?: unknown }).format === KEY_PART_FILE_FORMAT) {
+    throw new SignatureKeyFileError(file, "malformed", "is a master key part file (hpcs-mk keypart create), not a signature key: give an installed administrator's signature key file (N.sigkey)");
+  }
   const parsed = signatureKeyFileSchema.safeParse(json);
   if (!parsed.success) {
     throw new SignatureKeyFileError(file, "malformed", describeIssue(parsed.error));

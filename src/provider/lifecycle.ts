@@ -25,6 +25,7 @@ import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
 import { PROVIDER_WORDS, shapeOutputs, type EvidenceOutput, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
+import { count } from "../format/words";
 
 export interface LifecycleContext {
   readonly config: ProviderConfig;
@@ -203,7 +204,7 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
   const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
   const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
   ctx.log(
-    `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${inputs.signerSkis.length} signature key(s) provided):`,
+    `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${count(inputs.signerSkis.length, "signature key")} provided):`,
   );
   preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
   if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);

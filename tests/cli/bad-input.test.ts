@@ -86,7 +86,7 @@ const rows: Row[] = [
     reason: "a sigkey given as a key part",
     args: () => ["plan", "--instance", "bad", "--key-part", "1.sigkey", "--key-part", next.refs[1].file, "--key-part-password-env", ADMIN_PASSWORD_ENV, ...SIGNER_FLAGS],
     code: 1,
-    stderr: /key part file 1\.sigkey: is not a key part file/,
+    stderr: /key part file 1\.sigkey: is an administrator signature key file \(N\.sigkey\), not a key part: give the key part files the master key is made of/,
   },
   {
     name: "damaged journal",
@@ -98,6 +98,27 @@ const rows: Row[] = [
   { name: "several instances", reason: "sim show needs --instance when the directory holds more than one", args: () => ["sim", "show", "--sim-dir", "two"], code: 2, stderr: /holds 2 instances \(a, b\); add --instance ID/ },
   { name: "empty simulator", reason: "sim verify says how to create one", args: () => ["sim", "verify", "--sim-dir", "empty"], code: 1, stderr: /holds no instances; create one with "hpcs-mk sim init"/ },
   { name: "unknown unit", reason: "sim fault --unit takes a NUM or an HSM id", args: () => ["sim", "fault", "--kind", "transient", "--unit", "9"], code: 1, stderr: /--unit 9 is neither a CRYPTO UNIT NUM \(1–4\) nor an HSM id of instance bad/ },
+  {
+    name: "key part file created in a missing directory",
+    reason: "one sentence naming the flag, the file and the directory, asked before any password prompt",
+    args: () => ["keypart", "create", "--out", "nodir/x.json", "--password-env", "KP_NEXT_1"],
+    code: 1,
+    stderr: /^FAILED\n--out nodir\/x\.json: the directory nodir does not exist; create it first, or give a path in an existing directory\n$/,
+  },
+  {
+    name: "a key part file given as a signature key",
+    reason: "says what the file is and which file is wanted, not a schema dump",
+    args: () => ["plan", "--instance", "bad", ...next.flags, "--signature-key", next.refs[0].file, "--signature-key-password-env", ADMIN_PASSWORD_ENV],
+    code: 1,
+    stderr: /signature key file .*next-part1\.json: is a master key part file \(hpcs-mk keypart create\), not a signature key: give an installed administrator's signature key file \(N\.sigkey\)\n$/,
+  },
+  {
+    name: "--sim-dir pointing at a file",
+    reason: "says it is a file, never suggests sim init on it",
+    args: () => ["status", "--instance", "bad", "--sim-dir", "1.sigkey"],
+    code: 1,
+    stderr: /The simulator directory .*1\.sigkey is a file, not a directory: point --sim-dir \(or HPCS_SIMULATOR_DIR\) at the directory hpcs-mk sim init created \(default \.hpcs-sim\)\.\n$/,
+  },
   { name: "bad instance shape", reason: "sim init options the simulator refuses", args: () => ["sim", "init", "--operational", "2", "--failover", "3", "--admin-password-env", ADMIN_PASSWORD_ENV, "--key-dir", "shape-keys"], code: 1, stderr: /failover units \(3\) cannot exceed operational units \(2\)/ },
 ];
 

@@ -42,6 +42,7 @@ test("an initialised instance rotates to new key parts, the journal file records
 
   const rotated = await ws.run(["rotate", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS]);
   expect(rotated.code).toBe(0);
+  expect(rotated.stdout).toContain("(5 steps this run; journal .hpcs-mk/inst-1.journal.json)");
   expect(rotated.stdout).toContain(`every crypto unit of inst-1 holds ${next.vp} as its current master key`);
   expect(rotated.stderr).toContain("rewrap ok");
   expect(rotated.stderr).toContain("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
@@ -112,9 +113,11 @@ test("a refused rotation exits 1 with the code, the message and the manual TKE s
   expect(result.code).toBe(1);
   expect(result.stdout).toMatch(/^FAILED\nrefused \(PrecheckFailed\): /);
   expect(result.stdout).toContain("Manual steps (TKE CLI):\n  ibmcloud tke cryptounit-admins");
+  // No step was taken, so no journal was written: the footer does not point at one.
+  expect(result.stdout).toContain("(0 steps this run; no journal: nothing to resume)");
   const json = await ws.run(["rotate", "--instance", "r", ...next.flags, ...oneSigner, "--json"]);
   expect(json.code).toBe(1);
-  expect(json.json()).toMatchObject({ outcome: "refused", steps: 0, refusal: { code: "PrecheckFailed" }, error: null });
+  expect(json.json()).toMatchObject({ outcome: "refused", steps: 0, refusal: { code: "PrecheckFailed" }, error: null, journalKept: false });
   const status = (await ws.run(["status", "--instance", "r", "--json"])).json<StatusJson>();
   expect(status.phase.name).toBe("Active");
   expect(status.units.every((u) => !u.selected && u.new.status === "Empty")).toBe(true);

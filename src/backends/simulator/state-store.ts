@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { lock } from "proper-lockfile";
 import { HpcsError } from "../../model/errors";
@@ -59,6 +59,9 @@ export function listInstanceIds(dir: string): string[] {
 }
 
 export function unknownInstance(dir: string, instanceId: string): UnknownInstanceError {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    return new UnknownInstanceError(instanceId, `The simulator directory ${dir} is a file, not a directory: point --sim-dir (or HPCS_SIMULATOR_DIR) at the directory hpcs-mk sim init created (default .hpcs-sim).`);
+  }
   const known = listInstanceIds(dir);
   const hint =
     known.length === 0

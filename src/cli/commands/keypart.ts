@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { basename, extname } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, dirname, extname } from "node:path";
 import { writeNewFile } from "../../files/atomic-file";
 import { readKeyPartFile } from "../../files/key-parts";
 import { hasUnprintable } from "../../format/printable";
@@ -49,6 +49,10 @@ export async function keypartCreate(opts: KeypartCreateOptions, ctx: CommandCont
   const exists = () => new InputError(`${opts.out} already exists; key part files are never overwritten (a lost part loses its master key): choose another --out`, "out");
   // Checked before any prompt; the exclusive create below closes the race.
   if (existsSync(opts.out)) throw exists();
+  const folder = dirname(opts.out);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new InputError(`--out ${opts.out}: the directory ${folder} does not exist; create it first, or give a path in an existing directory`, "out");
+  }
   const description = opts.description ?? basename(opts.out, extname(opts.out));
   if (hasUnprintable(description)) throw new InputError("--description must not hold control or bidirectional formatting characters: it is shown to the people who type the password", "description");
   const value = await keyPartValue(opts, ctx);
@@ -64,7 +68,10 @@ export async function keypartCreate(opts: KeypartCreateOptions, ctx: CommandCont
       // Durable with its directory entry before we say it exists: it is the only copy of this part.
       writeNewFile(opts.out, `${JSON.stringify(sealed, null, 2)}\n`);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "EEXIST") throw exists();
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") throw exists();
+      if (code === "EACCES" || code === "EROFS") throw new InputError(`--out ${opts.out}: this user may not create files in ${folder}; give a path in a directory you can write to`, "out");
+      if (code === "ENOSPC") throw new InputError(`--out ${opts.out}: the disk is full; nothing was written (free some space, or give a path on another disk)`, "out");
       throw e;
     }
     return { command: "keypart create", outcome: "ok", file: opts.out, description, verificationPattern: sealed.verificationPattern, source: opts.value || opts.valueEnv ? "value" : "random" };

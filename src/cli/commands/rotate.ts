@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { classify } from "../../engine/classify";
 import type { Refusal } from "../../engine/decision";
@@ -36,6 +37,8 @@ export interface RotateReport extends Report, KeyAgeReport {
   /** The declared key's VP: declared, computed from the key parts, or learned from a load of them; null while unknown. */
   readonly desiredVp: Vp | null;
   readonly journalFile: string;
+  /** Whether the journal file exists after the run (a refusal before any step writes none). */
+  readonly journalKept: boolean;
   /** The phase last observed: Active when done. Null when the instance could not be observed. */
   readonly phase: PhaseName | null;
   /** Every unit by CRYPTO UNIT NUM, to read the ids in the refusal. */
@@ -114,6 +117,7 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
       // A generated key, once converged, is the current one.
       desiredVp: known(journal) ?? (ceremony.desired.key.kind === "generated" && outcome === "ok" ? (phase?.currentVp ?? null) : null),
       journalFile: ceremony.journalFile,
+      journalKept: existsSync(resolve(ctx.cwd, ceremony.journalFile)),
       phase: phase?.name ?? null,
       ...rest,
       units,

@@ -9,6 +9,7 @@ import type { GlobalOptions } from "../argv";
 import { cliConfig } from "../config";
 import type { CommandContext } from "../context";
 import type { Report } from "../report";
+import { count } from "../../format/words";
 
 /**
  * tke doctor — a read-only check of a real TKE CLI setup, item by item, before any change: the executable, the plug-in
@@ -96,7 +97,7 @@ export async function tkeDoctor(opts: DoctorOptions, ctx: CommandContext): Promi
       const keys = sigkeySkis(dir);
       const installed = keys.filter((k) => observation.units.every((u) => u.admins.some((a) => a.ski === k.ski)));
       const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
-      add("TKE files (CLOUDTKEFILES)", "ok", `${dir}: ${keys.length} signature key file(s)`);
+      add("TKE files (CLOUDTKEFILES)", "ok", `${dir}: ${count(keys.length, "signature key file")}`);
       add(
         "signature keys",
         installed.length >= threshold ? "ok" : "fail",

@@ -1,6 +1,7 @@
 import type { EvidenceListReport, EvidenceShowReport } from "../commands/evidence";
 import type { EvidenceEntry, EvidenceEvent } from "../../model/evidence";
 import type { Style } from "./style";
+import { count } from "../../format/words";
 
 const verdict = (report: { readonly broken: { readonly line: number; readonly reason: string } | null; readonly entries: number }) =>
   report.broken ? `does NOT verify: line ${report.broken.line}, ${report.broken.reason}` : `verifies (${report.entries} entries, every link intact)`;
@@ -83,7 +84,7 @@ function runSection(entries: readonly (EvidenceEntry & { readonly hash: string }
         out.push(`**Signed** by the administrator whose signature key has SKI ${code(e.ski)} (entry ${entry.seq}, over entry ${entry.seq - 1}); verified.`, "");
         break;
       case "outcome":
-        out.push(`**Outcome**: ${e.outcome}${e.vp ? `, current key ${code(e.vp)}` : ""}${e.message ? ` — ${e.message}` : ""}; ${e.steps} step(s). Record ends with entry ${entry.seq}, hash ${code(entry.hash)}.`, "");
+        out.push(`**Outcome**: ${e.outcome}${e.vp ? `, current key ${code(e.vp)}` : ""}${e.message ? ` — ${e.message}` : ""}; ${count(e.steps, "step")}. Record ends with entry ${entry.seq}, hash ${code(entry.hash)}.`, "");
         break;
     }
   }

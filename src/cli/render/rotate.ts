@@ -6,7 +6,8 @@ import type { Style } from "./style";
 /** renderRotate — TKE's OK / FAILED first line, then the result and what to do next. */
 export function renderRotate(report: RotateReport, style: Style): string {
   const evidence = report.evidence.problem ? `${style.warn("WARNING")}: ${report.evidence.problem}` : `Evidence: ${report.evidence.file} (record ${report.evidence.id}, last entry ${report.evidence.hash.slice(0, 16)}…)`;
-  const footer = `(${report.steps} step(s) this run; journal ${report.journalFile})\n${evidence}`;
+  const steps = `${report.steps} step${report.steps === 1 ? "" : "s"} this run`;
+  const footer = `(${report.journalKept ? `${steps}; journal ${report.journalFile}` : `${steps}; no journal: nothing to resume`})\n${evidence}`;
   if (report.outcome === "ok") {
     const due = report.due === null ? [] : [`${style.warn("NOTE")}: ${report.due}`];
     return [style.ok("OK"), `Master key rotation successful: every crypto unit of ${report.instanceId} holds ${report.desiredVp ?? "the declared key"} as its current master key.`, ...due, footer].join("\n");

@@ -6,6 +6,7 @@ import { rewrapLine } from "./status";
 import type { Style } from "./style";
 import { list, renderTable } from "./table";
 import { configurationLines, registerTable, unitTable } from "./units";
+import { count } from "../../format/words";
 
 export function renderSimInit(report: SimInitReport, style: Style): string {
   const key =
@@ -20,7 +21,7 @@ export function renderSimInit(report: SimInitReport, style: Style): string {
     "Note: all crypto units in a service instance must be configured the same; rotate selects them all.",
     "",
     key,
-    `KEY STORAGE: ${report.records} record(s)`,
+    `KEY STORAGE: ${count(report.records, "record")}`,
     `SIGNATURE THRESHOLDS: signature ${report.thresholds.signature}, revocation ${report.thresholds.revocation}`,
     ...(report.administrators.length
       ? renderTable(["ADMIN NAME", "SIGNATURE KEY FILE"], report.administrators.map((a) => [a.name, a.signatureKeyFile]))
@@ -31,7 +32,7 @@ export function renderSimInit(report: SimInitReport, style: Style): string {
 }
 
 export function describeFault(fault: ArmedFault, unitNum: (id: string) => string): string {
-  if (fault.kind === "crashMidRewrap") return `crash during rewrap after ${fault.afterRecords} record(s)`;
+  if (fault.kind === "crashMidRewrap") return `crash during rewrap after ${count(fault.afterRecords, "record")}`;
   if (fault.kind === "crashInRotate") return `crash in rotate after the marker and ${fault.promoted} promotion(s)`;
   if (fault.kind === "lostMarker") return "the rotate marker line is lost";
   const when = "when" in fault ? ` ${fault.when}` : "";
@@ -64,7 +65,7 @@ export function renderSimShow(report: SimShowReport, style: Style): string {
     "",
     ...configurationLines(report.units),
     "",
-    `${rewrapLine(report.rewrap, commonCurrentVp(report.units))} (${report.keyStorage.chunks} chunk file(s))`,
+    `${rewrapLine(report.rewrap, commonCurrentVp(report.units))} (${count(report.keyStorage.chunks, "chunk file")})`,
     "ARMED FAULTS:",
     ...faultTable(report.faults, unitNum).map((l) => `  ${l}`),
     `LEASE: ${report.lease ? `held by ${report.lease.owner} until ${report.lease.expiresAt}` : "free"}`,
@@ -89,7 +90,7 @@ export function renderSimVerify(report: SimVerifyReport, style: Style): string {
     report.byVp.map((b) => [shortVp(b.vp), String(b.records), list(b.current), list(b.new)]),
   );
   if (report.outcome === "ok") {
-    return [style.ok("OK"), `All ${report.records} key storage record(s) of ${report.instanceId} decrypt with a master key the crypto units hold.`, ...table].join("\n");
+    return [style.ok("OK"), `${report.records === 1 ? "The 1 key storage record" : `All ${report.records} key storage records`} of ${report.instanceId} ${report.records === 1 ? "decrypts" : "decrypt"} with a master key the crypto units hold.`, ...table].join("\n");
   }
   return [style.bad("FAILED"), `Key storage of ${report.instanceId} has unreadable records:`, ...report.problems.map((p) => `  - ${p}`), ...table].join("\n");
 }

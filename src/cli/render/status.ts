@@ -6,6 +6,7 @@ import type { Style } from "./style";
 import { list } from "./table";
 import { keyAgeLines } from "./key-age";
 import { configurationLines, registerTable, unitTable } from "./units";
+import { count } from "../../format/words";
 
 /**
  * The key storage line: record counts and how far a rewrap got, in the words TKE users look for. `currentVp` is the
@@ -14,12 +15,12 @@ import { configurationLines, registerTable, unitTable } from "./units";
 export function rewrapLine(rewrap: RewrapStatus, currentVp: Vp | null): string {
   switch (rewrap.state) {
     case "none":
-      return `KEY STORAGE: ${rewrap.records} record(s); no rewrap started`;
+      return `KEY STORAGE: ${count(rewrap.records, "record")}; no rewrap started`;
     case "inProgress":
-      return `KEY STORAGE: ${rewrap.total} record(s); rewrap to ${shortVp(rewrap.targetVp)} in progress: ${rewrap.done}/${rewrap.total} done`;
+      return `KEY STORAGE: ${count(rewrap.total, "record")}; rewrap to ${shortVp(rewrap.targetVp)} in progress: ${rewrap.done}/${rewrap.total} done`;
     case "complete":
-      if (currentVp !== null && sameVp(rewrap.targetVp, currentVp)) return `KEY STORAGE: ${rewrap.records} record(s), all under ${shortVp(rewrap.targetVp)}, the current master key`;
-      return `KEY STORAGE: ${rewrap.records} record(s), all under ${shortVp(rewrap.targetVp)}: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.`;
+      if (currentVp !== null && sameVp(rewrap.targetVp, currentVp)) return `KEY STORAGE: ${count(rewrap.records, "record")}, all under ${shortVp(rewrap.targetVp)}, the current master key`;
+      return `KEY STORAGE: ${count(rewrap.records, "record")}, all under ${shortVp(rewrap.targetVp)}: KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.`;
     case "unknown":
       return "KEY STORAGE: the backend cannot report the rewrap status";
   }
