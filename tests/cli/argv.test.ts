@@ -139,7 +139,7 @@ const usageRows: UsageRow[] = [
     name: "too many password variables",
     reason: "passwords pair with files by position",
     argv: ["plan", "--instance", "x", "--key-part", "a", "--key-part", "b", "--key-part-password-env", "A", "--key-part-password-env", "B", "--key-part-password-env", "C", "--signature-key", "s"],
-    message: /3 --key-part-password-env flag\(s\) for 2 --key-part file\(s\)/,
+    message: /3 --key-part-password-env flags for 2 --key-part files/,
   },
   { name: "uninitialized with key parts", reason: "contradictory sim init flags", argv: ["sim", "init", "--uninitialized", "--initial-key-part", "a", "--initial-key-part", "b"], message: "--uninitialized and --initial-key-part contradict each other" },
   { name: "admin passwords", reason: "one variable for all, or one per admin", argv: ["sim", "init", "--admins", "3", "--admin-password-env", "A", "--admin-password-env", "B"], message: /exactly one per administrator \(3\), not 2/ },

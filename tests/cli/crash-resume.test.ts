@@ -65,7 +65,7 @@ test("a rotate killed half-way through promotion leaves HalfPromoted; plan shows
   expect(after.units.every((u) => u.selected)).toBe(true);
   const verified = await ws.run(["sim", "verify"]);
   expect(verified.code).toBe(0);
-  expect(verified.stdout).toContain("All 30 key storage record(s) of hp decrypt");
+  expect(verified.stdout).toContain("All 30 key storage records of hp decrypt");
 });
 
 test("a rotate killed mid-rewrap resumes the rewrap where it stopped", async () => {

@@ -27,12 +27,12 @@ test("rotate after an operator promoted a unit mid-rewrap refuses, and sim verif
 
   const verified = await ws.run(["sim", "verify"]);
   expect(verified.code).toBe(0);
-  expect(verified.stdout).toContain("All 10 key storage record(s) of pp decrypt");
+  expect(verified.stdout).toContain("All 10 key storage records of pp decrypt");
 
   const refused = await ws.run(["rotate", "--instance", "pp", ...next.flags, ...SIGNER_FLAGS, "--yes"]);
   expect(refused.code).toBe(1);
   expect(refused.stdout + refused.stderr).toContain("refused (PromotedBeforeRewrap)");
-  expect(refused.stdout + refused.stderr).toContain("4 of 10 record(s) are under it");
+  expect(refused.stdout + refused.stderr).toContain("4 of 10 records are under it");
   expect(refused.stdout + refused.stderr).not.toContain("Master key rotation successful");
 
   const json = (await ws.run(["rotate", "--instance", "pp", ...next.flags, ...SIGNER_FLAGS, "--yes", "--json"])).json<{ outcome: string; steps: number; refusal: { code: string; evidence: string[] } }>();
@@ -40,5 +40,5 @@ test("rotate after an operator promoted a unit mid-rewrap refuses, and sim verif
 
   const after = await ws.run(["sim", "verify"]);
   expect({ code: after.code, output: explain(after) }).toMatchObject({ code: 0 });
-  expect(after.stdout).toContain("All 10 key storage record(s) of pp decrypt");
+  expect(after.stdout).toContain("All 10 key storage records of pp decrypt");
 }, 120_000);

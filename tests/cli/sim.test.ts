@@ -45,9 +45,9 @@ test("sim fault arms faults by unit NUM, lists them, and clears them; sim show r
   const shown = await ws.run(["sim", "show"]);
   expect(shown.stdout).toContain("TRANSACTION COUNTER");
   expect(shown.stdout).toContain("transient queryUnit on unit 2");
-  expect(shown.stdout).toContain("crash during rewrap after 5 record(s)");
+  expect(shown.stdout).toContain("crash during rewrap after 5 records");
   expect(shown.stdout).toContain("LEASE: free");
-  expect(shown.stdout).toContain("KEY STORAGE: 12 record(s); no rewrap started (1 chunk file(s))");
+  expect(shown.stdout).toContain("KEY STORAGE: 12 records; no rewrap started (1 chunk file)");
 
   const cleared = await ws.run(["sim", "fault", "--clear"]);
   expect(cleared.stdout).toContain("2 fault(s) cleared in s.");

@@ -110,7 +110,7 @@ async function main(): Promise<number> {
     const before = registers();
     const preview = project.pulumiOk("preview", "--diff");
     assert(/~ .*MasterKey|update/.test(preview), "the preview does not show an update");
-    assert(/planned ceremony for .*\(signature threshold 2, 2 signature key\(s\) provided\)/.test(preview), "the preview does not show the planned ceremony");
+    assert(/planned ceremony for .*\(signature threshold 2, 2 signature keys provided\)/.test(preview), "the preview does not show the planned ceremony");
     assert(/loadNew[\s\S]*commitNew[\s\S]*rewrap[\s\S]*setImmediate/.test(preview), "the ceremony lacks load, commit, rewrap, set immediate");
     assert(registers() === before, "preview changed the instance");
     project.pulumiOk("up", "--yes", "--skip-preview");

@@ -52,7 +52,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
     const { result, record } = await rotate({ reportsRewrapStatus: true });
     expect(result.outcome).toBe("refused");
     expect(result.refusal).toMatchObject({ code: "PromotedBeforeRewrap" });
-    expect(result.refusal?.evidence).toContain(`the backend reports the key storage rewrap to ${target().vp.slice(0, 12)}… unfinished: 4 of 10 record(s) are under it`);
+    expect(result.refusal?.evidence).toContain(`the backend reports the key storage rewrap to ${target().vp.slice(0, 12)}… unfinished: 4 of 10 records are under it`);
     expect(result.refusal?.manualSteps.join("\n")).toMatch(/do not run cryptounit-mk-setimm on any other unit/);
     expect(record.calls).toEqual([]);
     expect(record.violations).toEqual([]);

@@ -150,7 +150,7 @@ describe("the MasterKey provider, called directly", () => {
       const lines: string[] = [];
       const diff = await diffMasterKey(contextFor(fixture, lines), { ...outs, __provider: "serialized-provider-text", ...olds }, checked(fixture, set));
       expect(diff).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-      expect(lines[0]).toMatch(/^planned ceremony for .* \(signature threshold 2, 2 signature key\(s\) provided\):$/);
+      expect(lines[0]).toMatch(/^planned ceremony for .* \(signature threshold 2, 2 signature keys provided\):$/);
       if (set === 1) expect(lines.join("\n")).toMatch(/1\. \[Active\] loadNew on .*\n.*2\. \[Loaded\] commitNew[\s\S]*rewrap[\s\S]*setImmediate[\s\S]*then: done/);
     });
 
