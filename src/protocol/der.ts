@@ -5,6 +5,7 @@
  * SDK shows `30 82 00 66` in a domain-info response), and refuses indefinite lengths, multi-byte tags and anything cut
  * off with DerError rather than guess, since what it decodes decides what a backend believes about a crypto unit.
  */
+import { count } from "../format/words";
 
 export const TAG = {
   integer: 0x02,
@@ -99,7 +100,7 @@ export function readElement(bytes: Uint8Array, offset = 0): Element & { readonly
 export function decodeOne(bytes: Uint8Array, tag: number, what: string): Element {
   const element = readElement(bytes);
   if (element.tag !== tag) throw new DerError(`${what}: expected tag 0x${hex2(tag)}, found 0x${hex2(element.tag)}`);
-  if (element.end !== bytes.length) throw new DerError(`${what}: ${bytes.length - element.end} byte(s) after the element`);
+  if (element.end !== bytes.length) throw new DerError(`${what}: ${count(bytes.length - element.end, "byte")} after the element`);
   return element;
 }
 

@@ -44,14 +44,14 @@ test("status reports the key's age from rotate's record, and exits 3 once the po
 
   const due = await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "365"]);
   expect(due.code).toBe(3);
-  expect(due.stdout).toContain(`KEY AGE: ${initial.vp.slice(0, 12)}… current since ${since}, 400 day(s) (first seen by this tool: adopted or rotated outside it)`);
-  expect(due.stdout).toContain("ROTATION POLICY: every 365 day(s): due");
+  expect(due.stdout).toContain(`KEY AGE: ${initial.vp.slice(0, 12)}… current since ${since}, 400 days (first seen by this tool: adopted or rotated outside it)`);
+  expect(due.stdout).toContain("ROTATION POLICY: every 365 days: due");
   expect(due.stdout).toContain("declare the new files in --key-part (with their --key-part-password-env), and run hpcs-mk rotate");
   expect((await ws.run(["status", "--instance", "inst-1", "--rotation-period-days", "365", "--json"])).json<AgeJson>().outcome).toBe("due");
 
   // plan says it too, and a rotation to new key parts resets the age to the rotation's completion.
   const planned = await ws.run(["plan", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS, "--rotation-period-days", "365"]);
-  expect(planned.stdout).toContain("ROTATION POLICY: every 365 day(s): due");
+  expect(planned.stdout).toContain("ROTATION POLICY: every 365 days: due");
   const rotated = await ws.run(["rotate", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS, "--yes", "--rotation-period-days", "365", "--json"]);
   expect(rotated.code).toBe(0);
   const after = rotated.json<AgeJson>();

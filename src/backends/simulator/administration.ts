@@ -3,6 +3,7 @@ import { inImprintMode, type Thresholds } from "../../model/registers";
 import { ep11Error } from "./ep11";
 import type { AdminState, UnitState } from "./instance-state";
 import { authorize, type Signature } from "./signing";
+import { count } from "../../format/words";
 
 /**
  * The simulated crypto unit's administration commands (`cryptounit-admin-add`, `cryptounit-thrhld-set`,
@@ -81,7 +82,7 @@ function apply(unit: UnitState, operation: Administration): UnitState {
       const { signature, revocation } = operation;
       for (const [name, value] of [["signature", signature], ["revocation signature", revocation]] as const) {
         if (!Number.isInteger(value) || value < 1 || value > MAX_ADMINS) throw refuse(`the ${name} threshold must be a number from 1 to ${MAX_ADMINS}`);
-        if (value > unit.admins.length) throw refuse(`the ${name} threshold ${value} is more than the ${unit.admins.length} installed administrator(s)`);
+        if (value > unit.admins.length) throw refuse(`the ${name} threshold ${value} is more than the ${count(unit.admins.length, "installed administrator")}`);
       }
       return { ...unit, thresholds: { signature, revocation } };
     }

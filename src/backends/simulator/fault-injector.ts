@@ -14,6 +14,7 @@ import {
 } from "./faults";
 import type { InstanceState } from "./instance-state";
 import type { StateStore } from "./state-store";
+import { count } from "../../format/words";
 
 /** What a crash does: by default the process really dies; in-process tests throw `SimulatedCrash` instead. */
 export type CrashHook = (point: string) => never;
@@ -93,7 +94,7 @@ export class FaultInjector {
 
   /** The process dies inside the combined rotate, after the marker and `promoted` promotions. */
   crashInRotate(promoted: number): never {
-    return this.onCrash(`in rotate after the marker and ${promoted} promotion(s)`);
+    return this.onCrash(`in rotate after the marker and ${count(promoted, "promotion")}`);
   }
 
   private midRewrapCrash(afterRecords: number, consume: (state: InstanceState) => InstanceState): MidRewrapCrash {

@@ -3,6 +3,7 @@ import { describeCurrent, describeNew } from "./hsm";
 import type { InstanceState, UnitState } from "./instance-state";
 import { Keyring, openRecord, readChunk } from "./keystore";
 import { StateStore } from "./state-store";
+import { count } from "../../format/words";
 
 /**
  * Key storage checks, streamed chunk by chunk under the instance lock (so a concurrent rewrap is seen between two
@@ -82,10 +83,10 @@ function describeProblems(state: InstanceState, records: number, unheld: Map<Vp,
   for (const [vp, t] of unheld) {
     const missing = state.units.filter((u) => !holds(u, vp));
     const where = missing.map((u) => `${u.type} unit ${u.id} (current ${describeCurrent(u)}, new ${describeNew(u)})`).join("; ");
-    problems.push(`${t.count} key storage record(s) wrapped under ${shortVp(vp)} (first: ${t.firstId}) cannot be unwrapped by ${where}`);
+    problems.push(`${count(t.count, "key storage record")} wrapped under ${shortVp(vp)} (first: ${t.firstId}) cannot be unwrapped by ${where}`);
   }
   for (const [vp, t] of undecryptable) {
-    problems.push(`${t.count} key storage record(s) tagged ${shortVp(vp)} (first: ${t.firstId}) do not decrypt with that master key: they are damaged`);
+    problems.push(`${count(t.count, "key storage record")} tagged ${shortVp(vp)} (first: ${t.firstId}) ${t.count === 1 ? "does not decrypt with that master key: it is" : "do not decrypt with that master key: they are"} damaged`);
   }
   return problems;
 }

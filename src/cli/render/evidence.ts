@@ -12,7 +12,7 @@ export function renderEvidenceList(report: EvidenceListReport, style: Style): st
   const lines = report.ceremonies.map((c) => {
     const last = c.runs[c.runs.length - 1];
     const mark = c.broken ? style.bad("BROKEN") : style.ok("OK");
-    return `${mark} ${c.ceremony}  ${c.instanceId}  ${c.runs.length} run(s), last ${last?.endedAt ?? "-"} ${last?.outcome ?? "(no outcome)"}  ${c.file}`;
+    return `${mark} ${c.ceremony}  ${c.instanceId}  ${count(c.runs.length, "run")}, last ${last?.endedAt ?? "-"} ${last?.outcome ?? "(no outcome)"}  ${c.file}`;
   });
   return [`Evidence under ${report.dir}:`, ...lines].join("\n");
 }
@@ -97,7 +97,7 @@ export function renderEvidenceShow(report: EvidenceShowReport, _style: Style): s
   return [
     `# Key ceremony ${code(report.ceremony)}`,
     "",
-    `Instance ${code(report.instanceId)}; ${runs.length} run(s). File ${code(report.file)} ${verdict(report)}.`,
+    `Instance ${code(report.instanceId)}; ${count(runs.length, "run")}. File ${code(report.file)} ${verdict(report)}.`,
     "",
     ...runs.flatMap((run) => runSection(report.records.filter((e) => e.run === run))),
   ].join("\n");

@@ -1,3 +1,4 @@
+import { count } from "../../format/words";
 import { shortVp } from "../../model/vp";
 import type { KeyAgeReport } from "../key-age";
 import type { Style } from "./style";
@@ -8,11 +9,11 @@ export function keyAgeLines(report: KeyAgeReport, style: Style): string[] {
   const lines = [
     keyAge === null
       ? `KEY AGE: not recorded on this workstation; hpcs-mk status or rotate records it in ${report.keyAgeFile} once the instance has one current key`
-      : `KEY AGE: ${shortVp(keyAge.verificationPattern)} current since ${keyAge.since}, ${report.keyAgeDays} day(s) (${keyAge.source === "rotation" ? "a rotation by this tool" : "first seen by this tool: adopted or rotated outside it"})`,
+      : `KEY AGE: ${shortVp(keyAge.verificationPattern)} current since ${keyAge.since}, ${count(report.keyAgeDays ?? 0, "day")} (${keyAge.source === "rotation" ? "a rotation by this tool" : "first seen by this tool: adopted or rotated outside it"})`,
   ];
   if (policy === null) return lines;
-  if (policy.due) lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): ${style.warn("due")}`, `  ${report.due}`);
-  else if (policy.dueAt !== null) lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): next rotation due at ${policy.dueAt}`);
-  else lines.push(`ROTATION POLICY: every ${policy.periodDays} day(s): nothing can be due until a key's age is recorded`);
+  if (policy.due) lines.push(`ROTATION POLICY: every ${count(policy.periodDays, "day")}: ${style.warn("due")}`, `  ${report.due}`);
+  else if (policy.dueAt !== null) lines.push(`ROTATION POLICY: every ${count(policy.periodDays, "day")}: next rotation due at ${policy.dueAt}`);
+  else lines.push(`ROTATION POLICY: every ${count(policy.periodDays, "day")}: nothing can be due until a key's age is recorded`);
   return lines;
 }

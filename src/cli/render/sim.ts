@@ -33,7 +33,7 @@ export function renderSimInit(report: SimInitReport, style: Style): string {
 
 export function describeFault(fault: ArmedFault, unitNum: (id: string) => string): string {
   if (fault.kind === "crashMidRewrap") return `crash during rewrap after ${count(fault.afterRecords, "record")}`;
-  if (fault.kind === "crashInRotate") return `crash in rotate after the marker and ${fault.promoted} promotion(s)`;
+  if (fault.kind === "crashInRotate") return `crash in rotate after the marker and ${count(fault.promoted, "promotion")}`;
   if (fault.kind === "lostMarker") return "the rotate marker line is lost";
   const when = "when" in fault ? ` ${fault.when}` : "";
   const unit = fault.unit ? ` on unit ${unitNum(fault.unit)}` : "";
@@ -78,7 +78,7 @@ export function renderSimFault(report: SimFaultReport, style: Style): string {
     case "listed":
       return faultTable(report.faults, unitNum).join("\n");
     case "cleared":
-      return [style.ok("OK"), `${report.cleared} fault(s) cleared in ${report.instanceId}.`].join("\n");
+      return [style.ok("OK"), `${count(report.cleared ?? 0, "fault")} cleared in ${report.instanceId}.`].join("\n");
     case "armed":
       return [style.ok("OK"), `Fault armed in ${report.instanceId}: every process using the instance meets it.`, ...faultTable(report.faults, unitNum)].join("\n");
   }
