@@ -53,6 +53,11 @@ export function rewrapsKeyStorage(kind: string): kind is "rewrap" | "rotate" | "
   return kind === "rewrap" || kind === "rotate" || kind === "autoRotate";
 }
 
+/** The steps that make a pending key current (set immediate, alone or at the end of the combined rotate). */
+export function makesKeyCurrent(kind: string): kind is "setImmediate" | "rotate" | "autoRotate" {
+  return kind === "setImmediate" || kind === "rotate" || kind === "autoRotate";
+}
+
 /**
  * The steps that act on the whole instance, so every unit must be selected: those that rewrap key storage (IBM's
  * rotate pre-check), and a generation and its copies, which read the key from a recovery unit's new register

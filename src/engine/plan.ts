@@ -410,11 +410,22 @@ function unknownGeneratedKey(target: Vp, startedAt: string, holding: readonly st
   );
 }
 
-/** Every unit agrees on `current` with no pending key: restore any selection, then done. */
-function converged(obs: Observation, current: Vp): Decision {
-  const unselected = obs.units.filter((u) => !u.selected);
-  if (unselected.length > 0) {
-    return act({ kind: "select", units: idsOf(unselected), vp: current }, `restore the selection of every unit (${idsOf(unselected).join(", ")} ${unselected.length === 1 ? "was" : "were"} deselected)`);
+/**
+ * The units this tool deselected during the rotation to `current` (the journal's cryptounit-rm steps) and that are
+ * still deselected. Units nobody here deselected are someone's choice: converging never changes them.
+ */
+function deselectedByThisRotation(input: PlanInput, current: Vp): readonly UnitStatus[] {
+  const journal = journalEvidence(input, current).journal;
+  if (journal === undefined) return [];
+  const ours = new Set(journal.steps.filter((s) => s.action === "deselect" && s.outcome === "ok").flatMap((s) => s.units));
+  return input.observation.units.filter((u) => !u.selected && ours.has(u.id));
+}
+
+/** Every unit agrees on `current` with no pending key: select again what this rotation deselected, then done. */
+function converged(input: PlanInput, current: Vp): Decision {
+  const restore = deselectedByThisRotation(input, current);
+  if (restore.length > 0) {
+    return act({ kind: "select", units: idsOf(restore), vp: current }, `restore the selection: this rotation deselected ${idsOf(restore).join(", ")} (cryptounit-rm) to promote the others`);
   }
   return { kind: "done", vp: current };
 }
@@ -494,7 +505,7 @@ function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
     case "Active": {
       const current = phase.currentVp as Vp;
       // A generation of ours promoted everywhere: done, even where the caller still names the old key as the one to replace.
-      if (declared && sameVp(current, declared)) return converged(obs, current);
+      if (declared && sameVp(current, declared)) return converged(input, current);
       // The generated key is in no unit any more, although a rewrap to it may have started: never generate another.
       const lostUnreported = journalLostGeneration(input.journal, input.binding, observedRegisters(phase, obs));
       if (lostUnreported !== undefined) {
@@ -513,7 +524,7 @@ function planGenerated(input: PlanInput, knowledge: KeyKnowledge): Decision {
           GENERATED_KEY_LOST_STEPS,
         );
       }
-      return replacing !== undefined && sameVp(current, replacing) ? startGeneration(input, current) : converged(obs, current);
+      return replacing !== undefined && sameVp(current, replacing) ? startGeneration(input, current) : converged(input, current);
     }
     default: {
       const target = phase.pendingVp as Vp;
@@ -531,7 +542,7 @@ export function withBoundGeneration(input: PlanInput): PlanInput {
 /** plan — the next single safe step, done, or a refusal with the manual TKE steps (DESIGN §4 decision table). */
 export function plan(given: PlanInput): Decision {
   const input = withBoundGeneration(given);
-  const { phase, observation: obs } = input;
+  const { phase } = input;
   if (phase.name === "Diverged") {
     return refuse(
       "Diverged",
@@ -548,7 +559,7 @@ export function plan(given: PlanInput): Decision {
     case "Uninitialized":
       return declared ? startRotation(input, declared) : learnKey(input);
     case "Active": {
-      if (declared && phase.currentVp !== undefined && sameVp(phase.currentVp, declared)) return converged(obs, phase.currentVp);
+      if (declared && phase.currentVp !== undefined && sameVp(phase.currentVp, declared)) return converged(input, phase.currentVp);
       return declared ? startRotation(input, declared) : learnKey(input);
     }
     case "HalfPromoted":

@@ -59,6 +59,8 @@ test("a rotate killed half-way through promotion leaves HalfPromoted; plan shows
   expect(repaired.code).toBe(0);
   expect(repaired.stderr).toContain("phase HalfPromoted");
   expect(repaired.stderr).not.toMatch(/loadNew|clearNew|rewrap on/);
+  expect(repaired.stderr).toMatch(/select on (#\d(, )?)+: restore the selection: this rotation deselected (#\d(, )?)+ \(cryptounit-rm\) to promote the others/);
+  expect(repaired.stdout).toContain("Master key rotation successful");
 
   const after = (await ws.run(["status", "--instance", "hp", "--json"])).json<StatusJson>();
   expect(after.phase).toMatchObject({ name: "Active", currentVp: next.vp });

@@ -43,6 +43,7 @@ test("an initialised instance rotates to new key parts, the journal file records
   const rotated = await ws.run(["rotate", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS]);
   expect(rotated.code).toBe(0);
   expect(rotated.stdout).toContain("(5 steps this run; journal .hpcs-mk/inst-1.journal.json)");
+  expect(rotated.stdout).toContain("Master key rotation successful");
   expect(rotated.stdout).toContain(`every crypto unit of inst-1 holds ${next.vp} as its current master key`);
   expect(rotated.stderr).toContain("rewrap ok");
   expect(rotated.stderr).toContain("KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
@@ -66,7 +67,7 @@ test("an initialised instance rotates to new key parts, the journal file records
 
   const again = await ws.run(["rotate", "--instance", "inst-1", ...next.flags, ...SIGNER_FLAGS, "--json"]);
   expect(again.code).toBe(0);
-  expect(again.json()).toMatchObject({ schemaVersion: 1, command: "rotate", outcome: "ok", phase: "Active", steps: 0, refusal: null, error: null });
+  expect(again.json()).toMatchObject({ schemaVersion: 1, command: "rotate", outcome: "ok", phase: "Active", steps: 0, rotatedThisRun: false, refusal: null, error: null });
 });
 
 test("an uninitialised instance gets its first master key from rotate", async () => {
@@ -122,4 +123,28 @@ test("a refused rotation exits 1 with the code, the message and the manual TKE s
   expect(status.phase.name).toBe("Active");
   expect(status.units.every((u) => !u.selected && u.new.status === "Empty")).toBe(true);
   expect(explain(result)).not.toContain("bug");
+});
+
+test("declaring the key that is already current says so and changes nothing, not even the selection", async () => {
+  const initial = ws.keyParts("initial");
+  expect((await ws.run(["sim", "init", "--instance-id", "same", "--records", "5", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))])).code).toBe(0);
+  const before = (await ws.run(["status", "--instance", "same", "--json"])).json<StatusJson>();
+  expect(before.units.every((u) => !u.selected)).toBe(true);
+
+  const planned = await ws.run(["plan", "--instance", "same", ...initial.flags, ...SIGNER_FLAGS]);
+  expect(planned.code).toBe(0);
+  expect(planned.stdout).toContain(`Nothing to do: the declared key ${initial.vp.slice(0, 12)}… is already the current master key of every unit; nothing would change.`);
+  expect(planned.stdout).not.toContain("select");
+
+  const rotated = await ws.run(["rotate", "--instance", "same", ...initial.flags, ...SIGNER_FLAGS]);
+  expect(rotated.code).toBe(0);
+  expect(rotated.stdout).toContain(`The declared key is already the current master key of every crypto unit of same (${initial.vp}): nothing to do, nothing was changed.`);
+  expect(rotated.stdout).toContain("(0 steps this run; no journal: nothing to resume)");
+  expect(rotated.stdout).not.toContain("rotation successful");
+  const json = await ws.run(["rotate", "--instance", "same", ...initial.flags, ...SIGNER_FLAGS, "--json"]);
+  expect(json.json()).toMatchObject({ outcome: "ok", steps: 0, rotatedThisRun: false, journalKept: false });
+
+  const after = (await ws.run(["status", "--instance", "same", "--json"])).json<StatusJson>();
+  expect(after.units).toEqual(before.units);
+  expect(existsSync(join(ws.dir, ".hpcs-mk", "same.journal.json"))).toBe(false);
 });

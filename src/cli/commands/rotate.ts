@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { classify } from "../../engine/classify";
-import type { Refusal } from "../../engine/decision";
+import { makesKeyCurrent, type Refusal } from "../../engine/decision";
 import { knowDeclaredKey, knownVp } from "../../engine/declared-key";
 import { Executor, ExecutionError, type RunResult } from "../../engine/executor";
 import type { Journal } from "../../engine/journal";
@@ -45,6 +45,8 @@ export interface RotateReport extends Report, KeyAgeReport {
   readonly units: readonly UnitNum[];
   /** Steps this run took. */
   readonly steps: number;
+  /** Whether a step of this run made the declared key current (set immediate): false when it already was. */
+  readonly rotatedThisRun: boolean;
   readonly refusal: Omit<Refusal, "kind"> | null;
   /** Why the run stopped after it may have changed something; running rotate again resumes. */
   readonly error: { readonly name: string; readonly message: string; readonly resume: string } | null;
@@ -74,8 +76,14 @@ function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: Comma
   return evidence;
 }
 
+/** What this run did, counted from its progress events. */
+interface RunCounter {
+  steps: number;
+  rotated: boolean;
+}
+
 /** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */
-function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: { steps: number }, evidence: ReturnType<typeof startEvidence>): Promise<RunResult> {
+function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: RunCounter, evidence: ReturnType<typeof startEvidence>): Promise<RunResult> {
   return new Executor({
     backend: ceremony.backend,
     desired: ceremony.desired,
@@ -85,7 +93,10 @@ function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, 
     newRotationId: evidence.newRotationId,
     onProgress: (event) => {
       evidence.recorder.progress(event);
-      if (event.type === "stepDone") counter.steps++;
+      if (event.type === "stepDone") {
+        counter.steps++;
+        if (makesKeyCurrent(event.action)) counter.rotated = true;
+      }
       const line = renderProgress(event);
       if (line) ctx.progress(label(line));
     },
@@ -107,7 +118,7 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     // The key's age is recorded from what the run last saw: it resets only once a rotation completed.
     const age = (phase: Phase | undefined, journal: Journal | undefined) =>
       keyAgeReport({ instance: opts.instance, binding: ceremony.binding, phase, journal, periodDays: opts.rotationPeriodDays, record: true, source: opts.recoveryUnitKey ? "recoveryUnit" : "keyParts" }, ctx);
-    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "steps" | "refusal" | "error">): RotateReport => {
+    const report = (outcome: RotateReport["outcome"], journal: Journal | undefined, phase: Phase | undefined, rest: Pick<RotateReport, "refusal" | "error">): RotateReport => {
       evidence.recorder.finish({ outcome: outcome === "ok" || outcome === "due" ? "done" : outcome, ...(phase?.name === "Active" && phase.currentVp ? { vp: phase.currentVp } : {}), ...(rest.error ? { message: rest.error.message } : rest.refusal ? { message: rest.refusal.message } : {}) });
       const problem = evidence.recorder.failure;
       return {
@@ -119,28 +130,29 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
       journalFile: ceremony.journalFile,
       journalKept: existsSync(resolve(ctx.cwd, ceremony.journalFile)),
       phase: phase?.name ?? null,
+      steps: counter.steps,
+      rotatedThisRun: counter.rotated,
       ...rest,
       units,
       ...age(phase, journal),
       evidence: { file: displayPath(ctx.cwd, evidence.recorder.file), ...evidence.recorder.latest, problem: problem ? `the evidence record stopped early: ${problem.message}` : null },
       };
     };
+    const counter: RunCounter = { steps: 0, rotated: false };
     if (ctx.interactive && !opts.yes) await confirm(ceremony, ctx);
     const evidence = startEvidence(ceremony, opts, ctx);
     const target = known(ceremony.journal);
     const to = target ? shortVp(target) : ceremony.desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)";
     ctx.progress(`rotating ${opts.instance} to ${to} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
-    const counter = { steps: 0 };
     try {
       const result = await execute(ceremony, ctx, unitLabeler(units), counter, evidence);
       const r = result.refusal;
       const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
-      return report(result.outcome === "done" ? "ok" : "refused", result.journal, result.phase, { steps: counter.steps, refusal, error: null });
+      return report(result.outcome === "done" ? "ok" : "refused", result.journal, result.phase, { refusal, error: null });
     } catch (e) {
       if (!(e instanceof ExecutionError)) throw e;
       const cause = e.cause instanceof Error ? e.cause : e;
       return report("failed", e.journal, e.lastObservation ? classify(e.lastObservation) : undefined, {
-        steps: counter.steps,
         refusal: null,
         error: { name: cause.name, message: e.message, resume: `run hpcs-mk rotate again to resume; the journal is in ${ceremony.journalFile}` },
       });

@@ -22,6 +22,7 @@ export function renderRefusal(refusal: Omit<Refusal, "kind">, style: Style, labe
 export function renderPlanSteps(planned: PlannedCeremony, style: Style): string[] {
   const { steps, end } = planned;
   const label = unitLabeler(planned.units);
+  if (steps.length === 0 && end.kind === "done") return [`Nothing to do: the declared key ${shortVp(end.vp)} is already the current master key of every unit; nothing would change.`];
   const lines =
     steps.length === 0
       ? ["No steps."]
