@@ -5,6 +5,7 @@ import { createSimFixture, type SimFixture } from "../tests/helpers/sim-fixture"
 import { dependentDepth, type CallLog } from "./call-log";
 import { rawRewrapMs } from "./raw-crypto";
 import { median } from "./report";
+import { CLI_WORDS } from "../src/cli/shell-words";
 
 /**
  * A full rotation through the engine (Executor → simulator with latency L), against its lower bound.
@@ -94,7 +95,7 @@ function executorFor(fixture: SimFixture, backend: Backend): Executor {
   const target = fixture.keyParts[1];
   return new Executor({
     backend,
-    desired: { key: { kind: "vp", vp: target.vp }, signerSkis: fixture.signers.keys.map((k) => k.ski) },
+    desired: { key: { kind: "vp", vp: target.vp }, words: CLI_WORDS, signerSkis: fixture.signers.keys.map((k) => k.ski) },
     material: { keyParts: target.material, signers: fixture.signers },
     owner: "bench",
   });

@@ -3,6 +3,7 @@ import { observe } from "../src/engine/observe";
 import { openSigners } from "../src/files/signature-keys";
 import { createTkeFixture } from "../tests/helpers/tke-fixture";
 import type { Shape } from "./rotation";
+import { CLI_WORDS } from "../src/cli/shell-words";
 
 /**
  * A rotation and a refresh through the TKE CLI backend, against the ibmcloud emulator's processes over a real
@@ -49,7 +50,7 @@ export async function measureTkeCli(shape: Shape): Promise<TkeCliFigures> {
     try {
       const result = await new Executor({
         backend,
-        desired: { key: { kind: "files", ids: fixture.ibmKeyParts.ids }, signerSkis: signers.keys.map((k) => k.ski) },
+        desired: { key: { kind: "files", ids: fixture.ibmKeyParts.ids }, words: CLI_WORDS, signerSkis: signers.keys.map((k) => k.ski) },
         material: { keyParts: fixture.ibmKeyParts.files, signers },
         journal: undefined,
         persist: () => undefined,

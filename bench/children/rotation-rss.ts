@@ -3,6 +3,7 @@ import { openSimulator } from "../../src/backends/simulator";
 import { Executor } from "../../src/engine/executor";
 import { openSigners, type SignatureKeyRef } from "../../src/files/signature-keys";
 import type { Vp } from "../../src/model/vp";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * One full rotation through the Executor (latency 0) in a fresh process, for its peak memory. Reads its job as JSON
@@ -37,7 +38,7 @@ async function main(): Promise<void> {
     const backend = await openSimulator({ dir: job.dir, instanceId: job.instanceId });
     const result = await new Executor({
       backend,
-      desired: { key: { kind: "vp", vp: job.targetVp }, signerSkis: signers.keys.map((k) => k.ski) },
+      desired: { key: { kind: "vp", vp: job.targetVp }, words: CLI_WORDS, signerSkis: signers.keys.map((k) => k.ski) },
       material: { keyParts: { kind: "material", parts: keyParts }, signers },
       owner: "bench",
     }).run();

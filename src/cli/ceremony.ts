@@ -22,6 +22,7 @@ import { cliConfig, displayPath } from "./config";
 import type { CommandContext } from "./context";
 import { keyPartRefs, signatureKeyRefs } from "./credentials";
 import type { InstanceView } from "./instance-view";
+import { CLI_WORDS } from "./shell-words";
 import { defaultJournalFile, readJournalFile } from "./journal-file";
 import type { UnitNum } from "./unit-labels";
 
@@ -72,7 +73,7 @@ export interface OpenedCeremony {
  */
 export async function openCeremony(opts: CeremonyOptions, ctx: CommandContext): Promise<OpenedCeremony> {
   const relay: { listener?: (transcript: Transcript) => void } = {};
-  const backend = await openBackend(cliConfig(opts, ctx), opts.instance, { onTranscript: (t) => relay.listener?.(t) });
+  const backend = await openBackend(cliConfig(opts, ctx), opts.instance, { onTranscript: (t) => relay.listener?.(t), onWait: (notice) => ctx.progress(notice) });
   try {
     const opened = await openWith(backend, opts, ctx);
     return { ...opened, onTranscript: (listener) => (relay.listener = listener) };
@@ -92,7 +93,13 @@ async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandCon
   try {
     const signers = openSigners(signerRefs);
     const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
-    const desired: Desired = { key: parts.key, signerSkis: signers.keys.map((k) => k.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) };
+    const desired: Desired = {
+      key: parts.key,
+      signerSkis: signers.keys.map((k) => k.ski),
+      signerSources: Object.fromEntries(signerRefs.map((ref, i) => [signers.keys[i].ski, ref.file])),
+      words: CLI_WORDS,
+      ...(attestation ? { rewrapAttestation: attestation } : {}),
+    };
     const close = async () => {
       parts.close();
       await backend.close?.();

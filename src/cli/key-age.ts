@@ -1,13 +1,12 @@
 import type { Journal, JournalBinding } from "../engine/journal";
 import type { Phase } from "../engine/phases";
-import { ageInDays, dueAdvice, dueAtOf, dueSentence, keyAgeAfter, recordedKeyAge, rotationPolicy, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
+import { ageInDays, dueAdvice, dueAtOf, dueSentence, keyAgeAfter, recordedKeyAge, rotationPolicy, rotationSchedule, settledKey, type KeyAge } from "../engine/rotation-policy";
+import { CLI_WORDS } from "./shell-words";
 import { dateNow } from "../engine/clock";
 import { displayPath } from "./config";
 import type { CommandContext } from "./context";
 import { defaultKeyAgeFile, readKeyAgeFile, writeKeyAgeFile } from "./key-age-file";
 
-/** The CLI's words for declaring key parts and rotating: what a due rotation tells the custodians. */
-export const CLI_WORDS: ShellWords = { declareKeyParts: "--key-part (with their --key-part-password-env)", rotateCommand: "hpcs-mk rotate", generateCommand: "hpcs-mk rotate --recovery-unit-key" };
 
 /** The key's age and the policy as `status`, `plan` and `rotate` report them (`--json`: stable fields). */
 export interface KeyAgeReport {

@@ -47,6 +47,8 @@ export type { Transcript };
 export interface OpenOptions {
   /** Also given every redacted transcript of IBM's plug-in (the evidence record keeps them). */
   readonly onTranscript?: (transcript: Transcript) => void;
+  /** Told what the backend is waiting for when a wait is long enough to look like a hang (progress output). */
+  readonly onWait?: (notice: string) => void;
 }
 
 /** openBackend — the backend the settings name, bound to one instance. Close it (`Backend.close`) when the run ends. */
@@ -60,6 +62,7 @@ export async function openBackend(settings: BackendSettings, instanceId: string,
         capabilities: { rewrapStatus: settings.simulatorRewrapStatus, rotation: settings.simulatorRotation, vpBinding: settings.simulatorVpBinding, keyParts: settings.simulatorKeyParts },
         // The opaque simulator stands in for the TKE CLI plug-in, which opens its own key part files: here, ours.
         openKeyPartFiles,
+        ...(options.onWait ? { onLockWait: options.onWait } : {}),
       });
     case "tke-cli":
       return openCli(settings, instanceId, options);

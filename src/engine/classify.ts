@@ -204,11 +204,33 @@ function classifyRegisters(obs: Observation): RegisterPhase {
   return classifySplit(obs);
 }
 
+/** A unit as `cryptounit-zeroize` leaves it (research §3): no administrators, imprint mode, both registers Empty. */
+function isZeroized(unit: UnitStatus): boolean {
+  return inImprintMode(unit.thresholds) && unit.admins.length === 0 && unit.current.status === "Empty" && unit.new.status === "Empty";
+}
+
+/**
+ * Some units zeroized among configured ones (a reset or replaced unit): one reason with the steps that set them up
+ * like the others, instead of every configuration and register difference a zeroized unit shows. The other units are
+ * classified on their own, and any reason they have is kept.
+ */
+function withZeroizedUnits(obs: Observation, zeroized: readonly UnitStatus[]): Phase {
+  const others = classify({ ...obs, units: obs.units.filter((u) => !zeroized.includes(u)) });
+  const reason: DivergenceReason = {
+    code: "UnitZeroized",
+    units: ids(zeroized),
+    message: `${unitsAre(ids(zeroized))} zeroized (no administrators, imprint mode, no master key) while the other units are set up; ${zeroized.length === 1 ? "it needs" : "they need"} the same administrators, thresholds and current master key before any rotation`,
+  };
+  return { ...inconsistent(obs.units, []), currentVp: others.currentVp, pendingVp: others.pendingVp, reasons: [reason, ...others.reasons] };
+}
+
 /** classify — the instance phase of DESIGN §4 from one observation, with every divergence reason found. */
 export function classify(obs: Observation): Phase {
   if (obs.units.length === 0) {
     return { name: "Diverged", roles: {}, reasons: [{ code: "NoUnits", units: [], message: "the instance has no crypto units" }] };
   }
+  const zeroized = obs.units.filter(isZeroized);
+  if (zeroized.length > 0 && zeroized.length < obs.units.length) return withZeroizedUnits(obs, zeroized);
   const registers = classifyRegisters(obs);
   const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs), ...unfinishedRewrapReasons(obs)];
   if (reasons.length === 0) return registers;

@@ -1,3 +1,4 @@
+import type { ShellWords } from "./shell-words";
 import type { RewrapStatus, UnitStatus } from "./port/backend";
 import type { Administrator } from "../model/registers";
 import { EMPTY_VP, type Vp } from "../model/vp";
@@ -65,7 +66,17 @@ export function exampleJournal(targetVp: Vp, extra: Partial<Journal> = {}): Jour
   };
 }
 
-export const EXAMPLE_DESIRED: Desired = { key: { kind: "vp", vp: EXAMPLE_VPS.desired }, signerSkis: EXAMPLE_ADMINS.map((a) => a.ski) };
+/** Both shells' words at once: the decision table is read by users of either. */
+const EXAMPLE_WORDS: ShellWords = {
+  declareKeyParts: "keyParts (hpcs-mk --key-part)",
+  rotateCommand: "pulumi up (or hpcs-mk rotate)",
+  generateCommand: "pulumi up (or hpcs-mk rotate --recovery-unit-key)",
+  signatureKeys: "signatureKeys (hpcs-mk --signature-key)",
+  declareVp: (vp) => `expectedVerificationPattern: "${vp}" (hpcs-mk --expected-vp ${vp})`,
+  attest: (value) => `attestRewrapComplete: "${value}" (hpcs-mk rotate --attest-rewrap-complete ${value})`,
+};
+
+export const EXAMPLE_DESIRED: Desired = { key: { kind: "vp", vp: EXAMPLE_VPS.desired }, signerSkis: EXAMPLE_ADMINS.map((a) => a.ski), words: EXAMPLE_WORDS };
 
 export type ExpectedDecision =
   | { readonly kind: "act"; readonly action: ActionKind; readonly units: readonly string[] }
@@ -696,10 +707,20 @@ export const DECISION_TABLE: readonly DecisionRow[] = [
     stage: "A pending key that is not the declared one",
     phase: "Rewrapped",
     when: "pending ≠ desired, no journal of this instance records it",
-    then: "refuse (ForeignPendingKey), change nothing",
-    why: "another operator's rotation: finishing or clearing it is theirs to decide",
+    then: "refuse (ForeignPendingKey), change nothing; the refusal says records are under it, never suggests clearing it, and says that declaring that key (or cryptounit-mk-rotate) finishes it",
+    why: "another operator's rotation, and records are already under its key: only finishing it is safe",
     ibm: IBM.notCovered("someone else's rotation"),
     example: { observation: o(committed(other), complete(other)) },
+    expect: { kind: "refuse", code: "ForeignPendingKey" },
+  },
+  {
+    stage: "A pending key that is not the declared one",
+    phase: "Rewrapping",
+    when: "pending ≠ desired, no journal of this instance records it, the backend reports a rewrap to it in progress",
+    then: "refuse (ForeignPendingKey), change nothing; the refusal says the rewrap is under way, never suggests clearing it, and says that declaring that key (or cryptounit-mk-rotate) finishes it",
+    why: "part of key storage is already under the pending key: clearing it would destroy those records",
+    ibm: IBM.notCovered("someone else's rotation"),
+    example: { observation: o(committed(other), { state: "inProgress", targetVp: other, done: 1500, total: 3000 }) },
     expect: { kind: "refuse", code: "ForeignPendingKey" },
   },
   {

@@ -14,6 +14,8 @@ const settle = (query: Promise<UnitStatus>): Promise<Settled> =>
  * of the units we already know (`knownUnits`, from the previous observation or the stored outputs) go out together:
  * one round trip. Only units the listing adds are queried afterwards; a known unit the listing no longer has is
  * dropped. Every read starts after the caller's previous step returned, so it is as fresh as a list-then-query.
+ * Units keep the listing's order (CRYPTO UNIT NUM, as `ibmcloud tke cryptounits` numbers them), so every message,
+ * plan and refusal lists them as the operator's TKE CLI does.
  */
 export async function observe(backend: Backend, knownUnits: readonly string[] = []): Promise<Observation> {
   const prefetched = new Map(knownUnits.map((id) => [id, settle(backend.queryUnit(id))]));
@@ -27,5 +29,5 @@ export async function observe(backend: Backend, knownUnits: readonly string[] = 
       return result.unit;
     }),
   );
-  return { units: [...units].sort((a, b) => a.id.localeCompare(b.id)), rewrap };
+  return { units, rewrap };
 }

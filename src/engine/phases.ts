@@ -18,6 +18,8 @@ export type PhaseName = (typeof PHASES)[number];
 /** Why an instance is Diverged: a closed vocabulary, each with a sentence naming the units and values. */
 export type DivergenceCode =
   | "NoUnits"
+  /** Units zeroized (no administrators, imprint mode, no key) among configured ones: set them up like the others. */
+  | "UnitZeroized"
   | "ImprintMode"
   | "ThresholdsDiffer"
   | "AdministratorsDiffer"

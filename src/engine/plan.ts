@@ -1,7 +1,7 @@
 import type { UnitStatus } from "./port/backend";
 import type { Capabilities } from "./port/capabilities";
 import { sameVp, shortVp, type Vp } from "../model/vp";
-import { needsEveryUnitSelected, SIGNATURES_NEEDED, type Action, type Decision, type Refusal } from "./decision";
+import { needsEveryUnitSelected, SIGNATURES_NEEDED, type Action, type ActionKind, type Decision, type Refusal } from "./decision";
 import {
   bindUnreportedGeneration,
   journalLostGeneration,
@@ -23,10 +23,11 @@ import {
   GENERATED_KEY_LOST_STEPS,
   interruptedGenerationSteps,
   unknownGeneratedKeySteps,
-  DIVERGENCE_STEPS,
-  FOREIGN_PENDING_STEPS,
-  FOREIGN_PENDING_GENERATED_STEPS,
-  PRECHECK_SIGNERS_STEPS,
+  divergenceSteps,
+  foreignPendingSteps,
+  foreignPendingGeneratedSteps,
+  foreignRewrappingSteps,
+  precheckSignersSteps,
   initialisationNotProvenSteps,
   keyPartsMismatchSteps,
   PROMOTED_BEFORE_REWRAP_STEPS,
@@ -37,7 +38,9 @@ import type { Observation } from "./observation";
 import type { Phase } from "./phases";
 import { attestationFor, attests, situationCode, type Attestation, type Situation } from "./attestation";
 import { describeEvidence, rewrapEvidence, rewrapMayHaveStarted, type RewrapEvidence } from "./rewrap-evidence";
-import { count } from "../format/words";
+import { count, unitsHold } from "../format/words";
+import type { ShellWords } from "./shell-words";
+import { ACTION_COMMANDS } from "./action-commands";
 
 /** What the user declared: the key the parts make, which administrators' keys can sign, and any attestation. No secrets. */
 export interface Desired {
@@ -45,6 +48,10 @@ export interface Desired {
   readonly key: DeclaredKey;
   /** SKIs of the signature keys provided. */
   readonly signerSkis: readonly string[];
+  /** Where each signature key came from, by SKI, as the user named it (a file, an input): for refusals. */
+  readonly signerSources?: Readonly<Record<string, string>>;
+  /** How the user's shell names its inputs and commands: every message and manual step uses these. */
+  readonly words: ShellWords;
   /**
    * An operator's attestation that key storage is entirely under a VP (attestation.ts). Counts only where the backend
    * cannot report the rewrap and no rewrap can run (a half-promoted instance, an initialisation), only for its VP and
@@ -138,29 +145,69 @@ function evidenceFor(input: PlanInput, target: Vp): { evidence: RewrapEvidence; 
   return { evidence, journal, situation, lines: [describeEvidence(evidence, target), ...notes] };
 }
 
-/** Signatures the signers can give on every unit: provided keys that are installed administrators everywhere. */
-function usableSigners(obs: Observation, desired: Desired): number {
-  return desired.signerSkis.filter((ski) => obs.units.every((u) => u.admins.some((a) => a.ski === ski))).length;
+/** The signature keys provided, once each (a key given twice signs once). */
+function providedSkis(desired: Desired): readonly string[] {
+  return [...new Set(desired.signerSkis)];
+}
+
+/** Provided keys that are installed administrators in every unit: the signatures that count on every unit. */
+function usableSigners(obs: Observation, desired: Desired): readonly string[] {
+  return providedSkis(desired).filter((ski) => obs.units.every((u) => u.admins.some((a) => a.ski === ski)));
 }
 
 function signatureThreshold(obs: Observation): number {
   return Math.max(...obs.units.map((u) => u.thresholds.signature));
 }
 
+/** What each TKE command of the step (and, when it starts a ceremony, its commit) needs (research §1.3). */
+function signaturesNeededSentence(action: Action, threshold: number, startsCeremony: boolean): string {
+  const needs = (kind: ActionKind) => {
+    const need = SIGNATURES_NEEDED[kind];
+    return `${ACTION_COMMANDS[kind].tke ?? kind} needs ${need === "threshold" ? `${count(threshold, "signature")} (the signature threshold)` : count(need, "signature")}`;
+  };
+  const own = needs(action.kind);
+  return startsCeremony && SIGNATURES_NEEDED[action.kind] !== "threshold" ? `${own}, and ${needs("commitNew")}` : own;
+}
+
+/** `1.sigkey (SKI 0a1b…)`: a provided key as the user named it. */
+function describeSigner(desired: Desired, ski: string): string {
+  const source = desired.signerSources?.[ski];
+  return source === undefined ? `SKI ${ski}` : `${source} (SKI ${ski})`;
+}
+
+/** Every administrator installed in some unit, by name and SKI, with the units that lack it. */
+function describeAdministrators(obs: Observation): string {
+  const admins = new Map(obs.units.flatMap((u) => u.admins.map((a) => [a.ski, a.name] as const)));
+  if (admins.size === 0) return "no administrator is installed in any unit";
+  return [...admins]
+    .map(([ski, name]) => {
+      const lacking = obs.units.filter((u) => !u.admins.some((a) => a.ski === ski)).map((u) => u.id);
+      return `${name} (SKI ${ski})${lacking.length > 0 ? `, not in ${lacking.join(", ")}` : ""}`;
+    })
+    .join("; ");
+}
+
 /**
  * Refuses when the signers cannot sign `action`, or (when a ceremony is about to start) cannot sign every step of
- * it: starting a rotation we cannot commit would strand the instance in Loaded.
+ * it: starting a rotation we cannot commit would strand the instance in Loaded. The refusal names which command needs
+ * how many signatures, each provided key that does not count, and the administrators that are installed.
  */
 function signersPrecheck(obs: Observation, desired: Desired, action: Action, startsCeremony: boolean): Refusal | undefined {
   const need = SIGNATURES_NEEDED[action.kind];
-  const required = startsCeremony || need === "threshold" ? signatureThreshold(obs) : need;
+  const threshold = signatureThreshold(obs);
+  const required = startsCeremony || need === "threshold" ? threshold : need;
   const usable = usableSigners(obs, desired);
-  if (usable >= required) return undefined;
+  if (usable.length >= required) return undefined;
+  const unusable = providedSkis(desired).filter((ski) => !usable.includes(ski));
+  const given =
+    providedSkis(desired).length === 0
+      ? "no signature key was provided"
+      : `the signature keys provided give ${usable.length}${unusable.length > 0 ? `; not an administrator installed in every unit: ${unusable.map((ski) => describeSigner(desired, ski)).join(", ")}` : ""}`;
   return refuse(
     "PrecheckFailed",
-    `A common set of administrators is not selected and installed in all crypto units large enough to meet the signature threshold value: ${action.kind} needs ${count(required, "signature")} from installed administrators, and the signature keys provided give ${usable}`,
+    `A common set of administrators is not selected and installed in all crypto units large enough to meet the signature threshold value. Signatures count only from administrators installed in every unit: ${signaturesNeededSentence(action, threshold, startsCeremony)}; ${given}. Installed administrators: ${describeAdministrators(obs)}`,
     idsOf(obs.units),
-    PRECHECK_SIGNERS_STEPS,
+    precheckSignersSteps(desired.words),
   );
 }
 
@@ -197,12 +244,12 @@ function recordProofFirst(evidence: RewrapEvidence, journal: Journal | undefined
 }
 
 /** Refuses a promotion that the evidence does not prove, with IBM's manual steps for that evidence. */
-function notProven(evidence: RewrapEvidence, lines: readonly string[], target: Vp, units: readonly string[], what: string, situation: Situation | undefined): Refusal {
+function notProven(evidence: RewrapEvidence, lines: readonly string[], target: Vp, units: readonly string[], what: string, situation: Situation | undefined, words: ShellWords): Refusal {
   if (evidence.state === "partial" || evidence.state === "none") {
     return refuse("PromotedBeforeRewrap", `${what}, but ${describeEvidence(evidence, target)}: promoting more units could make records unreadable`, units, PROMOTED_BEFORE_REWRAP_STEPS, lines);
   }
   const attestation = situation ? attestationFor(situation) : `${target}:<code>`;
-  const steps = situation?.fromVp === undefined ? initialisationNotProvenSteps(attestation) : rewrapNotProvenSteps(attestation);
+  const steps = situation?.fromVp === undefined ? initialisationNotProvenSteps(attestation, words) : rewrapNotProvenSteps(attestation, words);
   return refuse("RewrapNotProven", `${what}, but nothing proves that key storage is entirely under ${shortVp(target)}`, units, steps, lines);
 }
 
@@ -218,7 +265,7 @@ function startRotation(input: PlanInput, declared: Vp): Decision {
   if (phase.currentVp === undefined) {
     // No current key: nothing can be rewrapped, so the final promotion needs proof that key storage is empty now.
     const { evidence, lines, situation } = evidenceFor(input, declared);
-    if (evidence.state !== "complete") return notProven(evidence, lines, declared, idsOf(obs.units), "initialising the instance ends with set immediate", situation);
+    if (evidence.state !== "complete") return notProven(evidence, lines, declared, idsOf(obs.units), "initialising the instance ends with set immediate", situation, input.desired.words);
   }
   return withSelection(obs, desired, loadAction(desired, idsOf(obs.units), declared), `load the new master key ${shortVp(declared)} into every unit (rotating from ${rotatingFrom(phase)})`, true);
 }
@@ -270,7 +317,7 @@ function continueRotation(input: PlanInput, target: Vp, declared: Vp | undefined
         );
       }
       // No current key: nothing to rewrap from, and the evidence does not show key storage empty.
-      if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains", situation);
+      if (phase.currentVp === undefined) return notProven(evidence, lines, target, all, "the instance is being initialised and only set immediate remains", situation, input.desired.words);
       if (input.capabilities.rotation === "combined") {
         return withSelection(
           obs,
@@ -296,7 +343,7 @@ function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
   const lagging = obs.units.filter((u) => phase.roles[u.id] === "lagging");
   const { evidence, journal, lines, situation } = evidenceFor(input, target);
   if (evidence.state !== "complete") {
-    return notProven(evidence, lines, target, idsOf(obs.units), `units ${idsOf(promoted).join(", ")} already have ${shortVp(target)} as their current key`, situation);
+    return notProven(evidence, lines, target, idsOf(obs.units), `units ${idsOf(promoted).join(", ")} already have ${shortVp(target)} as their current key`, situation, input.desired.words);
   }
   const record = recordProofFirst(evidence, journal.journal, target);
   if (record) return record;
@@ -324,9 +371,9 @@ function unknownPendingKey(input: PlanInput, target: Vp, ids: readonly string[],
   const ours = interrupted ? `; this tool started loading those files at ${interrupted} and the run stopped before the load reported, so it is most likely theirs` : "";
   return refuse(
     "UnknownPendingKey",
-    `units ${holding.join(", ")} hold pending key ${target}, and nothing records which key the declared key part files make${ours}. If ${shortVp(target)} is the key they make, declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) and run again`,
+    `${unitsHold(holding)} pending key ${target}, and nothing records which key the declared key part files make${ours}. If ${shortVp(target)} is the key they make, declare it (${input.desired.words.declareVp(target)}) and run again`,
     holding,
-    unknownPendingKeySteps(target, ids),
+    unknownPendingKeySteps(target, ids, input.desired.words),
     lines,
   );
 }
@@ -359,23 +406,28 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
   if (!journal.journal) {
     if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines);
     const interrupted = desired.key.kind === "generated" ? journalInterruptedGeneration(input.journal, input.binding) : undefined;
-    if (interrupted) return unknownGeneratedKey(target, interrupted, holding, lines);
+    if (interrupted) return unknownGeneratedKey(target, interrupted, holding, lines, desired.words);
     if (desired.key.kind === "generated") {
       return refuse(
         "ForeignPendingKey",
-        `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records; if a run generating a key was stopped, it is most likely that key: declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) to finish the rotation to it`,
+        `${unitsHold(holding)} pending key ${shortVp(target)} that no journal of this instance records; if a run generating a key was stopped, it is most likely that key: declare it (${desired.words.declareVp(target)}) to finish the rotation to it`,
         holding,
-        FOREIGN_PENDING_GENERATED_STEPS,
+        foreignPendingGeneratedSteps(target, desired.words),
         lines,
       );
     }
-    return refuse(
-      "ForeignPendingKey",
-      `units ${holding.join(", ")} hold pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key ${declared ? shortVp(declared) : ""}; run "hpcs-mk status", then clear it only if it is yours to discard`,
-      holding,
-      FOREIGN_PENDING_STEPS,
-      lines,
-    );
+    const notDeclared = `${unitsHold(holding)} pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key${declared ? ` ${shortVp(declared)}` : ""}`;
+    // The backend itself shows records under that key: clearing it would destroy them, whoever loaded it.
+    if (evidence.state !== "unknown" && evidence.source === "backend" && rewrapMayHaveStarted(evidence)) {
+      return refuse(
+        "ForeignPendingKey",
+        `${notDeclared}, and ${describeEvidence(evidence, target)}: someone's rotation to it is under way, so it must be finished, never cleared; declaring that key's parts (or ${desired.words.declareVp(target)}) or running ibmcloud tke cryptounit-mk-rotate finishes it`,
+        holding,
+        foreignRewrappingSteps(target, desired.words),
+        lines,
+      );
+    }
+    return refuse("ForeignPendingKey", `${notDeclared}; find out whose it is (see the steps), and clear it only if it is yours to discard`, holding, foreignPendingSteps(desired.words), lines);
   }
   const ours = journalShowsLoad(journal.journal, target);
   if (ours && !journalShowsRewrap(journal.journal, target) && !rewrapMayHaveStarted(evidence)) {
@@ -392,7 +444,7 @@ function keyPartsMismatch(input: PlanInput, knowledge: Extract<KeyKnowledge, { k
     "KeyPartsMismatch",
     `the declared key part files make the master key ${knowledge.madeVp} (a load of them reported it${knowledge.at ? ` at ${knowledge.at}` : ""}), not the expected verification pattern ${knowledge.expectedVp}`,
     holding,
-    keyPartsMismatchSteps(knowledge.madeVp, knowledge.expectedVp, holding.length > 0),
+    keyPartsMismatchSteps(knowledge.madeVp, knowledge.expectedVp, holding.length > 0, input.desired.words),
   );
 }
 
@@ -400,12 +452,12 @@ function keyPartsMismatch(input: PlanInput, knowledge: Extract<KeyKnowledge, { k
  * A pending key from a generation of ours whose key nothing recorded (the run stopped between the unit making it and
  * the journal recording it): most likely that one, but never assumed. Declaring it resumes.
  */
-function unknownGeneratedKey(target: Vp, startedAt: string, holding: readonly string[], lines: readonly string[]): Refusal {
+function unknownGeneratedKey(target: Vp, startedAt: string, holding: readonly string[], lines: readonly string[], words: ShellWords): Refusal {
   return refuse(
     "UnknownPendingKey",
-    `units ${holding.join(", ")} hold pending key ${target}; this tool started generating a key in a recovery unit at ${startedAt} and the run stopped before the key was recorded, so it is most likely that one. If it is, declare it (expectedVerificationPattern, or hpcs-mk --expected-vp) and run again`,
+    `${unitsHold(holding)} pending key ${target}; this tool started generating a key in a recovery unit at ${startedAt} and the run stopped before the key was recorded, so it is most likely that one. If it is, declare it (${words.declareVp(target)}) and run again`,
     holding,
-    unknownGeneratedKeySteps(target),
+    unknownGeneratedKeySteps(target, words),
     lines,
   );
 }
@@ -432,7 +484,7 @@ function converged(input: PlanInput, current: Vp): Decision {
 
 /** The instance cannot generate a key in a recovery unit here: IBM's reason, and the way that works. */
 function cannotGenerate(input: PlanInput, reason: string, initialise: boolean): Refusal {
-  return refuse("CannotGenerate", reason, idsOf(input.observation.units), cannotGenerateSteps(initialise));
+  return refuse("CannotGenerate", reason, idsOf(input.observation.units), cannotGenerateSteps(initialise, input.desired.words));
 }
 
 /** Generates a new key in a recovery unit: auto-mk-rotate whole (combined), or its generation and copies (separate). */
@@ -481,9 +533,9 @@ function continueGeneration(input: PlanInput, target: Vp): Decision {
   const { lines } = evidenceFor(input, target);
   return refuse(
     "CannotFinishRotation",
-    `the generation of ${shortVp(target)} stopped part-way (units ${holding.join(", ")} hold it, ${lagging.join(", ")} do not), and nothing proves that no key storage rewrap to it started, so it is neither copied further nor replaced`,
+    `the generation of ${shortVp(target)} stopped part-way (${unitsHold(holding)} it, ${lagging.join(", ")} ${lagging.length === 1 ? "does" : "do"} not), and nothing proves that no key storage rewrap to it started, so it is neither copied further nor replaced`,
     idsOf(obs.units),
-    interruptedGenerationSteps(target),
+    interruptedGenerationSteps(target, input.desired.words),
     lines,
   );
 }
@@ -548,7 +600,7 @@ export function plan(given: PlanInput): Decision {
       "Diverged",
       `the instance is in a state this tool will not change: ${phase.reasons.map((r) => r.message).join("; ")}`,
       [...new Set(phase.reasons.flatMap((r) => r.units))],
-      [...new Set(phase.reasons.flatMap((r) => DIVERGENCE_STEPS[r.code]))],
+      divergenceSteps(phase.reasons.map((r) => r.code)),
     );
   }
   const knowledge = knowDeclaredKey(input.desired.key, input.journal, input.binding);

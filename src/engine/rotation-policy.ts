@@ -1,3 +1,4 @@
+import type { ShellWords } from "./shell-words";
 import { z } from "zod";
 import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
 import type { Journal, JournalBinding } from "./journal";
@@ -114,16 +115,6 @@ export function ageInDays(age: KeyAge, now: Date): number {
 export function describeKeyAge(age: KeyAge, now: Date): string {
   const origin = age.source === "rotation" ? "when a rotation by this tool completed" : "when this tool first saw it; its earlier age is not recorded, as it was adopted or rotated outside this tool";
   return `the master key ${shortVp(age.verificationPattern)} has been current since ${age.since} (${origin}), ${days(ageInDays(age, now))}`;
-}
-
-/** How a shell names things in the due sentence: `keyParts` and `pulumi up` (provider), `--key-part` and `hpcs-mk rotate` (CLI). */
-export interface ShellWords {
-  /** How to declare new key parts in this shell. */
-  readonly declareKeyParts: string;
-  /** The command that then rotates. */
-  readonly rotateCommand: string;
-  /** The command that generates a new key in a recovery unit and rotates to it. */
-  readonly generateCommand: string;
 }
 
 /**

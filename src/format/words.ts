@@ -7,3 +7,8 @@ export function count(n: number, singular: string, plural = `${singular}s`): str
 export function unitsAre(ids: readonly string[]): string {
   return ids.length === 1 ? `crypto unit ${ids[0]} is` : `crypto units ${ids.join(", ")} are`;
 }
+
+/** `crypto unit u1 holds` / `crypto units u1, u2 hold`. */
+export function unitsHold(ids: readonly string[]): string {
+  return ids.length === 1 ? `crypto unit ${ids[0]} holds` : `crypto units ${ids.join(", ")} hold`;
+}

@@ -24,7 +24,8 @@ import { dateNow } from "../engine/clock";
 import type { ProviderConfig } from "./config";
 import { checkInputs, type CheckResult } from "./check";
 import { containsUnknown, type CheckedInputs } from "./inputs";
-import { PROVIDER_WORDS, shapeOutputs, type EvidenceOutput, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
+import { PROVIDER_WORDS } from "./shell-words";
+import { shapeOutputs, type EvidenceOutput, type GeneratedFor, type LastStep, type MasterKeyOutputs } from "./outputs";
 import { count } from "../format/words";
 
 export interface LifecycleContext {
@@ -143,7 +144,9 @@ function declaredKeyOf(inputs: CheckedInputs, keyParts: Backend["capabilities"][
 /** What the inputs declare, as the engine takes it; `olds` (the stored outputs) say whether a generated key is due. */
 function desiredOf(inputs: CheckedInputs, keyParts: Backend["capabilities"]["keyParts"], signerSkis: readonly string[], olds: Props, now: Date): Desired {
   const attestation = inputs.attestRewrapComplete === undefined ? undefined : parseAttestation(inputs.attestRewrapComplete);
-  return { key: declaredKeyOf(inputs, keyParts, olds, now), signerSkis, ...(attestation ? { rewrapAttestation: attestation } : {}) };
+  // check() opened the signature keys in input order, so the i-th SKI is the i-th signatureKeys entry.
+  const signerSources = Object.fromEntries(signerSkis.map((ski, i) => [ski, `signatureKeys[${i}] (${inputs.signatureKeys[i].file})`]));
+  return { key: declaredKeyOf(inputs, keyParts, olds, now), signerSkis, signerSources, words: PROVIDER_WORDS, ...(attestation ? { rewrapAttestation: attestation } : {}) };
 }
 
 const sameIds = (a: unknown, b: readonly string[]) => Array.isArray(a) && a.length === b.length && a.every((id, i) => id === b[i]);

@@ -5,7 +5,8 @@ import type { Phase, PhaseName } from "../engine/phases";
 import { shortVp, type Vp } from "../model/vp";
 import { describeEvidence, rewrapEvidence } from "../engine/rewrap-evidence";
 import type { JournalBinding } from "../engine/journal";
-import { dueAdvice, dueAtOf, dueSentence, keyAgeAfter, rotationPolicy, rotationSchedule, settledKey, type KeyAge, type ShellWords } from "../engine/rotation-policy";
+import { dueAdvice, dueAtOf, dueSentence, keyAgeAfter, rotationPolicy, rotationSchedule, settledKey, type KeyAge } from "../engine/rotation-policy";
+import { PROVIDER_WORDS } from "./shell-words";
 
 /** Per-unit output: what `ibmcloud tke cryptounit-mk` shows, plus the selection. */
 export interface UnitOutput {
@@ -104,8 +105,6 @@ export interface OutputContext {
   readonly evidence: EvidenceOutput | null;
 }
 
-/** Pulumi's words for declaring key parts and rotating: what a due rotation's drift reason tells the custodians. */
-export const PROVIDER_WORDS: ShellWords = { declareKeyParts: "the MasterKey's keyParts", rotateCommand: "pulumi up", generateCommand: "pulumi up" };
 
 /** The drift reason of an unfinished rotation; a half-promotion the backend shows premature is called out. */
 function unfinished(observation: Observation, phase: Phase): string {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseJournal } from "../../src/engine/journal";
 import { ADMIN_PASSWORD_ENV, explain, SIGNER_FLAGS, workspacePerTest } from "./workspace";
@@ -107,4 +107,33 @@ test("a failed step is reported with the way to resume, and the next rotate resu
   const resumed = await ws.run(["rotate", "--instance", "f", ...next.flags, ...SIGNER_FLAGS, "--json"]);
   expect(resumed.code).toBe(0);
   expect(resumed.json()).toMatchObject({ outcome: "ok", phase: "Active" });
+});
+
+test("a lock left by a killed process: the next run says what it waits for, then goes on once the lock is stale", async () => {
+  const initial = ws.keyParts("initial");
+  expect((await ws.run(["sim", "init", "--instance-id", "locked", "--records", "3", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))])).code).toBe(0);
+  // What proper-lockfile leaves behind when its holder is SIGKILLed: the lock directory, fresh for up to 5 s.
+  mkdirSync(join(ws.dir, ".hpcs-sim", "instances", "locked", ".lock"));
+  const run = await ws.run(["rotate", "--instance", "locked", ...initial.flags, ...SIGNER_FLAGS]);
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain("waiting for the lock of simulated instance locked: another process holds it, or held it when it was killed; a lock not refreshed for 5 s is taken over");
+});
+
+test("a changed declared key after a rewrap started: one line says the interrupted rotation is finished first and why", async () => {
+  const initial = ws.keyParts("initial");
+  const next = ws.keyParts("next");
+  const third = ws.keyParts("third");
+  expect((await ws.run(["sim", "init", "--instance-id", "moved", "--records", "10", "--admin-password-env", ADMIN_PASSWORD_ENV, ...initial.flags.map((f) => f.replace("--key-part", "--initial-key-part"))])).code).toBe(0);
+  expect((await ws.run(["sim", "fault", "--instance", "moved", "--kind", "crash", "--when", "after", "--command", "rewrap"])).code).toBe(0);
+  const killed = await ws.run(["rotate", "--instance", "moved", ...next.flags, ...SIGNER_FLAGS]);
+  expect(killed.signal).toBe("SIGKILL");
+
+  const moved = await ws.run(["rotate", "--instance", "moved", ...third.flags, ...SIGNER_FLAGS]);
+  expect(moved.code).toBe(0);
+  const notice = `finishing the interrupted rotation to ${next.vp.slice(0, 12)}… first: a key storage rewrap to it may have started, so it is finished, never cleared; then rotating to ${third.vp.slice(0, 12)}…`;
+  expect(moved.stderr.split(notice)).toHaveLength(2);
+  // The line comes before the old rotation's first step, and the new rotation's load comes after it.
+  expect(moved.stderr.indexOf(notice)).toBeLessThan(moved.stderr.indexOf("setImmediate on"));
+  expect(moved.stderr.indexOf("setImmediate on")).toBeLessThan(moved.stderr.indexOf("loadNew on"));
+  expect(moved.stdout).toContain(`holds ${third.vp} as its current master key`);
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { parseJournal } from "../../src/engine/journal";
 import { ADMIN_PASSWORD_ENV, explain, SIGNER_FLAGS, workspacePerTest } from "./workspace";
@@ -147,4 +147,24 @@ test("declaring the key that is already current says so and changes nothing, not
   const after = (await ws.run(["status", "--instance", "same", "--json"])).json<StatusJson>();
   expect(after.units).toEqual(before.units);
   expect(existsSync(join(ws.dir, ".hpcs-mk", "same.journal.json"))).toBe(false);
+});
+
+test("a signature key whose administrator is not installed is named with its SKI, beside the installed administrators and what each command needs", async () => {
+  const next = ws.keyParts("next");
+  expect((await ws.run(["sim", "init", "--instance-id", "elsewhere", "--admins", "1", "--admin-password-env", ADMIN_PASSWORD_ENV])).code).toBe(0);
+  renameSync(join(ws.dir, "1.sigkey"), join(ws.dir, "stranger.sigkey"));
+  const stranger = JSON.parse(readFileSync(join(ws.dir, "stranger.sigkey"), "utf8")) as { ski: string };
+  expect((await ws.run(["sim", "init", "--instance-id", "sig", "--admins", "2", "--records", "3", "--admin-password-env", ADMIN_PASSWORD_ENV])).code).toBe(0);
+  const admins = ["1.sigkey", "2.sigkey"].map((f) => (JSON.parse(readFileSync(join(ws.dir, f), "utf8")) as { ski: string }).ski);
+  const signers = ["--signature-key", "1.sigkey", "--signature-key", "stranger.sigkey", "--signature-key-password-env", ADMIN_PASSWORD_ENV, "--signature-key-password-env", ADMIN_PASSWORD_ENV];
+  const result = await ws.run(["rotate", "--instance", "sig", ...next.flags, ...signers]);
+  expect(result.code).toBe(1);
+  expect(result.stdout).toContain(
+    "Signatures count only from administrators installed in every unit: cryptounit-mk-load needs 1 signature, and cryptounit-mk-commit needs 2 signatures (the signature threshold); " +
+      `the signature keys provided give 1; not an administrator installed in every unit: stranger.sigkey (SKI ${stranger.ski}). ` +
+      `Installed administrators: ADMIN1 (SKI ${admins[0]}); ADMIN2 (SKI ${admins[1]})`,
+  );
+  // The CLI's own vocabulary: its flag, not the provider's input name.
+  expect(result.stdout).toContain("give the signature key files of installed administrators in --signature-key (with --signature-key-password-env), enough to meet the signature threshold, then run hpcs-mk rotate again");
+  expect(result.stdout).not.toContain("signatureKeys");
 });

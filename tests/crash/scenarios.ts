@@ -16,6 +16,7 @@ import { createSimFixture, throwingCrash, type SimFixture } from "../helpers/sim
 import { openKeyPartFiles } from "../../src/files/key-parts";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 import { evidenceProblems, runRecorded, type EvidenceSink } from "./evidence";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * The exhaustive crash-point check (issue "rotation engine"): for every instance shape and every point at which a
@@ -101,7 +102,7 @@ function desiredFor(backend: Backend, template: Template, expectedVp?: Vp): Desi
         : { kind: "vp" as const, vp: template.desired };
   return {
     key,
-    signerSkis: fixture.admins.map((a) => a.key.ski),
+    words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski),
     ...(template.start === "initialisation" ? { rewrapAttestation: initialisationAttestation(template) } : {}),
   };
 }

@@ -21,6 +21,7 @@ import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
 import { audit, type Audit, type AuditedCall } from "./audited-backend";
 import { evidenceProblems, runRecorded, type EvidenceSink } from "./evidence";
 import type { Shape } from "./scenarios";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * The crash-point check through IBM's CLI as the TKE CLI backend drives it, against the ibmcloud emulator's process:
@@ -165,7 +166,7 @@ function runFor(backend: Backend, template: TkeTemplate, journal: Journal | unde
   const desired: Desired = {
     // A generation wants a key in place of the one the instance started on, as pulumi up asks for it.
     key: generation ? { kind: "generated", replacing: template.fromVp, ...expected } : { kind: "files", ids: fixture.ibmKeyParts.ids, ...expected },
-    signerSkis: signers.keys.map((k) => k.ski),
+    words: CLI_WORDS, signerSkis: signers.keys.map((k) => k.ski),
   };
   return runRecorded(options.sink, backend, desired, journal, (hooks) =>
     new Executor({

@@ -1,4 +1,5 @@
 import { classify } from "../../src/engine/classify";
+import { divergenceSteps } from "../../src/engine/manual-steps";
 import type { Observation } from "../../src/engine/observation";
 import type { DivergenceCode, PhaseName } from "../../src/engine/phases";
 import { obs, unit, VP } from "./observations";
@@ -114,6 +115,20 @@ const rows: Row[] = [
     reasons: ["KeyStorageUnderMissingKey"],
   },
   { name: "Diverged: no units", reason: "an instance with no crypto units", observation: obs([]), want: "Diverged", reasons: ["NoUnits"] },
+  {
+    name: "Diverged: a zeroized unit",
+    reason: "one reason for a reset unit, not every difference it shows",
+    observation: obs([unit("u1", "-", "-", { thresholds: { signature: 0, revocation: 0 }, admins: [] }), unit("u2", X, "-"), unit("u3", X, "-")]),
+    want: "Diverged",
+    reasons: ["UnitZeroized"],
+  },
+  {
+    name: "Diverged: a zeroized unit beside a half-promoted rotation",
+    reason: "the other units' own reasons are kept",
+    observation: obs([unit("u1", "-", "-", { thresholds: { signature: 0, revocation: 0 }, admins: [] }), unit("u2", T, "-"), unit("u3", X, `c:${T}`)], { state: "inProgress", targetVp: T, done: 4, total: 10 }),
+    want: "Diverged",
+    reasons: ["UnitZeroized"],
+  },
 ];
 
 describe("classify", () => {
@@ -134,5 +149,36 @@ describe("classify", () => {
     for (const row of rows.filter((r) => r.want === "Diverged")) {
       for (const reason of classify(row.observation).reasons) expect(reason.message.length).toBeGreaterThan(20);
     }
+  });
+});
+
+describe("divergenceSteps", () => {
+  const codes: DivergenceCode[] = ["NoUnits", "UnitZeroized", "ImprintMode", "ThresholdsDiffer", "AdministratorsDiffer", "CurrentRegistersDiffer", "NewRegistersDiffer", "PendingEqualsCurrent", "KeyStorageWithoutKey", "KeyStorageUnderMissingKey"];
+
+  test("every reason has steps", () => {
+    for (const code of codes) expect(divergenceSteps([code]).length).toBeGreaterThan(0);
+  });
+
+  test("stacked reasons give one procedure: each line once, thresholds set once, what forbids commands first", () => {
+    const steps = divergenceSteps(["ImprintMode", "ThresholdsDiffer", "AdministratorsDiffer", "CurrentRegistersDiffer"]);
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(steps.filter((s) => s.includes("cryptounit-thrhld-set"))).toHaveLength(1);
+    expect(steps.filter((s) => s.startsWith("ibmcloud tke cryptounit-mk"))).toHaveLength(1);
+    expect(steps.findIndex((s) => s.startsWith("do not run"))).toBeLessThan(steps.findIndex((s) => s.includes("cryptounit-admin-add")));
+  });
+
+  test("a zeroized unit among set-up ones gets the set-up steps only, never a support case or a clear", () => {
+    const phase = classify(obs([unit("u1", "-", "-", { thresholds: { signature: 0, revocation: 0 }, admins: [] }), unit("u2", X, "-")]));
+    const steps = divergenceSteps(phase.reasons.map((r) => r.code));
+    expect(steps.join("\n")).not.toMatch(/support case|clrnew|do not run/);
+    expect(steps.filter((s) => s.startsWith("ibmcloud tke ")).map((s) => s.split("#")[0].trim())).toEqual([
+      "ibmcloud tke cryptounits",
+      "ibmcloud tke cryptounit-compare",
+      "ibmcloud tke cryptounit-mk",
+      "ibmcloud tke cryptounit-rm; ibmcloud tke cryptounit-add",
+      "ibmcloud tke cryptounit-admin-add",
+      "ibmcloud tke cryptounit-thrhld-set",
+      "ibmcloud tke auto-mk-recover",
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import { classify } from "../../src/engine/classify";
 import { observe } from "../../src/engine/observe";
 import { audit, type Audit } from "../crash/audited-backend";
 import { createSimFixture, loadAndCommit, type SimFixture } from "../helpers/sim-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * The seed scenario (IBM's troubleshooting page): cryptounit-mk-rotate died after "KMS CRK rewrap successful,
@@ -47,7 +48,7 @@ describe("a rotation that died after the rewrap with 1 of 3 units promoted", () 
         : undefined;
     const result = await new Executor({
       backend,
-      desired: { key: { kind: "vp", vp: target.vp }, signerSkis: fixture.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "vp", vp: target.vp }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski) },
       material: { keyParts: target.material, signers: fixture.signers },
       journal: priorJournal,
     }).run();

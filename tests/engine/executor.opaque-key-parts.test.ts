@@ -5,6 +5,7 @@ import { CLI_LIKE_CAPABILITIES } from "../../src/engine/port/capabilities";
 import type { FaultSpec } from "../../src/backends/simulator";
 import { instantClock } from "../helpers/clocks";
 import { createSimFixture, type KeyPartSet, type SimFixture } from "../helpers/sim-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * Key part files only the backend opens (IBM's own, loaded by the TKE CLI plug-in): the engine is handed their
@@ -21,7 +22,7 @@ describe("rotation with key part files the backend opens itself", () => {
   const run = async (set: KeyPartSet, options: { journal?: Journal; expectedVp?: string; faults?: FaultSpec[]; events?: ProgressEvent[]; persist?: (j: Journal) => void } = {}) =>
     new Executor({
       backend: await f.open({ capabilities: CLI_LIKE_CAPABILITIES, faults: options.faults }),
-      desired: { key: { kind: "files", ids: set.ids, ...(options.expectedVp ? { expectedVp: options.expectedVp } : {}) }, signerSkis: f.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "files", ids: set.ids, ...(options.expectedVp ? { expectedVp: options.expectedVp } : {}) }, words: CLI_WORDS, signerSkis: f.admins.map((a) => a.key.ski) },
       material: { keyParts: set.files, signers: f.signers },
       journal: options.journal,
       persist: options.persist,

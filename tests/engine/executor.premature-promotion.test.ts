@@ -6,6 +6,7 @@ import { observe } from "../../src/engine/observe";
 import { audit, type Audit } from "../crash/audited-backend";
 import { instantClock } from "../helpers/clocks";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * The review's reproduction: a rotation killed mid-rewrap (4 of 10 records under the new key), then an operator
@@ -21,7 +22,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
     const backend = audit(await fixture.open({ capabilities: { rewrapStatus: options.reportsRewrapStatus ? "reported" : "hidden" } }), fixture.dir, fixture.instanceId, record);
     const result = await new Executor({
       backend,
-      desired: { key: { kind: "vp", vp: target().vp }, signerSkis: fixture.admins.map((a) => a.key.ski), ...(options.attestation ? { rewrapAttestation: options.attestation } : {}) },
+      desired: { key: { kind: "vp", vp: target().vp }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski), ...(options.attestation ? { rewrapAttestation: options.attestation } : {}) },
       material: { keyParts: target().material, signers: fixture.signers },
       clock: instantClock(),
     }).run();
@@ -33,7 +34,7 @@ describe("an operator promoted one unit while the key storage rewrap was still r
     const killed = await fixture.open({ faults: [{ kind: "crashMidRewrap", afterRecords: 4 }] });
     await new Executor({
       backend: killed,
-      desired: { key: { kind: "vp", vp: target().vp }, signerSkis: fixture.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "vp", vp: target().vp }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski) },
       material: { keyParts: target().material, signers: fixture.signers },
       clock: instantClock(),
     })
@@ -107,7 +108,7 @@ describe("an attestation given for a rotation that has not rewrapped yet", () =>
       const record: Audit = { calls: [], violations: [], crashed: false };
       const result = await new Executor({
         backend: audit(await fixture.open({ capabilities: { rewrapStatus: "hidden" } }), fixture.dir, fixture.instanceId, record),
-        desired: { key: { kind: "vp", vp: target.vp }, signerSkis: fixture.admins.map((a) => a.key.ski), rewrapAttestation: early },
+        desired: { key: { kind: "vp", vp: target.vp }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski), rewrapAttestation: early },
         material: { keyParts: target.material, signers: fixture.signers },
         clock: instantClock(),
       }).run();

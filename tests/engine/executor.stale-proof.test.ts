@@ -3,6 +3,7 @@ import type { Journal } from "../../src/engine/journal";
 import type { Backend } from "../../src/engine/port/backend";
 import { instantClock } from "../helpers/clocks";
 import { createSimFixture, type SimFixture } from "../helpers/sim-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * A journal's rewrap proof belongs to one ceremony. Found in review: our rotation A→T proved its rewrap and then
@@ -21,7 +22,7 @@ describe("a rewrap proof from an earlier ceremony to the same key", () => {
   const executor = (backend: Backend, journal: Journal | undefined, persist: (j: Journal) => void = () => undefined) =>
     new Executor({
       backend,
-      desired: { key: { kind: "vp", vp: f.keyParts[1].vp }, signerSkis: f.admins.map((a) => a.key.ski) },
+      desired: { key: { kind: "vp", vp: f.keyParts[1].vp }, words: CLI_WORDS, signerSkis: f.admins.map((a) => a.key.ski) },
       material: { keyParts: f.keyParts[1].material, signers: f.signers },
       journal,
       persist,

@@ -8,6 +8,7 @@ import type { ProgressEvent } from "../../src/engine/progress";
 import { fakeBackend } from "../helpers/fake-backend";
 import { DEFAULT_CAPABILITIES } from "../../src/engine/port/capabilities";
 import { DESIRED, obs, unit, VP } from "./observations";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 const { X, D } = VP;
 
@@ -261,7 +262,7 @@ describe("a generation in a recovery unit", () => {
       const persisted: Journal[] = [];
       const run = new Executor({
         backend: lying,
-        desired: { key: { kind: "generated", replacing: fixture.keyParts[0].vp }, signerSkis: fixture.admins.map((a) => a.key.ski) },
+        desired: { key: { kind: "generated", replacing: fixture.keyParts[0].vp }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski) },
         material: { keyParts: { kind: "material", parts: [] }, signers: fixture.signers },
         persist: (j) => void persisted.push(j),
         retries: 0,

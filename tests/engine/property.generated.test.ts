@@ -11,6 +11,7 @@ import { audit, type Audit } from "../crash/audited-backend";
 import { instantClock } from "../helpers/clocks";
 import { createSimFixture } from "../helpers/sim-fixture";
 import { faultArb, journalAfterFate, journalFates, operate, operatorArb, type JournalFate } from "./property-world";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * Property, for a key generated in a recovery unit (auto-mk-rotate): whatever the faults (a crash or failure around
@@ -54,7 +55,7 @@ describe("rotation to a key generated in a recovery unit, under random faults, o
         const executorFor = async (replacing: Vp | undefined, expectedVp: Vp | undefined, journal: Journal | undefined, faults: FaultSpec[], persist: (j: Journal) => void) =>
           new Executor({
             backend: audit(await open(faults), fixture.dir, fixture.instanceId, record),
-            desired: { key: { kind: "generated", replacing, ...(expectedVp ? { expectedVp } : {}) }, signerSkis: fixture.admins.map((a) => a.key.ski) },
+            desired: { key: { kind: "generated", replacing, ...(expectedVp ? { expectedVp } : {}) }, words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski) },
             material: { keyParts: opaque ? { kind: "files", files: [] } : { kind: "material", parts: [] }, signers: fixture.signers },
             journal,
             persist,

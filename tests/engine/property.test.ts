@@ -10,6 +10,7 @@ import { instantClock } from "../helpers/clocks";
 import { createSimFixture, type KeyPartSet } from "../helpers/sim-fixture";
 import type { DeclaredKey } from "../../src/engine/declared-key";
 import { faultArb, honestAttestation, journalAfterFate, journalFates, operate, operatorArb, type JournalFate } from "./property-world";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * Property: whatever the fault schedule (several faults per run, crashes that lose the journal or keep it), the other
@@ -60,7 +61,7 @@ describe("rotation under random faults, other operators, journals that must not 
         const executorFor = async (desired: number, declareVp: boolean, journal: Journal | undefined, faults: FaultSpec[], attestation: Attestation | undefined, persist: (j: Journal) => void) =>
           new Executor({
             backend: audit(await open(faults), fixture.dir, fixture.instanceId, record),
-            desired: { key: declared(fixture.keyParts[desired], declareVp), signerSkis: fixture.admins.map((a) => a.key.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) },
+            desired: { key: declared(fixture.keyParts[desired], declareVp), words: CLI_WORDS, signerSkis: fixture.admins.map((a) => a.key.ski), ...(attestation ? { rewrapAttestation: attestation } : {}) },
             material: { keyParts: opaque ? fixture.keyParts[desired].files : fixture.keyParts[desired].material, signers: fixture.signers },
             journal,
             persist,

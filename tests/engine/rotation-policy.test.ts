@@ -1,6 +1,7 @@
 import { ageInDays, dueAdvice, dueSentence, keyAgeAfter, parseKeyAge, rotationSchedule, type KeyAge } from "../../src/engine/rotation-policy";
 import type { Journal } from "../../src/engine/journal";
 import type { Vp } from "../../src/model/vp";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 const A = "a".repeat(64) as Vp;
 const B = "b".repeat(64) as Vp;
@@ -76,7 +77,7 @@ describe("the rotation schedule, with an injected clock", () => {
   });
 
   test("the drift sentence says since when, why, and exactly what the key custodians do, in the shell's words", () => {
-    const words = { declareKeyParts: "--key-part", rotateCommand: "hpcs-mk rotate", generateCommand: "hpcs-mk rotate --recovery-unit-key" };
+    const words = { ...CLI_WORDS, declareKeyParts: "--key-part" };
     const sentence = dueSentence(rotationSchedule(age, policy, day(100)), policy, day(100), dueAdvice("keyParts", words));
     expect(sentence).toBe(
       `a master key rotation is due since ${at(90)}: the rotation policy is every 90 days, and the master key aaaaaaaaaaaa… has been current since ${at(0)} (when a rotation by this tool completed), 100 days. ` +

@@ -106,7 +106,7 @@ describe("the MasterKey provider, called directly", () => {
     test("a refusal before any change saves nothing (a plain error, no partial state)", async () => {
       const error = await createMasterKey(contextFor(fixture), checked(fixture, 1, { signatureKeys: [{ file: fixture.admins[0].file, password: fixture.admins[0].password }] })).catch((e) => e);
       expect(error.id).toBeUndefined();
-      expect(error.message).toMatch(/refused \(PrecheckFailed\)[\s\S]*manual steps:[\s\S]*ibmcloud tke sigkey-sel/);
+      expect(error.message).toMatch(/refused \(PrecheckFailed\)[\s\S]*manual steps:[\s\S]*ibmcloud tke sigkeys/);
     });
   });
 

@@ -18,7 +18,10 @@ describe("the rotation lease", () => {
     await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
     const error = await rejectionOf((await f.open({ clock })).acquireLease("rotation-b", 60_000));
     expect(error).toBeInstanceOf(LeaseHeldError);
-    expect(error).toMatchObject({ holder: "rotation-a", expiresAt: "2026-01-01T00:01:00.000Z" });
+    expect(error).toMatchObject({ holder: { kind: "runningHere", owner: "rotation-a", pid: process.pid, expiresAt: "2026-01-01T00:01:00.000Z" } });
+    expect((error as Error).message).toBe(
+      `another rotation (rotation-a) holds this instance, and its process ${process.pid} is still running on this host: wait for it to finish. If it hangs, stop that process; the next run then takes its lease over at once (otherwise the lease runs until 2026-01-01T00:01:00.000Z)`,
+    );
   });
 
   test("a released lease can be taken by another owner", async () => {
@@ -62,8 +65,19 @@ describe("the rotation lease", () => {
     const stale = await (await f.open({ clock })).acquireLease("rotation-a", 1_000);
     now += 2_000;
     await (await f.open({ clock })).acquireLease("rotation-b", 60_000);
-    expect(await rejectionOf(stale.renew())).toBeInstanceOf(LeaseHeldError);
+    const error = await rejectionOf(stale.renew());
+    expect(error).toBeInstanceOf(LeaseHeldError);
+    expect((error as Error).message).toBe("this run's lease on the instance was taken over (it is now held by rotation-b), so this run stopped: two rotations never act at once. Run again once the other one has finished");
     expect(describeSimulatedInstance(f.dir, f.instanceId).lease?.owner).toBe("rotation-b");
+  });
+
+  test("a lease held on another host is respected until it expires, and the message says its liveness cannot be seen", async () => {
+    await (await f.open({ clock })).acquireLease("rotation-a", 60_000);
+    await editSimulatedInstance(f.dir, f.instanceId, (state) => ({ ...state, lease: state.lease && { ...state.lease, host: "build-agent-7" } }));
+    const error = await rejectionOf((await f.open({ clock })).acquireLease("rotation-b", 60_000));
+    expect((error as Error).message).toBe(
+      "another rotation (rotation-a on host build-agent-7) holds this instance's lease until 2026-01-01T00:01:00.000Z: wait for it to finish. Whether that process still runs cannot be seen from this host; if it died, the lease is free at 2026-01-01T00:01:00.000Z",
+    );
   });
 
   test("a stale holder's release does not drop the lease of the owner who took over", async () => {

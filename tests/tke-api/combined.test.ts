@@ -8,6 +8,7 @@ import { openSigners } from "../../src/files/signature-keys";
 import type { TrustAnchor } from "../../src/protocol/ibm-roots";
 import { beforeFirstCommit, replacePendingKey } from "../helpers/operator";
 import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * `tke-api+cli`: reads, commit and set immediate over the TKE API (the emulator), load and rotate through IBM's TKE CLI
@@ -54,7 +55,7 @@ async function run(backend: Backend, keyParts: KeyParts & { kind: "files" }) {
   try {
     return await new Executor({
       backend,
-      desired: { key: { kind: "files", ids: keyParts.files.map((p) => p.sha256) }, signerSkis: signers.keys.map((k) => k.ski) },
+      desired: { key: { kind: "files", ids: keyParts.files.map((p) => p.sha256) }, words: CLI_WORDS, signerSkis: signers.keys.map((k) => k.ski) },
       material: { keyParts, signers },
       retries: 2,
     }).run();

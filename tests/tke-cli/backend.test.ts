@@ -12,6 +12,7 @@ import type { KeyParts } from "../../src/engine/port/backend";
 import { situationCode } from "../../src/engine/attestation";
 import { openSigners } from "../../src/files/signature-keys";
 import { createTkeFixture, type TkeFixture } from "../helpers/tke-fixture";
+import { CLI_WORDS } from "../../src/cli/shell-words";
 
 /**
  * The TKE CLI backend driving the `ibmcloud` emulator through a real pseudo-terminal: rotations with our own key part
@@ -34,7 +35,7 @@ describe("the TKE CLI backend against the ibmcloud emulator", () => {
     try {
       return await new Executor({
         backend,
-        desired: { key: { kind: "files", ids: keyParts.files.map((p) => p.sha256) }, signerSkis: s.keys.map((k) => k.ski), ...options.desired },
+        desired: { key: { kind: "files", ids: keyParts.files.map((p) => p.sha256) }, words: CLI_WORDS, signerSkis: s.keys.map((k) => k.ski), ...options.desired },
         material: { keyParts, signers: s },
         journal: options.journal,
         persist: options.persist,
@@ -119,7 +120,7 @@ describe("the TKE CLI backend against the ibmcloud emulator", () => {
     try {
       return await new Executor({
         backend,
-        desired: { key: { kind: "generated", replacing: options.replacing ?? f.sim.keyParts[0].vp }, signerSkis: s.keys.map((k) => k.ski) },
+        desired: { key: { kind: "generated", replacing: options.replacing ?? f.sim.keyParts[0].vp }, words: CLI_WORDS, signerSkis: s.keys.map((k) => k.ski) },
         material: { keyParts: { kind: "files", files: [] }, signers: s },
         journal: options.journal,
         persist: options.persist,

@@ -26,7 +26,7 @@ import type {
   UnitStatus,
 } from "../../engine/port/backend";
 import { DEFAULT_CAPABILITIES, describeCapabilities, type Capabilities } from "../../engine/port/capabilities";
-import { LeaseHeldError, PrecheckFailedError, RegisterMismatchError, UnsupportedCommandError } from "../../engine/port/errors";
+import { LeaseHeldError, PrecheckFailedError, type LeaseHolder, RegisterMismatchError, UnsupportedCommandError } from "../../engine/port/errors";
 import { FaultInjector, type CrashHook } from "./fault-injector";
 import { parseFaultSpec, SimulatedCrash, type FaultSpec } from "./faults";
 import { executeOnHsm, type HsmRequest } from "./hsm";
@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   readonly onCrash?: CrashHook;
   /** Milliseconds since the epoch; injected by lease tests. */
   readonly clock?: () => number;
+  /** Told when a call waits for the instance's lock (left by a killed process until it goes stale): progress output. */
+  readonly onLockWait?: (notice: string) => void;
   /** Latency added to every call, for benchmarks of the rotation's critical path (DESIGN §8). */
   readonly latencyMs?: number;
   /**
@@ -91,7 +93,7 @@ export const killProcess: CrashHook = (point) => {
 export async function openSimulator(options: SimulatorOptions): Promise<SimulatorBackend> {
   const faults = (options.faults ?? []).map((spec, i) => parseFaultSpec(spec, `faults[${i}]`));
   if (options.latencyMs !== undefined && !(options.latencyMs >= 0)) throw new InputError("latencyMs must be zero or more", "latencyMs");
-  const store = new StateStore(options.dir, options.instanceId);
+  const store = new StateStore(options.dir, options.instanceId, options.onLockWait);
   const state = store.read();
   const capabilities = { ...DEFAULT_CAPABILITIES, ...options.capabilities };
   if (capabilities.keyParts === "opaque" && !options.openKeyPartFiles) throw new InputError("a simulator that takes key part files (keyParts: opaque) needs openKeyPartFiles to open them", "openKeyPartFiles");
@@ -434,14 +436,14 @@ export class SimulatorBackend implements Backend {
     };
     await this.store.update((state) => {
       const held = state.lease;
-      if (held && held.expiresAtMs > this.clock() && !holderIsGone(held)) throw new LeaseHeldError(held.owner, held.expiresAt);
+      if (held && held.expiresAtMs > this.clock() && !holderIsGone(held)) throw new LeaseHeldError(leaseHolder(held));
       return { state: hold(state) };
     });
     const mine = (state: InstanceState) => state.lease?.token === token;
     return {
       renew: () =>
         this.store.update((state) => {
-          if (!mine(state)) throw new LeaseHeldError(state.lease?.owner ?? "nobody (it expired and was released)", state.lease?.expiresAt ?? "-");
+          if (!mine(state)) throw new LeaseHeldError({ kind: "takenOver", owner: state.lease?.owner });
           return { state: hold(state) };
         }),
       release: () => this.store.update((state) => (mine(state) ? { state: { ...state, lease: null } } : {})),
@@ -529,6 +531,12 @@ export class SimulatorBackend implements Backend {
 /** The simulator's own progress of a generation, for the ibmcloud emulator's "Transferring the master key value to N of M crypto units....". */
 export interface TransferProgress {
   readonly onTransfer?: (n: number, of: number) => void;
+}
+
+/** A live lease's holder as the error names it: a process running on this host, or one whose liveness is unknown. */
+function leaseHolder(lease: { owner: string; expiresAt: string; pid?: number; host?: string }): LeaseHolder {
+  if (lease.pid !== undefined && lease.host === hostname()) return { kind: "runningHere", owner: lease.owner, pid: lease.pid, expiresAt: lease.expiresAt };
+  return { kind: "elsewhere", owner: lease.owner, host: lease.host, expiresAt: lease.expiresAt };
 }
 
 /** True when the lease holder ran on this host and its process is gone. */

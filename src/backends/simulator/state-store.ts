@@ -24,6 +24,9 @@ const LOCK = ".lock";
  */
 const LOCK_OPTIONS = { stale: 5000, update: 1000, realpath: false, retries: { retries: 120, factor: 1.3, minTimeout: 2, maxTimeout: 150 } };
 
+/** A wait for the lock shorter than this is ordinary contention and goes unmentioned. */
+const LOCK_WAIT_NOTICE_MS = 500;
+
 /** Corrupt or hand-broken simulator files: a bug or an edit, never an expected outcome. */
 export class SimulatorStateError extends HpcsError {
   readonly retryable = false;
@@ -154,6 +157,8 @@ export class StateStore {
   constructor(
     readonly dir: string,
     readonly instanceId: string,
+    /** Told once when a transaction waits for the lock longer than a moment (a process killed while it held it). */
+    private readonly onLockWait?: (notice: string) => void,
   ) {
     this.instanceDir = instanceDir(dir, instanceId);
     this.stateFile = join(this.instanceDir, STATE_FILE);
@@ -190,6 +195,7 @@ export class StateStore {
   private async transactLocked<T>(fn: (tx: Transaction) => T | Promise<T>): Promise<T> {
     let compromised: Error | undefined;
     let release: () => Promise<void>;
+    const waiting = setTimeout(() => this.onLockWait?.(`waiting for the lock of simulated instance ${this.instanceId}: another process holds it, or held it when it was killed; a lock not refreshed for 5 s is taken over`), LOCK_WAIT_NOTICE_MS);
     try {
       release = await lock(this.instanceDir, {
         ...LOCK_OPTIONS,
@@ -200,6 +206,8 @@ export class StateStore {
       });
     } catch (cause) {
       throw new TransientError(`cannot lock simulated instance ${this.instanceId}: another process holds it; try again`, { cause });
+    } finally {
+      clearTimeout(waiting);
     }
     const guard = () => {
       if (compromised) throw new TransientError(`lost the lock on simulated instance ${this.instanceId}; nothing more was written`, { cause: compromised });

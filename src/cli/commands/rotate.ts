@@ -9,7 +9,8 @@ import type { PhaseName } from "../../engine/phases";
 import { startEvidenceRecord } from "../../files/evidence-log";
 import { toolIdentity } from "../../files/tool";
 import { renderProgress } from "../../format/progress";
-import { shortVp, type Vp } from "../../model/vp";
+import { sameVp, shortVp, type Vp } from "../../model/vp";
+import type { ProgressEvent } from "../../engine/progress";
 import { openCeremony, planCeremony, type CeremonyOptions, type OpenedCeremony } from "../ceremony";
 import { cliConfig, displayPath } from "../config";
 import type { CommandContext } from "../context";
@@ -82,8 +83,22 @@ interface RunCounter {
   rotated: boolean;
 }
 
+/**
+ * One line, before the first step of an interrupted rotation to another key that this run finishes before rotating to
+ * the declared one: its steps name the old key, and a reader should know why (a clear could lose records).
+ */
+function interruptedRotationNotice(declared: Vp | null): (event: ProgressEvent) => string | undefined {
+  let told = false;
+  return (event) => {
+    if (told || declared === null || event.type !== "step" || event.vp === undefined || event.action === "clearNew" || sameVp(event.vp, declared)) return undefined;
+    told = true;
+    return `finishing the interrupted rotation to ${shortVp(event.vp)} first: a key storage rewrap to it may have started, so it is finished, never cleared; then rotating to ${shortVp(declared)}`;
+  };
+}
+
 /** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */
-function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: RunCounter, evidence: ReturnType<typeof startEvidence>): Promise<RunResult> {
+function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, counter: RunCounter, evidence: ReturnType<typeof startEvidence>, declared: Vp | null): Promise<RunResult> {
+  const finishingFirst = interruptedRotationNotice(declared);
   return new Executor({
     backend: ceremony.backend,
     desired: ceremony.desired,
@@ -93,6 +108,8 @@ function execute(ceremony: OpenedCeremony, ctx: CommandContext, label: Labeler, 
     newRotationId: evidence.newRotationId,
     onProgress: (event) => {
       evidence.recorder.progress(event);
+      const notice = finishingFirst(event);
+      if (notice) ctx.progress(notice);
       if (event.type === "stepDone") {
         counter.steps++;
         if (makesKeyCurrent(event.action)) counter.rotated = true;
@@ -145,7 +162,7 @@ export async function rotate(opts: RotateOptions, ctx: CommandContext): Promise<
     const to = target ? shortVp(target) : ceremony.desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)";
     ctx.progress(`rotating ${opts.instance} to ${to} on ${ceremony.backend.description}; journal ${ceremony.journalFile}`);
     try {
-      const result = await execute(ceremony, ctx, unitLabeler(units), counter, evidence);
+      const result = await execute(ceremony, ctx, unitLabeler(units), counter, evidence, target);
       const r = result.refusal;
       const refusal = r ? { code: r.code, message: r.message, units: r.units, manualSteps: r.manualSteps, evidence: r.evidence } : null;
       return report(result.outcome === "done" ? "ok" : "refused", result.journal, result.phase, { refusal, error: null });

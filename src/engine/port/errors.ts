@@ -117,14 +117,31 @@ export class UnknownInstanceError extends HpcsError {
   }
 }
 
+/** Who holds the lease a run could not take or keep, as far as this host can tell. */
+export type LeaseHolder =
+  /** A process on this host that is still running (a dead one's lease is taken over at once). */
+  | { readonly kind: "runningHere"; readonly owner: string; readonly pid: number; readonly expiresAt: string }
+  /** A process on another host (or of an earlier release that recorded none): its liveness cannot be seen from here. */
+  | { readonly kind: "elsewhere"; readonly owner: string; readonly host: string | undefined; readonly expiresAt: string }
+  /** This run's own lease was taken over by another run, or expired and was released. */
+  | { readonly kind: "takenOver"; readonly owner: string | undefined };
+
 /** Another rotation holds the instance's lease. */
 export class LeaseHeldError extends HpcsError {
   readonly retryable = false;
-  constructor(
-    readonly holder: string,
-    readonly expiresAt: string,
-  ) {
-    super(`another rotation (${holder}) is working on this instance until ${expiresAt}; wait for it to finish, or let the lease expire if that process died`);
+  constructor(readonly holder: LeaseHolder) {
+    super(leaseMessage(holder));
+  }
+}
+
+function leaseMessage(holder: LeaseHolder): string {
+  switch (holder.kind) {
+    case "runningHere":
+      return `another rotation (${holder.owner}) holds this instance, and its process ${holder.pid} is still running on this host: wait for it to finish. If it hangs, stop that process; the next run then takes its lease over at once (otherwise the lease runs until ${holder.expiresAt})`;
+    case "elsewhere":
+      return `another rotation (${holder.owner}${holder.host ? ` on host ${holder.host}` : ""}) holds this instance's lease until ${holder.expiresAt}: wait for it to finish. Whether that process still runs cannot be seen from this host; if it died, the lease is free at ${holder.expiresAt}`;
+    case "takenOver":
+      return `this run's lease on the instance was taken over (${holder.owner ? `it is now held by ${holder.owner}` : "it expired and was released"}), so this run stopped: two rotations never act at once. Run again once the other one has finished`;
   }
 }
 
