@@ -91,7 +91,7 @@ async function openWith(backend: Backend, opts: CeremonyOptions, ctx: CommandCon
   const expectedVp = opts.expectedVp === undefined ? undefined : parseVp(opts.expectedVp);
   const parts = opts.recoveryUnitKey ? await generatedKey(backend, opts, ctx, journalFile, expectedVp) : openParts(backend, partRefs, expectedVp);
   try {
-    const signers = openSigners(signerRefs);
+    const signers = openSigners(signerRefs, { entry: () => "--signature-key" });
     const attestation = opts.attestRewrapComplete === undefined ? undefined : parseAttestation(opts.attestRewrapComplete);
     const desired: Desired = {
       key: parts.key,

@@ -52,6 +52,13 @@ const rows: Row[] = [
     stderr: /signature key file 9\.sigkey: does not exist/,
   },
   {
+    name: "the same signature key twice",
+    reason: "the CLI's flag and both files are named, never the provider's input",
+    args: () => ["plan", "--instance", "bad", ...next.flags, "--signature-key", "1.sigkey", "--signature-key", "1.sigkey", "--signature-key-password-env", ADMIN_PASSWORD_ENV, "--signature-key-password-env", ADMIN_PASSWORD_ENV],
+    code: 1,
+    stderr: /^--signature-key: 1\.sigkey holds the same signature key as 1\.sigkey \(Signature keys are not unique\); give each administrator's key once$/m,
+  },
+  {
     name: "wrong key part password",
     reason: "the file is named, the password is not shown",
     args: () => ["rotate", "--instance", "bad", ...next.flags, ...SIGNER_FLAGS],
