@@ -24,7 +24,7 @@ import { keyPartRefs, signatureKeyRefs } from "./credentials";
 import type { InstanceView } from "./instance-view";
 import { CLI_WORDS } from "./shell-words";
 import { defaultJournalFile, readJournalFile } from "./journal-file";
-import type { UnitNum } from "./unit-labels";
+import type { UnitNum } from "../format/unit-labels";
 
 /** What `plan` and `rotate` share: the instance, the declared key parts and signers, and the journal file. */
 export interface CeremonyOptions extends GlobalOptions {

@@ -411,6 +411,17 @@ async function main(): Promise<number> {
     assert(leaked.length === 0, `${leaked.length} secret value(s) found in the state or CLI output`);
   });
 
+  await check("15. npm run demo:pulumi (the README's Pulumi demo) runs with the pulumi on PATH: up, preview, a killed up, refresh showing the drift, the repair, refresh --expect-no-changes", () => {
+    const demo = spawnSync(process.execPath, [join(REPO, "scripts", "demo-pulumi.js")], { cwd: REPO, encoding: "utf8", env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, maxBuffer: 64 * 1024 * 1024 });
+    const output = `${demo.stdout}${demo.stderr}`;
+    assert(demo.status === 0, `demo:pulumi exited ${demo.status}:\n${output.slice(-4000)}`);
+    assert(/using pulumi v3\.\d+\.\d+ from PATH \(this demo accepts 3\.x from 3\.\d+\.\d+\)/.test(output), "the demo did not say which pulumi it uses");
+    for (const step of ["$ pulumi up --yes --skip-preview", "$ pulumi preview --diff", "$ pulumi refresh --yes --skip-preview --diff", "$ pulumi refresh --yes --expect-no-changes", "✓ phase HalfPromoted after refresh"]) {
+      assert(output.includes(step), `the demo output lacks "${step}"`);
+    }
+    assert(/demo:pulumi: pulumi up rotated, a killed up left the instance half-promoted, refresh showed it, up repaired it, refresh --expect-no-changes passed\n$/.test(demo.stdout), "the demo did not end with its summary line");
+  });
+
   const failed = results.filter((r) => !r.ok).length;
   if (failed === 0) rmSync(project.root, { recursive: true, force: true });
   else console.log(`the project is kept for inspection in the system temp directory (${project.root.split("/").pop()})`);

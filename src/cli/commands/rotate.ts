@@ -22,7 +22,7 @@ import { plain } from "../render/style";
 import type { Report } from "../report";
 import type { Phase } from "../../engine/phases";
 import { keyAgeReport, type KeyAgeReport } from "../key-age";
-import { unitLabeler, type Labeler, type UnitNum } from "../unit-labels";
+import { unitLabeler, type Labeler, type UnitNum } from "../../format/unit-labels";
 
 export interface RotateOptions extends CeremonyOptions {
   /** Run without asking for confirmation on a terminal. */

@@ -20,7 +20,7 @@ import { cliConfig } from "../config";
 import type { CommandContext } from "../context";
 import { UsageError } from "../errors";
 import type { Report } from "../report";
-import type { UnitNum } from "../unit-labels";
+import type { UnitNum } from "../../format/unit-labels";
 
 /** Commands on the simulator itself (not TKE commands): inspect an instance, arm faults, verify key storage. */
 

@@ -3,7 +3,7 @@ import { printable } from "../../format/printable";
 import { shortVp } from "../../model/vp";
 import type { PlannedCeremony } from "../ceremony";
 import type { PlanReport } from "../commands/plan";
-import { unitLabeler, type Labeler } from "../unit-labels";
+import { unitLabeler, type Labeler } from "../../format/unit-labels";
 import type { Style } from "./style";
 import { list, renderTable } from "./table";
 import { keyAgeLines } from "./key-age";

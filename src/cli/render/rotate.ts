@@ -1,6 +1,6 @@
 import type { RotateReport } from "../commands/rotate";
 import { renderRefusal } from "./plan";
-import { unitLabeler } from "../unit-labels";
+import { unitLabeler } from "../../format/unit-labels";
 import type { Style } from "./style";
 
 /** renderRotate — TKE's OK / FAILED first line, then the result and what to do next. */

@@ -1,7 +1,7 @@
 import type { RewrapStatus } from "../../engine/port/backend";
 import { sameVp, shortVp, type Vp } from "../../model/vp";
 import type { StatusReport } from "../commands/status";
-import { unitLabeler } from "../unit-labels";
+import { unitLabeler } from "../../format/unit-labels";
 import type { Style } from "./style";
 import { list } from "./table";
 import { keyAgeLines } from "./key-age";
