@@ -1,4 +1,4 @@
-import { shortVp } from "../model/vp";
+import { sameVp, shortVp, type Vp } from "../model/vp";
 import type { ProgressEvent } from "../engine/progress";
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
@@ -34,4 +34,17 @@ export function renderProgress(event: ProgressEvent): string | undefined {
     case "refused":
       return `${at} refused (${event.refusal.code}): ${event.refusal.message}`;
   }
+}
+
+/**
+ * One line, before the first step of an interrupted rotation to another key that this run finishes before rotating to
+ * the declared one: its steps name the old key, and a reader should know why (a clear could lose records).
+ */
+export function interruptedRotationNotice(declared: Vp | null): (event: ProgressEvent) => string | undefined {
+  let told = false;
+  return (event) => {
+    if (told || declared === null || event.type !== "step" || event.vp === undefined || event.action === "clearNew" || sameVp(event.vp, declared)) return undefined;
+    told = true;
+    return `finishing the interrupted rotation to ${shortVp(event.vp)} first: a key storage rewrap to it may have started, so it is finished, never cleared; then rotating to ${shortVp(declared)}`;
+  };
 }

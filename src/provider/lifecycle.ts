@@ -17,7 +17,7 @@ import { previewCeremony } from "../engine/preview";
 import { keyPartFileRefs, openKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
-import { renderProgress } from "../format/progress";
+import { interruptedRotationNotice, renderProgress } from "../format/progress";
 import { numbered, unitKey, unitLabeler, type Labeler, type UnitNum } from "../format/unit-labels";
 import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
 import { dueAdvice, dueSentence, parseKeyAge, rotationPolicy, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
@@ -193,7 +193,7 @@ export async function diffMasterKey(ctx: LifecycleContext, olds: Props, news: Pr
 /** Prints the steps `up` would take, so a reviewer sees the ceremony in `pulumi preview`. Never fails the diff. */
 async function printCeremony(ctx: LifecycleContext, inputs: CheckedInputs, olds: Props): Promise<void> {
   try {
-    await withBackend(ctx.config, inputs.instanceId, (backend) => printCeremonyOf(ctx, backend, inputs, olds));
+    await withBackend(ctx.config, inputs.instanceId, (backend) => printCeremonyOf(ctx, backend, inputs, olds), { onWait: (notice) => ctx.log(notice) });
   } catch (error) {
     ctx.log(`planned ceremony unavailable: ${(error as Error).message}`);
   }
@@ -245,7 +245,7 @@ function keyPartsFor(backend: Backend, inputs: CheckedInputs): { keyParts: Mater
 /** converge — runs the engine to convergence; create and update differ only in what they start from. */
 function converge(ctx: LifecycleContext, inputs: CheckedInputs, prior: Prior, alwaysPartial: boolean): Promise<MasterKeyOutputs> {
   const transcripts: { listener?: (transcript: Transcript) => void } = {};
-  return withBackend(ctx.config, inputs.instanceId, (backend) => convergeWith(ctx, backend, inputs, prior, alwaysPartial, transcripts), { onTranscript: (t) => transcripts.listener?.(t) });
+  return withBackend(ctx.config, inputs.instanceId, (backend) => convergeWith(ctx, backend, inputs, prior, alwaysPartial, transcripts), { onTranscript: (t) => transcripts.listener?.(t), onWait: (notice) => ctx.log(`hpcs ${inputs.instanceId}: ${notice}`) });
 }
 
 function storedEvidence(props: Props): EvidenceOutput | null {
@@ -304,6 +304,7 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       lastStep,
     });
     let units: UnitNum[] = [];
+    const finishingFirst = interruptedRotationNotice(knownVp(knowDeclaredKey(desired.key, prior.journal, binding)) ?? null);
     const executor = new Executor({
       backend,
       desired,
@@ -317,6 +318,8 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
           units = numbered(event.observation.units);
           ctx.log(`hpcs ${inputs.instanceId}: ${unitKey(units)}`);
         }
+        const notice = finishingFirst(event);
+        if (notice) ctx.log(`hpcs ${inputs.instanceId}: ${notice}`);
         const line = renderProgress(event);
         if (line) ctx.log(`hpcs ${inputs.instanceId}: ${unitLabeler(units)(line)}`);
       },
@@ -395,7 +398,7 @@ export async function updateMasterKey(ctx: LifecycleContext, olds: Props, news: 
 export async function readMasterKey(ctx: LifecycleContext, id: string, props: Props): Promise<{ id?: string; props?: Props }> {
   const instanceId = typeof props.instanceId === "string" ? props.instanceId : id;
   try {
-    return await withBackend(ctx.config, instanceId, (backend) => refreshWith(ctx, backend, id, instanceId, props));
+    return await withBackend(ctx.config, instanceId, (backend) => refreshWith(ctx, backend, id, instanceId, props), { onWait: (notice) => ctx.log(notice) });
   } catch (error) {
     if (error instanceof UnknownInstanceError) return {};
     throw error;

@@ -8,9 +8,8 @@ import type { Journal } from "../../engine/journal";
 import type { PhaseName } from "../../engine/phases";
 import { startEvidenceRecord } from "../../files/evidence-log";
 import { toolIdentity } from "../../files/tool";
-import { renderProgress } from "../../format/progress";
-import { sameVp, shortVp, type Vp } from "../../model/vp";
-import type { ProgressEvent } from "../../engine/progress";
+import { interruptedRotationNotice, renderProgress } from "../../format/progress";
+import { shortVp, type Vp } from "../../model/vp";
 import { openCeremony, planCeremony, type CeremonyOptions, type OpenedCeremony } from "../ceremony";
 import { cliConfig, displayPath } from "../config";
 import type { CommandContext } from "../context";
@@ -81,19 +80,6 @@ function startEvidence(ceremony: OpenedCeremony, opts: RotateOptions, ctx: Comma
 interface RunCounter {
   steps: number;
   rotated: boolean;
-}
-
-/**
- * One line, before the first step of an interrupted rotation to another key that this run finishes before rotating to
- * the declared one: its steps name the old key, and a reader should know why (a clear could lose records).
- */
-function interruptedRotationNotice(declared: Vp | null): (event: ProgressEvent) => string | undefined {
-  let told = false;
-  return (event) => {
-    if (told || declared === null || event.type !== "step" || event.vp === undefined || event.action === "clearNew" || sameVp(event.vp, declared)) return undefined;
-    told = true;
-    return `finishing the interrupted rotation to ${shortVp(event.vp)} first: a key storage rewrap to it may have started, so it is finished, never cleared; then rotating to ${shortVp(declared)}`;
-  };
 }
 
 /** Runs the executor to the end, writing the journal file after every step and progress lines as they come. */
