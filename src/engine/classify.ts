@@ -4,7 +4,7 @@ import { sameVp, shortVp, vpIdentity, type Vp } from "../model/vp";
 import type { Observation } from "./observation";
 import type { DivergenceReason, Phase, PhaseName, UnitRole } from "./phases";
 import { reportedRecords, rewrapEvidence } from "./rewrap-evidence";
-import { unitsAre } from "../format/words";
+import { count, unitsAre } from "../format/words";
 
 // NOTE: classify must stay total and pure; add a row to tests/engine/classify.test.ts before adding a branch.
 
@@ -191,7 +191,7 @@ function unfinishedRewrapReasons(obs: Observation): DivergenceReason[] {
     {
       code: "KeyStorageUnderMissingKey",
       units: ids(obs.units),
-      message: `the backend reports the key storage rewrap to ${shortVp(r.targetVp)} unfinished (${r.done} of ${r.total} records), but every crypto unit already has it as its only key: ${r.total - r.done === 1 ? "the other record is" : `the other ${r.total - r.done} records are`} under a key no unit holds; contact IBM support before any other master key command`,
+      message: `the backend reports the key storage rewrap to ${shortVp(r.targetVp)} unfinished (${r.done} of ${count(r.total, "record")}), but every crypto unit already has it as its only key: ${r.total - r.done === 1 ? "the other record is" : `the other ${r.total - r.done} records are`} under a key no unit holds; contact IBM support before any other master key command`,
     },
   ];
 }
@@ -214,8 +214,7 @@ function isZeroized(unit: UnitStatus): boolean {
  * like the others, instead of every configuration and register difference a zeroized unit shows. The other units are
  * classified on their own, and any reason they have is kept.
  */
-function withZeroizedUnits(obs: Observation, zeroized: readonly UnitStatus[]): Phase {
-  const others = classify({ ...obs, units: obs.units.filter((u) => !zeroized.includes(u)) });
+function withZeroizedUnits(obs: Observation, zeroized: readonly UnitStatus[], others: Phase): Phase {
   const reason: DivergenceReason = {
     code: "UnitZeroized",
     units: ids(zeroized),
@@ -230,7 +229,12 @@ export function classify(obs: Observation): Phase {
     return { name: "Diverged", roles: {}, reasons: [{ code: "NoUnits", units: [], message: "the instance has no crypto units" }] };
   }
   const zeroized = obs.units.filter(isZeroized);
-  if (zeroized.length > 0 && zeroized.length < obs.units.length) return withZeroizedUnits(obs, zeroized);
+  if (zeroized.length > 0 && zeroized.length < obs.units.length) {
+    // Only beside units at rest on one key is "the current master key" to copy into them unambiguous; otherwise every
+    // reason stands, with its stricter steps.
+    const others = classify({ ...obs, units: obs.units.filter((u) => !zeroized.includes(u)) });
+    if (others.name === "Active") return withZeroizedUnits(obs, zeroized, others);
+  }
   const registers = classifyRegisters(obs);
   const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs), ...unfinishedRewrapReasons(obs)];
   if (reasons.length === 0) return registers;

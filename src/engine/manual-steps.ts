@@ -56,8 +56,8 @@ export function foreignPendingSteps(words: ShellWords): readonly string[] {
 export function foreignRewrappingSteps(target: Vp, words: ShellWords): readonly string[] {
   return [
     ...INSPECT,
-    `key storage is being rewrapped to ${target}: never clear it (cryptounit-mk-clrnew), records are already under it`,
-    `find who started that rotation and let it finish; to finish it with this tool, declare that key's key part files (${words.declareKeyParts}), or ${words.declareVp(target)}, and run ${words.rotateCommand}`,
+    `a key storage rewrap to ${target} has started: never clear it (cryptounit-mk-clrnew), key storage may already be under it`,
+    `find who started that rotation and let it finish; to finish it with this tool, declare that key's key part files in ${words.declareKeyParts} and run ${words.rotateCommand}`,
     "or finish it by hand: ibmcloud tke cryptounit-mk-rotate   # completes the rewrap, then set immediate on every unit",
   ];
 }
@@ -125,12 +125,14 @@ export function initialisationNotProvenSteps(attestation: string, words: ShellWo
  * When units hold a pending key and nothing records which key the declared key part files make (opaque key parts: only
  * the backend opens them). IBM's Activity Tracker records every load with the files' SHA-256s and the key it made.
  */
-export function unknownPendingKeySteps(target: Vp, ids: readonly string[], words: ShellWords): readonly string[] {
+export function unknownPendingKeySteps(target: Vp, ids: readonly string[], words: ShellWords, options: { readonly visibleRewrap: boolean }): readonly string[] {
   return [
     ...INSPECT,
     `find the load that put ${target} into the new registers: the output of the cryptounit-mk-load (or of the run that stopped), or the Activity Tracker event hs-crypto.tke-cryptounit-master-key-register.add whose requestData.masterKeyIds are the declared files' SHA-256s (${ids.join(", ")}) and whose responseData.verificationPattern is the key it made`,
     `if those files made it: declare it and run again: ${words.declareVp(target)}`,
-    "if someone else loaded it: let their rotation finish, or, if it is theirs to discard and no cryptounit-mk-rotate ran since it was loaded, ibmcloud tke cryptounit-mk-clrnew; then run again",
+    options.visibleRewrap
+      ? "if someone else loaded it: the backend reports a key storage rewrap to it, so it must never be cleared; let their rotation finish (ibmcloud tke cryptounit-mk-rotate finishes it), then run again"
+      : "if someone else loaded it: let their rotation finish, or, if it is theirs to discard and no cryptounit-mk-rotate ran since it was loaded, ibmcloud tke cryptounit-mk-clrnew; then run again",
   ];
 }
 
@@ -199,11 +201,10 @@ const DIVERGENCE_ORDER: readonly DivergenceCode[] = [
 
 /**
  * The manual steps for every reason an instance is Diverged, as one procedure: each line once, in DIVERGENCE_ORDER,
- * and without the steps another reason's already cover (leaving imprint mode installs the administrators and sets the
- * thresholds every unit shares).
+ * and without the steps another reason's already cover (leaving imprint mode sets the thresholds every unit shares).
  */
 export function divergenceSteps(codes: readonly DivergenceCode[]): readonly string[] {
   const present = new Set(codes);
-  const covered = (code: DivergenceCode) => present.has("ImprintMode") && (code === "AdministratorsDiffer" || code === "ThresholdsDiffer");
+  const covered = (code: DivergenceCode) => present.has("ImprintMode") && code === "ThresholdsDiffer";
   return [...new Set(DIVERGENCE_ORDER.filter((code) => present.has(code) && !covered(code)).flatMap((code) => DIVERGENCE_STEPS[code]))];
 }

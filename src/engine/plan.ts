@@ -366,16 +366,21 @@ function repairHalfPromoted(input: PlanInput, target: Vp): Decision {
  * Units hold pending key `target`, and the declared key part files are not known to make it or not (no load of them
  * reported, and no VP was declared): it may be the interrupted load of ours, or someone else's key. Never guessed.
  */
-function unknownPendingKey(input: PlanInput, target: Vp, ids: readonly string[], holding: readonly string[], lines: readonly string[]): Refusal {
+function unknownPendingKey(input: PlanInput, target: Vp, ids: readonly string[], holding: readonly string[], lines: readonly string[], visibleRewrap: boolean): Refusal {
   const interrupted = journalInterruptedLoad(input.journal, input.binding, ids);
   const ours = interrupted ? `; this tool started loading those files at ${interrupted} and the run stopped before the load reported, so it is most likely theirs` : "";
   return refuse(
     "UnknownPendingKey",
     `${unitsHold(holding)} pending key ${target}, and nothing records which key the declared key part files make${ours}. If ${shortVp(target)} is the key they make, declare it (${input.desired.words.declareVp(target)}) and run again`,
     holding,
-    unknownPendingKeySteps(target, ids, input.desired.words),
+    unknownPendingKeySteps(target, ids, input.desired.words, { visibleRewrap }),
     lines,
   );
+}
+
+/** The backend itself reports a rewrap to the key begun or done: records may be under it, so it is never cleared. */
+function rewrapVisible(evidence: RewrapEvidence): boolean {
+  return evidence.state !== "unknown" && evidence.source === "backend" && rewrapMayHaveStarted(evidence);
 }
 
 /** What follows the clearing of an abandoned pending key, in the words of the declared key. */
@@ -404,7 +409,7 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
   const holding = idsOf(obs.units.filter((u) => u.new.status !== "Empty"));
   const { evidence, journal, lines } = evidenceFor(input, target);
   if (!journal.journal) {
-    if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines);
+    if (knowledge.kind === "unknown") return unknownPendingKey(input, target, knowledge.ids, holding, lines, rewrapVisible(evidence));
     const interrupted = desired.key.kind === "generated" ? journalInterruptedGeneration(input.journal, input.binding) : undefined;
     if (interrupted) return unknownGeneratedKey(target, interrupted, holding, lines, desired.words);
     if (desired.key.kind === "generated") {
@@ -418,10 +423,10 @@ function abandonedRotation(input: PlanInput, target: Vp, knowledge: KeyKnowledge
     }
     const notDeclared = `${unitsHold(holding)} pending key ${shortVp(target)} that no journal of this instance records and that is not the declared key${declared ? ` ${shortVp(declared)}` : ""}`;
     // The backend itself shows records under that key: clearing it would destroy them, whoever loaded it.
-    if (evidence.state !== "unknown" && evidence.source === "backend" && rewrapMayHaveStarted(evidence)) {
+    if (rewrapVisible(evidence)) {
       return refuse(
         "ForeignPendingKey",
-        `${notDeclared}, and ${describeEvidence(evidence, target)}: someone's rotation to it is under way, so it must be finished, never cleared; declaring that key's parts (or ${desired.words.declareVp(target)}) or running ibmcloud tke cryptounit-mk-rotate finishes it`,
+        `${notDeclared}, and ${describeEvidence(evidence, target)}: someone's rotation to it is under way, so it must be finished, never cleared; declaring that key's key part files, or running ibmcloud tke cryptounit-mk-rotate, finishes it`,
         holding,
         foreignRewrappingSteps(target, desired.words),
         lines,
@@ -469,7 +474,8 @@ function unknownGeneratedKey(target: Vp, startedAt: string, holding: readonly st
 function deselectedByThisRotation(input: PlanInput, current: Vp): readonly UnitStatus[] {
   const journal = journalEvidence(input, current).journal;
   if (journal === undefined) return [];
-  const ours = new Set(journal.steps.filter((s) => s.action === "deselect" && s.outcome === "ok").flatMap((s) => s.units));
+  // Whatever the step's recorded outcome: a cryptounit-rm that timed out or whose run was killed may have acted.
+  const ours = new Set(journal.steps.filter((s) => s.action === "deselect").flatMap((s) => s.units));
   return input.observation.units.filter((u) => !u.selected && ours.has(u.id));
 }
 

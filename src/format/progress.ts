@@ -43,7 +43,8 @@ export function renderProgress(event: ProgressEvent): string | undefined {
 export function interruptedRotationNotice(declared: Vp | null): (event: ProgressEvent) => string | undefined {
   let told = false;
   return (event) => {
-    if (told || declared === null || event.type !== "step" || event.vp === undefined || event.action === "clearNew" || sameVp(event.vp, declared)) return undefined;
+    // Selection steps carry the key of the step they prepare, which may be a clear of an abandoned key: only a step on the registers tells.
+    if (told || declared === null || event.type !== "step" || event.vp === undefined || ["select", "deselect", "clearNew"].includes(event.action) || sameVp(event.vp, declared)) return undefined;
     told = true;
     return `finishing the interrupted rotation to ${shortVp(event.vp)} first: a key storage rewrap to it may have started, so it is finished, never cleared; then rotating to ${shortVp(declared)}`;
   };

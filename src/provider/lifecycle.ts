@@ -18,7 +18,6 @@ import { keyPartFileRefs, openKeyParts } from "../files/key-parts";
 import { openSigners } from "../files/signature-keys";
 import { printable } from "../format/printable";
 import { interruptedRotationNotice, renderProgress } from "../format/progress";
-import { numbered, unitKey, unitLabeler, type Labeler, type UnitNum } from "../format/unit-labels";
 import { isVp, sameVp, shortVp, type Vp } from "../model/vp";
 import { dueAdvice, dueSentence, parseKeyAge, rotationPolicy, rotationSchedule, type KeyAge, type RotationPolicy } from "../engine/rotation-policy";
 import { dateNow } from "../engine/clock";
@@ -67,10 +66,10 @@ function unitIdsOf(props: Props): string[] {
   return Array.isArray(props.units) ? props.units.map((u) => (u as { id?: unknown })?.id).filter((id): id is string => typeof id === "string") : [];
 }
 
-function refusalText(refusal: Refusal, label: Labeler): string {
+function refusalText(refusal: Refusal): string {
   return printableLines([
-    `refused (${refusal.code}): ${label(refusal.message)}`,
-    ...(refusal.evidence.length > 0 ? ["evidence:", ...refusal.evidence.map((e) => `  ${label(e)}`)] : []),
+    `refused (${refusal.code}): ${refusal.message}`,
+    ...(refusal.evidence.length > 0 ? ["evidence:", ...refusal.evidence.map((e) => `  ${e}`)] : []),
     "manual steps:",
     ...refusal.manualSteps.map((s) => `  ${s}`),
   ]);
@@ -206,16 +205,13 @@ async function printCeremonyOf(ctx: LifecycleContext, backend: Backend, inputs: 
   const desired = desiredOf(inputs, backend.capabilities.keyParts, inputs.signerSkis, olds, nowOf(ctx));
   const preview = previewCeremony({ observation, journal, binding, desired, capabilities: backend.capabilities });
   const threshold = Math.max(0, ...observation.units.map((u) => u.thresholds.signature));
-  const units = numbered(observation.units);
-  const label = unitLabeler(units);
   const target = knownVp(knowDeclaredKey(desired.key, journal, binding));
   ctx.log(
     `planned ceremony for ${inputs.instanceId} → ${target ? shortVp(target) : desired.key.kind === "generated" ? "a key generated in a recovery unit" : "the key the key part files make (learned when they are loaded)"} (signature threshold ${threshold}, ${count(inputs.signerSkis.length, "signature key")} provided):`,
   );
-  ctx.log(`  ${unitKey(units)}`);
-  preview.steps.forEach((step, i) => ctx.log(label(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`)));
-  if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end, label)}`);
-  else if (preview.end.kind === "done") ctx.log(`  then: done (${preview.steps.length} steps)`);
+  preview.steps.forEach((step, i) => ctx.log(`  ${i + 1}. [${step.phase}] ${step.action.kind}${step.action.units.length ? ` on ${step.action.units.join(", ")}` : ""}: ${step.reason}`));
+  if (preview.end.kind === "refuse") ctx.log(`  then: ${refusalText(preview.end)}`);
+  else if (preview.end.kind === "done") ctx.log(`  then: done (${count(preview.steps.length, "step")})`);
   else if (preview.end.kind === "keyLearnedAtLoad") ctx.log("  then: the steps that follow depend on the key the load reports (commit, rewrap, set immediate), or done if it is the current key");
   else if (preview.end.kind === "keyGenerated") ctx.log("  then: the rotation goes on to the key the generation reports (commit, rewrap, set immediate)");
 }
@@ -303,7 +299,6 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       now: nowOf(ctx),
       lastStep,
     });
-    let units: UnitNum[] = [];
     const finishingFirst = interruptedRotationNotice(knownVp(knowDeclaredKey(desired.key, prior.journal, binding)) ?? null);
     const executor = new Executor({
       backend,
@@ -313,15 +308,10 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
       newRotationId: evidence.newRotationId,
       onProgress: (event) => {
         evidence.recorder.progress(event);
-        // Units by CRYPTO UNIT NUM, as the TKE CLI numbers them; the key to the numbers once, with the first observation.
-        if (event.type === "observed" && units.length === 0) {
-          units = numbered(event.observation.units);
-          ctx.log(`hpcs ${inputs.instanceId}: ${unitKey(units)}`);
-        }
         const notice = finishingFirst(event);
         if (notice) ctx.log(`hpcs ${inputs.instanceId}: ${notice}`);
         const line = renderProgress(event);
-        if (line) ctx.log(`hpcs ${inputs.instanceId}: ${unitLabeler(units)(line)}`);
+        if (line) ctx.log(`hpcs ${inputs.instanceId}: ${line}`);
       },
       deadlineMs: inputs.deadlines?.runSeconds === undefined ? undefined : inputs.deadlines.runSeconds * 1000,
       stepTimeoutMs: inputs.deadlines?.stepSeconds === undefined ? undefined : inputs.deadlines.stepSeconds * 1000,
@@ -348,7 +338,7 @@ async function convergeWith(ctx: LifecycleContext, backend: Backend, inputs: Che
         return outputs;
       }
       const refusal = result.refusal as Refusal;
-      const message = refusalText(refusal, unitLabeler(numbered(result.observation.units)));
+      const message = refusalText(refusal);
       const record = evidence.finish({ outcome: "refused", message: refusal.message });
       // A refusal that took no step changed nothing: a plain error keeps the stored state as it was.
       if (result.steps === 0) throw new Error(`${message}\nevidence: ${record.id} (hpcs-mk evidence show)`);

@@ -124,10 +124,10 @@ const rows: Row[] = [
   },
   {
     name: "Diverged: a zeroized unit beside a half-promoted rotation",
-    reason: "the other units' own reasons are kept",
+    reason: "no single current key to copy into it: every reason stands, with its stricter steps",
     observation: obs([unit("u1", "-", "-", { thresholds: { signature: 0, revocation: 0 }, admins: [] }), unit("u2", T, "-"), unit("u3", X, `c:${T}`)], { state: "inProgress", targetVp: T, done: 4, total: 10 }),
     want: "Diverged",
-    reasons: ["UnitZeroized"],
+    reasons: ["ImprintMode", "ThresholdsDiffer", "AdministratorsDiffer", "CurrentRegistersDiffer", "KeyStorageUnderMissingKey"],
   },
 ];
 

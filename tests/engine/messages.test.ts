@@ -9,7 +9,7 @@ import { PROVIDER_WORDS } from "../../src/provider/shell-words";
 
 /** The text of the engine's refusals, judged as a person under pressure reads it: what it says, and what it never says. */
 
-const { old, desired, other } = EXAMPLE_VPS;
+const { old, other } = EXAMPLE_VPS;
 
 function refusalOf(observation: Observation, given: Partial<Desired> = {}): Refusal {
   const decision = plan({ phase: classify(observation), observation, journal: undefined, binding: EXAMPLE_BINDING, desired: { ...EXAMPLE_DESIRED, ...given }, capabilities: { rotation: "separate" } });
@@ -28,8 +28,10 @@ describe("a foreign pending key", () => {
     expect(refusal.code).toBe("ForeignPendingKey");
     expect(refusal.message).toContain(says);
     expect(refusal.message).toContain("must be finished, never cleared");
-    expect(refusal.message).toContain(`--expected-vp ${other}`);
-    expect(refusal.message).toContain("cryptounit-mk-rotate finishes it");
+    expect(refusal.message).toContain("declaring that key's key part files");
+    // A VP declared beside files that do not make it would be a false declaration: never offered here.
+    expect(refusal.message + refusal.manualSteps.join("\n")).not.toContain("--expected-vp");
+    expect(refusal.message).toContain("running ibmcloud tke cryptounit-mk-rotate, finishes it");
     expect(refusal.message).not.toMatch(/yours to discard/);
     expect(refusal.manualSteps.some((s) => /^(ibmcloud tke )?cryptounit-mk-clrnew|: ibmcloud tke cryptounit-mk-clrnew|yours to discard/.test(s))).toBe(false);
     expect(refusal.manualSteps.join("\n")).toContain("ibmcloud tke cryptounit-mk-rotate");
@@ -67,6 +69,12 @@ describe("each shell's vocabulary", () => {
     const provider = refusalOf(pending, { key: { kind: "generated", replacing: old }, words: PROVIDER_WORDS });
     expect(provider.message).toContain(`expectedVerificationPattern: "${other}" on the MasterKey`);
     expect(provider.message).not.toContain("hpcs-mk");
-    expect(desired).not.toBe(other);
   });
+});
+
+test("opaque key parts whose key is unknown, with the backend reporting a rewrap to the pending key: never advised to clear it", () => {
+  const refusal = refusalOf(exampleObservation(committedOther(), { state: "inProgress", targetVp: other, done: 10, total: 3000 }), { key: { kind: "files", ids: ["1f".repeat(32), "2e".repeat(32)] }, words: CLI_WORDS });
+  expect(refusal.code).toBe("UnknownPendingKey");
+  expect(refusal.manualSteps.join("\n")).not.toContain("clrnew");
+  expect(refusal.manualSteps.join("\n")).toContain("must never be cleared");
 });

@@ -535,6 +535,7 @@ export interface TransferProgress {
 
 /** A live lease's holder as the error names it: a process running on this host, or one whose liveness is unknown. */
 function leaseHolder(lease: { owner: string; expiresAt: string; pid?: number; host?: string }): LeaseHolder {
+  if (lease.pid === process.pid && lease.host === hostname()) return { kind: "thisProcess", owner: lease.owner };
   if (lease.pid !== undefined && lease.host === hostname()) return { kind: "runningHere", owner: lease.owner, pid: lease.pid, expiresAt: lease.expiresAt };
   return { kind: "elsewhere", owner: lease.owner, host: lease.host, expiresAt: lease.expiresAt };
 }

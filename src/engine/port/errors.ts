@@ -121,6 +121,8 @@ export class UnknownInstanceError extends HpcsError {
 export type LeaseHolder =
   /** A process on this host that is still running (a dead one's lease is taken over at once). */
   | { readonly kind: "runningHere"; readonly owner: string; readonly pid: number; readonly expiresAt: string }
+  /** This very process: another run in it (two resources of one Pulumi program) holds the instance. */
+  | { readonly kind: "thisProcess"; readonly owner: string }
   /** A process on another host (or of an earlier release that recorded none): its liveness cannot be seen from here. */
   | { readonly kind: "elsewhere"; readonly owner: string; readonly host: string | undefined; readonly expiresAt: string }
   /** This run's own lease was taken over by another run, or expired and was released. */
@@ -138,6 +140,8 @@ function leaseMessage(holder: LeaseHolder): string {
   switch (holder.kind) {
     case "runningHere":
       return `another rotation (${holder.owner}) holds this instance, and its process ${holder.pid} is still running on this host: wait for it to finish. If it hangs, stop that process; the next run then takes its lease over at once (otherwise the lease runs until ${holder.expiresAt})`;
+    case "thisProcess":
+      return `another rotation in this same process (${holder.owner}) holds this instance: one rotation per instance at a time; declare each instance once (one MasterKey per instance), or run again once it has finished`;
     case "elsewhere":
       return `another rotation (${holder.owner}${holder.host ? ` on host ${holder.host}` : ""}) holds this instance's lease until ${holder.expiresAt}: wait for it to finish. Whether that process still runs cannot be seen from this host; if it died, the lease is free at ${holder.expiresAt}`;
     case "takenOver":
