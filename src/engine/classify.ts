@@ -210,17 +210,16 @@ function isZeroized(unit: UnitStatus): boolean {
 }
 
 /**
- * Some units zeroized among configured ones (a reset or replaced unit): one reason with the steps that set them up
- * like the others, instead of every configuration and register difference a zeroized unit shows. The other units are
- * classified on their own, and any reason they have is kept.
+ * Some units zeroized beside units at rest on `current` (a reset or replaced unit): one reason with the steps that
+ * set them up like the others, instead of every configuration and register difference a zeroized unit shows.
  */
-function withZeroizedUnits(obs: Observation, zeroized: readonly UnitStatus[], others: Phase): Phase {
+function withZeroizedUnits(obs: Observation, zeroized: readonly UnitStatus[], current: Vp | undefined): Phase {
   const reason: DivergenceReason = {
     code: "UnitZeroized",
     units: ids(zeroized),
     message: `${unitsAre(ids(zeroized))} zeroized (no administrators, imprint mode, no master key) while the other units are set up; ${zeroized.length === 1 ? "it needs" : "they need"} the same administrators, thresholds and current master key before any rotation`,
   };
-  return { ...inconsistent(obs.units, []), currentVp: others.currentVp, pendingVp: others.pendingVp, reasons: [reason, ...others.reasons] };
+  return { ...inconsistent(obs.units, []), currentVp: current, reasons: [reason] };
 }
 
 /** classify — the instance phase of DESIGN §4 from one observation, with every divergence reason found. */
@@ -233,7 +232,7 @@ export function classify(obs: Observation): Phase {
     // Only beside units at rest on one key is "the current master key" to copy into them unambiguous; otherwise every
     // reason stands, with its stricter steps.
     const others = classify({ ...obs, units: obs.units.filter((u) => !zeroized.includes(u)) });
-    if (others.name === "Active") return withZeroizedUnits(obs, zeroized, others);
+    if (others.name === "Active") return withZeroizedUnits(obs, zeroized, others.currentVp);
   }
   const registers = classifyRegisters(obs);
   const reasons = [...configurationReasons(obs.units), ...registers.reasons, ...missingKeyReasons(obs), ...unfinishedRewrapReasons(obs)];

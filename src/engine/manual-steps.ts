@@ -185,26 +185,29 @@ export function interruptedGenerationSteps(target: Vp, words: ShellWords): reado
   ];
 }
 
-/** The order several reasons' steps are followed in: what forbids commands first, then set-up before register fixes. */
-const DIVERGENCE_ORDER: readonly DivergenceCode[] = [
-  "NoUnits",
-  "KeyStorageUnderMissingKey",
-  "KeyStorageWithoutKey",
-  "CurrentRegistersDiffer",
-  "UnitZeroized",
-  "ImprintMode",
-  "AdministratorsDiffer",
-  "ThresholdsDiffer",
-  "NewRegistersDiffer",
-  "PendingEqualsCurrent",
-];
+/**
+ * The order several reasons' steps are followed in: what forbids commands first, then set-up before register fixes.
+ * A record, so that a new reason cannot be added without a place in it.
+ */
+const DIVERGENCE_RANK: Readonly<Record<DivergenceCode, number>> = {
+  NoUnits: 0,
+  KeyStorageUnderMissingKey: 1,
+  KeyStorageWithoutKey: 2,
+  CurrentRegistersDiffer: 3,
+  UnitZeroized: 4,
+  ImprintMode: 5,
+  AdministratorsDiffer: 6,
+  ThresholdsDiffer: 7,
+  NewRegistersDiffer: 8,
+  PendingEqualsCurrent: 9,
+};
 
 /**
- * The manual steps for every reason an instance is Diverged, as one procedure: each line once, in DIVERGENCE_ORDER,
+ * The manual steps for every reason an instance is Diverged, as one procedure: each line once, in DIVERGENCE_RANK order,
  * and without the steps another reason's already cover (leaving imprint mode sets the thresholds every unit shares).
  */
 export function divergenceSteps(codes: readonly DivergenceCode[]): readonly string[] {
-  const present = new Set(codes);
-  const covered = (code: DivergenceCode) => present.has("ImprintMode") && code === "ThresholdsDiffer";
-  return [...new Set(DIVERGENCE_ORDER.filter((code) => present.has(code) && !covered(code)).flatMap((code) => DIVERGENCE_STEPS[code]))];
+  const present = [...new Set(codes)].sort((a, b) => DIVERGENCE_RANK[a] - DIVERGENCE_RANK[b]);
+  const covered = (code: DivergenceCode) => present.includes("ImprintMode") && code === "ThresholdsDiffer";
+  return [...new Set(present.filter((code) => !covered(code)).flatMap((code) => DIVERGENCE_STEPS[code]))];
 }

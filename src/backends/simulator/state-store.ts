@@ -157,7 +157,7 @@ export class StateStore {
   constructor(
     readonly dir: string,
     readonly instanceId: string,
-    /** Told once when a transaction waits for the lock longer than a moment (a process killed while it held it). */
+    /** Told, once per transaction, when it waits for the lock longer than a moment (a process killed while it held it). */
     private readonly onLockWait?: (notice: string) => void,
   ) {
     this.instanceDir = instanceDir(dir, instanceId);
